@@ -1,0 +1,41 @@
+# reactivator's build, test and benchmark targets. `make help` lists them.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X reactivator/internal/version.Version=$(VERSION)
+BIN      := bin/reactivator
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## install what the tests need (redis-server) when it is missing
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+
+.PHONY: build
+build: ## build bin/reactivator
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/reactivator
+
+.PHONY: test
+test: deps ## run every test with the race detector (what CI runs)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+.PHONY: lint
+lint: ## go vet, staticcheck and gofmt
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+
+.PHONY: bench
+bench: deps ## print the performance tables (ingest, workers)
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+.PHONY: demo
+demo: ## run everything in one process against the built-in fake providers
+	$(GO) run ./cmd/reactivator demo

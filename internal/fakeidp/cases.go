@@ -1,0 +1,166 @@
+// This file is the one table of provider answers that the clients' classifiers and the fake
+// providers are both tested against, so the two cannot drift apart. Bodies are the providers'
+// real ones (shared/docs/providers.md and the real ZITADEL transcripts).
+package fakeidp
+
+import (
+	"fmt"
+
+	"reactivator/jobs"
+)
+
+// Case is one provider answer and the class a client must give it.
+type Case struct {
+	// Name is unique and reads as a test name.
+	Name     string
+	Provider jobs.Provider
+	// API is "v1" or "v2" for ZITADEL, "" for Stytch.
+	API string
+	// RowOrg is true when the ZITADEL row carries its own org_id (v1 sends it as x-zitadel-orgid).
+	RowOrg bool
+	Status int
+	// Header holds the answer's headers besides Content-Type.
+	Header map[string]string
+	// ContentType defaults to application/json.
+	ContentType string
+	Body        string
+	// Want is the class a client must give the answer; WantType the error type or id it must report.
+	Want     jobs.Class
+	WantType string
+}
+
+// StytchRequestID is the request id of every scripted Stytch case.
+const StytchRequestID = "request-id-test-55d4f6a2-0b9e-4c57-9f0c-3a8a3c0f2e11"
+
+// ZitadelRequestID is the X-Request-Id of every scripted ZITADEL case.
+const ZitadelRequestID = "h1n0i01ksdua7m2beubg"
+
+// StytchError returns Stytch's error body for an error type and status.
+func StytchError(status int, errorType, message string) string {
+	return fmt.Sprintf(`{"status_code":%d,"request_id":%q,"error_type":%q,"error_message":%q,"error_url":"https://stytch.com/docs/api/errors/%d#%s"}`,
+		status, StytchRequestID, errorType, message, status, errorType)
+}
+
+// StytchSuccess returns Stytch's 200 body for a reactivated member.
+func StytchSuccess(orgID, memberID string) string {
+	return fmt.Sprintf(`{"request_id":%q,"member_id":%q,"member":{"organization_id":%q,"member_id":%q,"email_address":"ada@example.com","status":"active","name":"Ada","email_address_verified":true,"roles":[],"trusted_metadata":{},"untrusted_metadata":{}},"organization":{"organization_id":%q,"organization_name":"Acme","organization_slug":"acme"},"status_code":200}`,
+		StytchRequestID, memberID, orgID, memberID, orgID)
+}
+
+// ZitadelError returns a grpc-gateway error body with one ErrorDetail carrying id.
+func ZitadelError(code int, message, id string) string {
+	return fmt.Sprintf(`{"code":%d,"message":"%s (%s)","details":[{"@type":"type.googleapis.com/zitadel.v1.ErrorDetail","id":%q,"message":%q}]}`,
+		code, message, id, id, message)
+}
+
+// ZitadelSuccess is ZITADEL's 200 body of a reactivate call, sequence as a string.
+const ZitadelSuccess = `{"details":{"sequence":"4","changeDate":"2026-11-23T17:37:45.141082Z","resourceOwner":"400907376431008806"}}`
+
+// ZitadelWrongHost is the 404 of a request whose Host names no instance.
+const ZitadelWrongHost = `{"code":5,"message":"unable to set instance using origin \u0026{127.0.0.1:8080  http} (ExternalDomain is localhost): ID=QUERY-1kIjX Message=Instance not found. Make sure you got the domain right. Check out https://zitadel.com/docs/apis/introduction#domains"}`
+
+// ZitadelNoAuth is the 401 of a request without an Authorization header.
+const ZitadelNoAuth = `{"code":16,"message":"auth header missing"}`
+
+// ProxyPage is an HTML error page of a proxy in front of a provider.
+const ProxyPage = "<html><head><title>%d</title></head><body><center><h1>%d</h1></center><hr><center>nginx</center></body></html>\n"
+
+func stytchCase(name string, status int, errorType string, want jobs.Class) Case {
+	return Case{Name: name, Provider: jobs.Stytch, Status: status, Body: StytchError(status, errorType, "scripted "+errorType), Want: want, WantType: errorType}
+}
+
+func zitadelCase(name, api string, status, code int, message, id string, want jobs.Class) Case {
+	return Case{Name: name, Provider: jobs.Zitadel, API: api, Status: status, Header: map[string]string{"X-Request-Id": ZitadelRequestID},
+		Body: ZitadelError(code, message, id), Want: want, WantType: id}
+}
+
+// Cases is every answer of the classification tables in shared/docs/providers.md.
+var Cases = func() []Case {
+	c := []Case{
+		{Name: "stytch/success_200", Provider: jobs.Stytch, Status: 200, Body: StytchSuccess("organization-test-00000000-0000-4000-8000-000000000001", "member-test-00000000-0000-4000-8000-000000000002"), Want: jobs.ClassReactivated},
+		{Name: "stytch/success_201", Provider: jobs.Stytch, Status: 201, Body: StytchSuccess("organization-test-00000000-0000-4000-8000-000000000001", "member-test-00000000-0000-4000-8000-000000000002"), Want: jobs.ClassReactivated},
+		stytchCase("stytch/not_deleted", 400, "no_deleted_member_found_for_reactivation", jobs.ClassNotDeactivated),
+		stytchCase("stytch/email_unverified", 400, "email_unverified_for_reactivation", jobs.ClassUnverifiedEmail),
+		stytchCase("stytch/email_taken", 400, "reactivation_email_belongs_to_another_member", jobs.ClassRejected),
+		stytchCase("stytch/member_not_found", 404, "member_not_found", jobs.ClassNotFound),
+		stytchCase("stytch/member_not_found_as_400", 400, "member_not_found", jobs.ClassNotFound),
+		stytchCase("stytch/organization_not_found", 404, "organization_not_found", jobs.ClassNotFound),
+		stytchCase("stytch/member_not_in_organization", 404, "member_does_not_exist_in_organization", jobs.ClassNotFound),
+		stytchCase("stytch/invalid_organization_slug", 404, "invalid_organization_slug", jobs.ClassNotFound),
+		stytchCase("stytch/invalid_organization_external_id", 404, "invalid_organization_external_id", jobs.ClassNotFound),
+		stytchCase("stytch/invalid_organization_id", 400, "invalid_organization_id", jobs.ClassRejected),
+		stytchCase("stytch/invalid_id", 400, "invalid_id", jobs.ClassRejected),
+		stytchCase("stytch/bad_request", 400, "bad_request", jobs.ClassRejected),
+		stytchCase("stytch/organization_suspended", 403, "organization_suspended", jobs.ClassRejected),
+		stytchCase("stytch/session_tenancy", 403, "session_authorization_tenancy_error", jobs.ClassRejected),
+		stytchCase("stytch/unauthorized_credentials", 401, "unauthorized_credentials", jobs.ClassFatal),
+		stytchCase("stytch/unauthorized_credentials_homepage", 401, "unauthorized_credentials_homepage", jobs.ClassFatal),
+		stytchCase("stytch/invalid_secret", 401, "invalid_secret_authentication", jobs.ClassFatal),
+		stytchCase("stytch/invalid_project_id_authentication", 401, "invalid_project_id_authentication", jobs.ClassFatal),
+		stytchCase("stytch/invalid_project_id", 401, "invalid_project_id", jobs.ClassFatal),
+		stytchCase("stytch/unauthorized_project_id_live", 401, "unauthorized_project_id_live", jobs.ClassFatal),
+		stytchCase("stytch/unauthorized_project_id_test", 401, "unauthorized_project_id_test", jobs.ClassFatal),
+		stytchCase("stytch/unknown_type_401", 401, "some_new_auth_error", jobs.ClassFatal),
+		stytchCase("stytch/session_authorization_error", 403, "session_authorization_error", jobs.ClassFatal),
+		stytchCase("stytch/use_https", 403, "use_https", jobs.ClassFatal),
+		stytchCase("stytch/too_many_requests", 429, "too_many_requests", jobs.ClassTransient),
+		stytchCase("stytch/internal_server_error", 500, "internal_server_error", jobs.ClassTransient),
+		stytchCase("stytch/unknown_type_400", 400, "some_new_validation_error", jobs.ClassRejected),
+		stytchCase("stytch/unknown_type_503", 503, "some_new_outage", jobs.ClassTransient),
+		{Name: "stytch/too_many_requests_retry_after", Provider: jobs.Stytch, Status: 429, Header: map[string]string{"Retry-After": "7"},
+			Body: StytchError(429, "too_many_requests", "Too many requests"), Want: jobs.ClassTransient, WantType: "too_many_requests"},
+		{Name: "stytch/html_502", Provider: jobs.Stytch, Status: 502, ContentType: "text/html", Body: fmt.Sprintf(ProxyPage, 502, 502), Want: jobs.ClassTransient},
+		{Name: "stytch/html_429", Provider: jobs.Stytch, Status: 429, ContentType: "text/html", Body: fmt.Sprintf(ProxyPage, 429, 429), Want: jobs.ClassTransient},
+		{Name: "stytch/html_401", Provider: jobs.Stytch, Status: 401, ContentType: "text/html", Body: fmt.Sprintf(ProxyPage, 401, 401), Want: jobs.ClassFatal},
+		{Name: "stytch/html_404_wrong_base_url", Provider: jobs.Stytch, Status: 404, ContentType: "text/html", Body: fmt.Sprintf(ProxyPage, 404, 404), Want: jobs.ClassFatal},
+		{Name: "stytch/json_404_without_type", Provider: jobs.Stytch, Status: 404, Body: `{"message":"no route"}`, Want: jobs.ClassFatal},
+	}
+	for _, api := range []string{"v1", "v2"} {
+		notInactive, notFound, empty := "COMMAND-s5qqcz97hf", "COMMAND-9hy5kzbuk6", "COMMAND-0nx1ie38fw"
+		if api == "v1" {
+			notInactive, notFound, empty = "COMMAND-6M0sf", "COMMAND-4M0sd", "COMMAND-4M9ds"
+		}
+		p := "zitadel_" + api + "/"
+		c = append(c,
+			Case{Name: p + "success", Provider: jobs.Zitadel, API: api, Status: 200, Header: map[string]string{"X-Request-Id": ZitadelRequestID, "Set-Cookie": "zitadel.quota.exhausted=; Path=/; Max-Age=0; SameSite=Lax"}, Body: ZitadelSuccess, Want: jobs.ClassReactivated},
+			Case{Name: p + "success_numeric_sequence", Provider: jobs.Zitadel, API: api, Status: 200, Header: map[string]string{"X-Request-Id": ZitadelRequestID}, Body: `{"details":{"sequence":4,"changeDate":"2026-11-23T17:37:45.141082Z","resourceOwner":"400907376431008806"}}`, Want: jobs.ClassReactivated},
+			zitadelCase(p+"not_inactive", api, 400, 9, "User is not inactive", notInactive, jobs.ClassNotDeactivated),
+			zitadelCase(p+"not_inactive_old_id", api, 400, 9, "User is not inactive", "COMMAND-6M0sf", jobs.ClassNotDeactivated),
+			zitadelCase(p+"not_inactive_other_set", api, 400, 9, "User is not inactive", map[string]string{"v1": "COMMAND-s5qqcz97hf", "v2": "COMMAND-6M0sf"}[api], jobs.ClassNotDeactivated),
+			zitadelCase(p+"failed_precondition_unknown_id", api, 400, 9, "User is in a strange state", "COMMAND-zz9zz", jobs.ClassRejected),
+			zitadelCase(p+"not_found", api, 404, 5, "User could not be found", notFound, jobs.ClassNotFound),
+			zitadelCase(p+"not_found_old_id", api, 404, 5, "User could not be found", "COMMAND-k2unb", jobs.ClassNotFound),
+			zitadelCase(p+"not_found_other_set", api, 404, 5, "User could not be found", map[string]string{"v1": "COMMAND-9hy5kzbuk6", "v2": "COMMAND-4M0sd"}[api], jobs.ClassNotFound),
+			zitadelCase(p+"empty_id", api, 400, 3, "User ID is missing", empty, jobs.ClassRejected),
+			zitadelCase(p+"empty_id_old", api, 400, 3, "User ID is missing", "COMMAND-2M0sd", jobs.ClassRejected),
+			Case{Name: p + "no_token", Provider: jobs.Zitadel, API: api, Status: 401, Header: map[string]string{"X-Request-Id": ZitadelRequestID}, Body: ZitadelNoAuth, Want: jobs.ClassFatal},
+			zitadelCase(p+"bad_token", api, 401, 16, "Errors.Token.Invalid", "AUTH-7fs1e", jobs.ClassFatal),
+			zitadelCase(p+"rate_limited", api, 429, 8, "Errors.Quota.RequestsExhausted", "QUOTA-vjAy8", jobs.ClassTransient),
+			Case{Name: p + "rate_limited_proxy_retry_after", Provider: jobs.Zitadel, API: api, Status: 429, Header: map[string]string{"Retry-After": "Mon, 23 Nov 2026 17:38:05 GMT"}, ContentType: "text/html", Body: fmt.Sprintf(ProxyPage, 429, 429), Want: jobs.ClassTransient},
+			zitadelCase(p+"unavailable", api, 503, 14, "Errors.Internal", "QUERY-Dh42f", jobs.ClassTransient),
+			zitadelCase(p+"internal", api, 500, 13, "Errors.Internal", "COMMAND-0p2sx", jobs.ClassTransient),
+			Case{Name: p + "wrong_host", Provider: jobs.Zitadel, API: api, Status: 404, Header: map[string]string{"X-Request-Id": ZitadelRequestID}, Body: ZitadelWrongHost, Want: jobs.ClassFatal},
+			zitadelCase(p+"404_unknown_id", api, 404, 5, "Project not found", "QUERY-xx1x", jobs.ClassFatal),
+			Case{Name: p + "html_404", Provider: jobs.Zitadel, API: api, Status: 404, ContentType: "text/html", Body: fmt.Sprintf(ProxyPage, 404, 404), Want: jobs.ClassFatal},
+			Case{Name: p + "html_502", Provider: jobs.Zitadel, API: api, Status: 502, ContentType: "text/html", Body: fmt.Sprintf(ProxyPage, 502, 502), Want: jobs.ClassTransient},
+			Case{Name: p + "method_not_allowed", Provider: jobs.Zitadel, API: api, Status: 405, Header: map[string]string{"X-Request-Id": ZitadelRequestID}, Body: `{"code":12,"message":"Method Not Allowed"}`, Want: jobs.ClassFatal},
+			Case{Name: p + "redirect", Provider: jobs.Zitadel, API: api, Status: 301, Header: map[string]string{"Location": "/v2/users/reactivate"}, ContentType: "text/html", Body: "<a href=\"/\">Moved Permanently</a>.\n", Want: jobs.ClassFatal},
+			Case{Name: p + "connect_string_code", Provider: jobs.Zitadel, API: api, Status: 400, Header: map[string]string{"X-Request-Id": ZitadelRequestID},
+				Body: `{"code":"failed_precondition","message":"User is not inactive (` + notInactive + `)","details":[{"type":"zitadel.v1.ErrorDetail","value":"","debug":{"id":"` + notInactive + `","message":"User is not inactive"}},{"@type":"type.googleapis.com/zitadel.v1.ErrorDetail","id":"` + notInactive + `","message":"User is not inactive"}]}`,
+				Want: jobs.ClassNotDeactivated, WantType: notInactive},
+			zitadelCase(p+"unknown_400", api, 400, 3, "Something else is wrong", "COMMAND-ab12c", jobs.ClassRejected),
+		)
+	}
+	c = append(c,
+		// v2 checks existence and state before permission: any 7 is fatal.
+		zitadelCase("zitadel_v2/permission_denied", "v2", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassFatal),
+		// v1 checks permission first, in the caller's org or the row's x-zitadel-orgid.
+		zitadelCase("zitadel_v1/permission_denied_own_org", "v1", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassFatal),
+		with(zitadelCase("zitadel_v1/permission_denied_row_org", "v1", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassRejected), true),
+		with(zitadelCase("zitadel_v1/unknown_row_org", "v1", 403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds", jobs.ClassNotFound), true),
+		zitadelCase("zitadel_v1/unknown_default_org", "v1", 403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds", jobs.ClassFatal),
+	)
+	return c
+}()
+
+func with(c Case, rowOrg bool) Case { c.RowOrg = rowOrg; return c }

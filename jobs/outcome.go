@@ -1,0 +1,76 @@
+// This file defines the outcomes a row can end with and the classes a provider answer falls in.
+package jobs
+
+// Outcome is how one input row ended. Every row ends with exactly one.
+type Outcome string
+
+// The outcomes of design.md, in report order.
+const (
+	Reactivated     Outcome = "reactivated"
+	NotDeactivated  Outcome = "not_deactivated"
+	UnverifiedEmail Outcome = "unverified_email"
+	NotFound        Outcome = "not_found"
+	Rejected        Outcome = "rejected"
+	Failed          Outcome = "failed"
+	Invalid         Outcome = "invalid"
+	Duplicate       Outcome = "duplicate"
+	Cancelled       Outcome = "cancelled"
+)
+
+// Outcomes lists every outcome in report order.
+var Outcomes = []Outcome{Reactivated, NotDeactivated, UnverifiedEmail, NotFound, Rejected, Failed, Invalid, Duplicate, Cancelled}
+
+// Permanent reports whether o is a permanent failure: a row the operator has to look at.
+// reactivated and duplicate are not.
+func (o Outcome) Permanent() bool { return o != Reactivated && o != Duplicate && o.Valid() }
+
+// Valid reports whether o is one of Outcomes.
+func (o Outcome) Valid() bool {
+	for _, k := range Outcomes {
+		if k == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Reasons that qualify an outcome.
+const (
+	// ReasonConfirmedOnRetry marks a row whose earlier attempt may have reached the provider
+	// (timeout, reset, 5xx) and whose retry answered "not deactivated": the earlier call worked.
+	ReasonConfirmedOnRetry = "confirmed_on_retry"
+)
+
+// Class is what a provider's answer to one reactivate call means.
+type Class string
+
+// The classes a client sorts every answer into (shared/docs/providers.md).
+const (
+	ClassReactivated     Class = "reactivated"
+	ClassNotDeactivated  Class = "not_deactivated"
+	ClassUnverifiedEmail Class = "unverified_email"
+	ClassNotFound        Class = "not_found"
+	ClassRejected        Class = "rejected"
+	// ClassTransient answers are retried: 429, 5xx, timeouts, connection resets.
+	ClassTransient Class = "transient"
+	// ClassFatal answers stop the provider's queue: bad credentials, missing permission, wrong base URL.
+	ClassFatal Class = "fatal"
+)
+
+// Outcome returns the final outcome of a class, and false for transient and fatal classes,
+// which end no row by themselves.
+func (c Class) Outcome() (Outcome, bool) {
+	switch c {
+	case ClassReactivated:
+		return Reactivated, true
+	case ClassNotDeactivated:
+		return NotDeactivated, true
+	case ClassUnverifiedEmail:
+		return UnverifiedEmail, true
+	case ClassNotFound:
+		return NotFound, true
+	case ClassRejected:
+		return Rejected, true
+	}
+	return "", false
+}

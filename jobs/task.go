@@ -1,0 +1,105 @@
+// This file holds the task contract: payloads, their constructors and deterministic task ids.
+package jobs
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// ReactivatePayload is the payload of a reactivate:stytch or reactivate:zitadel task.
+// It carries ids only: never a credential.
+type ReactivatePayload struct {
+	RunID    string `json:"r"`
+	Line     int    `json:"l"`
+	OrgID    string `json:"o,omitempty"`
+	MemberID string `json:"m,omitempty"`
+	UserID   string `json:"u,omitempty"`
+	// QueuedAt is when the row was queued (unix seconds); a row older than the max row age ends failed.
+	QueuedAt int64 `json:"t"`
+}
+
+// Row returns the row the payload stands for.
+func (p ReactivatePayload) Row(provider Provider) Row {
+	return Row{Line: p.Line, Provider: provider, OrgID: p.OrgID, MemberID: p.MemberID, UserID: p.UserID}
+}
+
+// TaskID returns the asynq task id of a run's row: "<run id>:<row key>". It is scoped to the run
+// because asynq refuses a task id while an old task with it exists, archived ones included.
+func TaskID(runID string, r Row) string { return runID + ":" + r.Key() }
+
+// NewReactivateTask returns the task that reactivates row r of run runID, with its task id and queue.
+func NewReactivateTask(runID string, r Row, queuedAt time.Time, opts ...asynq.Option) (*asynq.Task, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(ReactivatePayload{RunID: runID, Line: r.Line, OrgID: r.OrgID, MemberID: r.MemberID, UserID: r.UserID, QueuedAt: queuedAt.Unix()})
+	if err != nil {
+		return nil, err
+	}
+	opts = append([]asynq.Option{asynq.TaskID(TaskID(runID, r)), asynq.Queue(r.Provider.Queue())}, opts...)
+	return asynq.NewTask(r.Provider.TaskType(), b, opts...), nil
+}
+
+// ParseReactivatePayload decodes a reactivate task's payload and returns its row.
+func ParseReactivatePayload(t *asynq.Task) (ReactivatePayload, Row, error) {
+	var p ReactivatePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, Row{}, fmt.Errorf("decode %s payload: %w", t.Type(), err)
+	}
+	var prov Provider
+	switch t.Type() {
+	case TypeReactivateStytch:
+		prov = Stytch
+	case TypeReactivateZitadel:
+		prov = Zitadel
+	default:
+		return p, Row{}, fmt.Errorf("task type %q is not a reactivate task", t.Type())
+	}
+	if p.RunID == "" || p.Line < 2 {
+		return p, Row{}, fmt.Errorf("decode %s payload: run id or line missing", t.Type())
+	}
+	return p, p.Row(prov), nil
+}
+
+// RunFinishedPayload is the payload of a run:finished task.
+type RunFinishedPayload struct {
+	RunID string `json:"run_id"`
+}
+
+// NewRunFinishedTask returns the run:finished task of a run; its task id makes it unique per run.
+func NewRunFinishedTask(runID string) *asynq.Task {
+	b, _ := json.Marshal(RunFinishedPayload{RunID: runID})
+	return asynq.NewTask(TypeRunFinished, b, asynq.TaskID("finished:"+runID), asynq.Queue(QueueControl), asynq.MaxRetry(5))
+}
+
+// ParseRunFinishedPayload decodes a run:finished payload.
+func ParseRunFinishedPayload(t *asynq.Task) (RunFinishedPayload, error) {
+	var p RunFinishedPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.RunID == "" {
+		return p, fmt.Errorf("decode %s payload: %v", t.Type(), err)
+	}
+	return p, nil
+}
+
+// InboxPickupPayload is the payload of an inbox:pickup task: the schedule whose inbox to read.
+type InboxPickupPayload struct {
+	Schedule string `json:"schedule"`
+}
+
+// NewInboxPickupTask returns the inbox:pickup task of the named schedule.
+func NewInboxPickupTask(schedule string) *asynq.Task {
+	b, _ := json.Marshal(InboxPickupPayload{Schedule: schedule})
+	return asynq.NewTask(TypeInboxPickup, b, asynq.Queue(QueueControl), asynq.MaxRetry(3))
+}
+
+// ParseInboxPickupPayload decodes an inbox:pickup payload.
+func ParseInboxPickupPayload(t *asynq.Task) (InboxPickupPayload, error) {
+	var p InboxPickupPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Schedule == "" {
+		return p, fmt.Errorf("decode %s payload: %v", t.Type(), err)
+	}
+	return p, nil
+}
