@@ -1,7 +1,10 @@
 // This file defines Result, what a provider client returns for one reactivate call.
 package jobs
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Result is one reactivate call's answer, classified. Both provider clients return it.
 type Result struct {
@@ -23,3 +26,7 @@ type Result struct {
 	// Called is false when the client refused the row before any request was sent.
 	Called bool
 }
+
+// ErrFatal is wrapped by errors that stop a provider's queue: refused credentials, a missing
+// permission, a base URL that answers like no provider. Provider clients' Check wraps it.
+var ErrFatal = errors.New("fatal provider error")
