@@ -1,0 +1,703 @@
+// A Store is responsible for every Redis key reactivator writes: runs, per-row inputs and
+// outcomes, attempt counters, provider pauses, 429 cool-downs and the shared rate budget.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+)
+
+// Key layout. Keys of one run share the hash tag {<run id>} so that scripts touching several of
+// them also run on a Redis Cluster.
+//
+//	reactivator:runs                 zset  run id -> created (unix ms): the index of runs
+//	reactivator:{R}:run              hash  the run's fields (see Run) and counters n:<outcome>, done
+//	reactivator:{R}:rows             hash  line -> the row's input as a JSON array (ids, then extra columns)
+//	reactivator:{R}:seen             hash  row key -> first line with those ids (dedupe)
+//	reactivator:{R}:out              hash  line -> the row's outcome record (JSON); set once, first wins
+//	reactivator:{R}:att              hash  line -> attempts*4 + flags (1 in flight, 2 ambiguous)
+//	reactivator:paused               hash  provider -> why its queue was paused (JSON)
+//	reactivator:cooldown:<provider>  string set with an expiry while a 429 cool-down lasts
+//	reactivator:autorate:<provider>  string the rate --rate auto settled on
+//	rate:reactivator:<provider>      redis_rate's GCRA state of the provider's global budget
+const keyPrefix = "reactivator:"
+
+func runKey(id string) string  { return keyPrefix + "{" + id + "}:run" }
+func rowsKey(id string) string { return keyPrefix + "{" + id + "}:rows" }
+func seenKey(id string) string { return keyPrefix + "{" + id + "}:seen" }
+func outKey(id string) string  { return keyPrefix + "{" + id + "}:out" }
+func attKey(id string) string  { return keyPrefix + "{" + id + "}:att" }
+
+const (
+	runsKey   = keyPrefix + "runs"
+	pausedKey = keyPrefix + "paused"
+)
+
+// ErrRunNotFound is returned for a run id the store does not know.
+var ErrRunNotFound = errors.New("run not found")
+
+// Store records runs and outcomes in Redis. It is safe for concurrent use.
+type Store struct {
+	rdb     redis.UniversalClient
+	limiter *redis_rate.Limiter
+	now     func() time.Time
+}
+
+// NewStore returns a Store over rdb.
+func NewStore(rdb redis.UniversalClient) *Store {
+	return &Store{rdb: rdb, limiter: redis_rate.NewLimiter(rdb), now: time.Now}
+}
+
+// Redis returns the store's client, for the asynq connection that shares it.
+func (s *Store) Redis() redis.UniversalClient { return s.rdb }
+
+// RunState is where a run stands.
+type RunState string
+
+// Run states.
+const (
+	RunIngesting RunState = "ingesting" // rows are still being read and queued
+	RunQueued    RunState = "queued"    // every row is queued or recorded; workers are on it
+	RunFinished  RunState = "finished"  // every row has its outcome
+)
+
+// Run is one ingested file (or scheduled pick-up) and its progress.
+type Run struct {
+	ID       string   `json:"id"`
+	Provider Provider `json:"provider"`
+	File     string   `json:"file"`
+	// Columns are the input's extra column names, carried into the report.
+	Columns   []string  `json:"columns,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// Total is the number of input rows; -1 while ingesting.
+	Total int `json:"total"`
+	// Done is the number of rows with an outcome.
+	Done          int               `json:"done"`
+	Counts        map[Outcome]int   `json:"counts"`
+	State         RunState          `json:"state"`
+	Cancelled     bool              `json:"cancelled,omitempty"`
+	FirstCallAt   time.Time         `json:"first_call_at,omitzero"`
+	LastOutcomeAt time.Time         `json:"last_outcome_at,omitzero"`
+	FinishedAt    time.Time         `json:"finished_at,omitzero"`
+	Note          string            `json:"note,omitempty"`
+	MaxLine       int               `json:"max_line"`
+	Extra         map[string]string `json:"-"`
+}
+
+// Failures returns the number of rows that ended as a permanent failure.
+func (r Run) Failures() int {
+	n := 0
+	for o, c := range r.Counts {
+		if o.Permanent() {
+			n += c
+		}
+	}
+	return n
+}
+
+// Rate returns rows per second between the first call and the last outcome, 0 when unknown.
+func (r Run) Rate() float64 {
+	if r.FirstCallAt.IsZero() || !r.LastOutcomeAt.After(r.FirstCallAt) {
+		return 0
+	}
+	return float64(r.Done) / r.LastOutcomeAt.Sub(r.FirstCallAt).Seconds()
+}
+
+// CreateRun records a new run, or returns the existing run of that id (created false): ingesting
+// the same file again resumes its run.
+func (s *Store) CreateRun(ctx context.Context, r Run) (Run, bool, error) {
+	if r.ID == "" || strings.ContainsAny(r.ID, "{}: \t\r\n") {
+		return Run{}, false, fmt.Errorf("run id %q: must be non-empty without braces, colons or whitespace", r.ID)
+	}
+	cols, _ := json.Marshal(r.Columns)
+	now := s.now()
+	created, err := s.rdb.HSetNX(ctx, runKey(r.ID), "id", r.ID).Result()
+	if err != nil {
+		return Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
+	}
+	if created {
+		_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.HSet(ctx, runKey(r.ID), "provider", string(r.Provider), "file", r.File, "columns", string(cols),
+				"created_at", now.UnixMilli(), "total", -1, "done", 0, "max_line", 0)
+			p.ZAdd(ctx, runsKey, redis.Z{Score: float64(now.UnixMilli()), Member: r.ID})
+			return nil
+		})
+		if err != nil {
+			return Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
+		}
+	}
+	got, err := s.Run(ctx, r.ID)
+	return got, created, err
+}
+
+// Run returns the run of that id, or ErrRunNotFound.
+func (s *Store) Run(ctx context.Context, id string) (Run, error) {
+	m, err := s.rdb.HGetAll(ctx, runKey(id)).Result()
+	if err != nil {
+		return Run{}, fmt.Errorf("read run %s: %w", id, err)
+	}
+	if len(m) == 0 || m["provider"] == "" {
+		return Run{}, fmt.Errorf("%w: %s", ErrRunNotFound, id)
+	}
+	return parseRun(m), nil
+}
+
+func parseRun(m map[string]string) Run {
+	num := func(k string) int { n, _ := strconv.Atoi(m[k]); return n }
+	ms := func(k string) time.Time {
+		n, err := strconv.ParseInt(m[k], 10, 64)
+		if err != nil || n == 0 {
+			return time.Time{}
+		}
+		return time.UnixMilli(n).UTC()
+	}
+	r := Run{
+		ID: m["id"], Provider: Provider(m["provider"]), File: m["file"], CreatedAt: ms("created_at"),
+		Total: num("total"), Done: num("done"), Counts: map[Outcome]int{}, Cancelled: m["cancelled"] == "1",
+		FirstCallAt: ms("first_call_at"), LastOutcomeAt: ms("last_at"), FinishedAt: ms("finished_at"),
+		Note: m["note"], MaxLine: num("max_line"), Extra: map[string]string{},
+	}
+	_ = json.Unmarshal([]byte(m["columns"]), &r.Columns)
+	for _, o := range Outcomes {
+		if n := num("n:" + string(o)); n > 0 {
+			r.Counts[o] = n
+		}
+	}
+	for k, v := range m {
+		if rest, ok := strings.CutPrefix(k, "x:"); ok {
+			r.Extra[rest] = v
+		}
+	}
+	switch {
+	case !r.FinishedAt.IsZero():
+		r.State = RunFinished
+	case r.Total < 0:
+		r.State = RunIngesting
+	default:
+		r.State = RunQueued
+	}
+	return r
+}
+
+// Runs returns every run, newest first.
+func (s *Store) Runs(ctx context.Context) ([]Run, error) {
+	ids, err := s.rdb.ZRevRange(ctx, runsKey, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, runKey(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	runs := make([]Run, 0, len(ids))
+	for _, c := range cmds {
+		if m := c.Val(); len(m) > 0 && m["provider"] != "" {
+			runs = append(runs, parseRun(m))
+		}
+	}
+	return runs, nil
+}
+
+// SetRunExtra stores a free-form field of a run (the report path a schedule wants, say); it is
+// read back in Run.Extra.
+func (s *Store) SetRunExtra(ctx context.Context, id, field, value string) error {
+	return s.rdb.HSet(ctx, runKey(id), "x:"+field, value).Err()
+}
+
+// SetNote records why a run is held up (its provider's queue is paused, say); "" clears it.
+func (s *Store) SetNote(ctx context.Context, id, note string) error {
+	return s.rdb.HSet(ctx, runKey(id), "note", note).Err()
+}
+
+// luaRecord is the one place an outcome is recorded; scripts that end rows include it.
+// It returns 1 and finishes the run when the row was the last one, 0 otherwise, -1 when the row
+// already had an outcome.
+const luaRecord = `
+local function finish_if_done(run, now)
+  local total = tonumber(redis.call('HGET', run, 'total') or '-1')
+  local done = tonumber(redis.call('HGET', run, 'done') or '0')
+  if total >= 0 and done >= total and redis.call('HSETNX', run, 'finished_at', now) == 1 then
+    return 1
+  end
+  return 0
+end
+local function record(run, out, line, outcome, rec, now)
+  if redis.call('HSETNX', out, line, rec) == 0 then return -1 end
+  redis.call('HINCRBY', run, 'n:' .. outcome, 1)
+  redis.call('HINCRBY', run, 'done', 1)
+  redis.call('HSET', run, 'last_at', now)
+  return finish_if_done(run, now)
+end
+`
+
+// IngestRow is one input record handed to AddRows.
+type IngestRow struct {
+	Row Row
+	// Input is the row's cells for the report: organization_id, member_id, user_id, then extra columns.
+	Input []string
+	// Invalid is why the row cannot be queued; "" for a valid row.
+	Invalid string
+}
+
+// AddAction says what AddRows decided for a row.
+type AddAction int
+
+// What AddRows decides for each row.
+const (
+	// AddQueue: the row is new (or was recorded but never finished): queue its task.
+	AddQueue AddAction = iota
+	// AddDone: the same line of the same run already has its outcome: nothing to do.
+	AddDone
+	// AddDuplicate: the row repeats an earlier line; recorded as duplicate.
+	AddDuplicate
+	// AddInvalid: the row is unusable; recorded as invalid.
+	AddInvalid
+)
+
+var addRowsScript = redis.NewScript(luaRecord + `
+local run, rows, seen, out = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now = ARGV[1]
+local res = {}
+local maxline = tonumber(redis.call('HGET', run, 'max_line') or '0')
+local i = 2
+while i <= #ARGV do
+  local line, key, input, rec, kind = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
+  i = i + 5
+  if tonumber(line) > maxline then maxline = tonumber(line) end
+  redis.call('HSET', rows, line, input)
+  if kind == 'i' then
+    record(run, out, line, 'invalid', rec, now)
+    table.insert(res, 3)
+  else
+    local first = redis.call('HGET', seen, key)
+    if not first then
+      redis.call('HSET', seen, key, line)
+      table.insert(res, 0)
+    elseif first == line then
+      if redis.call('HEXISTS', out, line) == 1 then table.insert(res, 1) else table.insert(res, 0) end
+    else
+      record(run, out, line, 'duplicate', string.gsub(rec, '@FIRST@', first), now)
+      table.insert(res, 2)
+    end
+  end
+end
+redis.call('HSET', run, 'max_line', maxline)
+return res
+`)
+
+// AddRows records a batch of input rows of a run in one round trip: each row's input for the
+// report, invalid rows as invalid, repeats as duplicate of their first line. It returns, per row,
+// whether to queue it. Calling it again with the same rows (a resumed ingest) queues nothing
+// that already has an outcome.
+func (s *Store) AddRows(ctx context.Context, runID string, rows []IngestRow) ([]AddAction, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	now := s.now().UnixMilli()
+	args := make([]any, 0, 1+5*len(rows))
+	args = append(args, now)
+	for _, r := range rows {
+		in, _ := json.Marshal(r.Input)
+		line := strconv.Itoa(r.Row.Line)
+		if r.Invalid != "" {
+			rec := OutcomeRecord{Outcome: Invalid, Message: r.Invalid, FinishedAt: time.UnixMilli(now)}
+			args = append(args, line, "", in, rec.encode(), "i")
+			continue
+		}
+		rec := OutcomeRecord{Outcome: Duplicate, Message: "duplicate of line @FIRST@", FinishedAt: time.UnixMilli(now)}
+		args = append(args, line, r.Row.Key(), in, rec.encode(), "v")
+	}
+	res, err := addRowsScript.Run(ctx, s.rdb, []string{runKey(runID), rowsKey(runID), seenKey(runID), outKey(runID)}, args...).Int64Slice()
+	if err != nil {
+		return nil, fmt.Errorf("record rows of run %s: %w", runID, err)
+	}
+	acts := make([]AddAction, len(res))
+	for i, v := range res {
+		acts[i] = AddAction(v)
+	}
+	return acts, nil
+}
+
+var setTotalScript = redis.NewScript(luaRecord + `
+redis.call('HSET', KEYS[1], 'total', ARGV[1])
+return finish_if_done(KEYS[1], ARGV[2])
+`)
+
+// SetTotal marks a run's ingestion complete with its number of input rows. It returns true when
+// that finished the run (every row already had its outcome).
+func (s *Store) SetTotal(ctx context.Context, runID string, total int) (bool, error) {
+	n, err := setTotalScript.Run(ctx, s.rdb, []string{runKey(runID)}, total, s.now().UnixMilli()).Int()
+	if err != nil {
+		return false, fmt.Errorf("set total of run %s: %w", runID, err)
+	}
+	return n == 1, nil
+}
+
+// OutcomeRecord is a row's recorded outcome.
+type OutcomeRecord struct {
+	Outcome    Outcome   `json:"o"`
+	Reason     string    `json:"r,omitempty"`
+	HTTPStatus int       `json:"s,omitempty"`
+	RequestID  string    `json:"q,omitempty"`
+	Attempts   int       `json:"a,omitempty"`
+	FinishedAt time.Time `json:"-"`
+	Finished   int64     `json:"t,omitempty"`
+	Message    string    `json:"m,omitempty"`
+}
+
+func (o OutcomeRecord) encode() string {
+	if !o.FinishedAt.IsZero() {
+		o.Finished = o.FinishedAt.UnixMilli()
+	}
+	b, _ := json.Marshal(o)
+	return string(b)
+}
+
+func decodeOutcome(s string) (OutcomeRecord, error) {
+	var o OutcomeRecord
+	if err := json.Unmarshal([]byte(s), &o); err != nil {
+		return o, err
+	}
+	if o.Finished != 0 {
+		o.FinishedAt = time.UnixMilli(o.Finished).UTC()
+	}
+	return o, nil
+}
+
+// Attempt is what Begin found for a row about to be called.
+type Attempt struct {
+	// Done is true when the row already has an outcome: do not call the provider.
+	Done bool
+	// Cancelled is true when the run was cancelled and Begin recorded the row as cancelled.
+	Cancelled bool
+	// Finished is true when recording the cancellation finished the run.
+	Finished bool
+	// N is this attempt's number, 1 for the first call.
+	N int
+	// MaybeApplied is true when an earlier attempt may have reached the provider: it timed out,
+	// was reset, answered 5xx, or never concluded (its worker died).
+	MaybeApplied bool
+}
+
+var beginScript = redis.NewScript(luaRecord + `
+local run, out, att = KEYS[1], KEYS[2], KEYS[3]
+local line, now, rec = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('HEXISTS', out, line) == 1 then return {1, 0, 0, 0} end
+local v = tonumber(redis.call('HGET', att, line) or '0')
+local n, f = math.floor(v / 4), v % 4
+if f % 2 == 1 then f = 3 end
+if redis.call('HGET', run, 'cancelled') == '1' then
+  if f >= 2 then rec = string.gsub(rec, '@AMB@', 'an earlier attempt may have reached the provider: check the account') else rec = string.gsub(rec, '@AMB@', '') end
+  local fin = record(run, out, line, 'cancelled', rec, now)
+  return {2, fin, n, f}
+end
+n = n + 1
+redis.call('HSET', att, line, n * 4 + (f - f % 2) + 1)
+redis.call('HSETNX', run, 'first_call_at', now)
+return {0, 0, n, f}
+`)
+
+// Begin is called before a row's provider call. It returns Done when the row already has an
+// outcome (a redelivered task must not call again), records the row as cancelled when its run
+// was cancelled, and otherwise counts the attempt and marks it in flight.
+func (s *Store) Begin(ctx context.Context, runID string, line int) (Attempt, error) {
+	now := s.now()
+	rec := OutcomeRecord{Outcome: Cancelled, Reason: "", Message: "@AMB@", FinishedAt: now}
+	v, err := beginScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, line, now.UnixMilli(), rec.encode()).Int64Slice()
+	if err != nil {
+		return Attempt{}, fmt.Errorf("begin row %d of run %s: %w", line, runID, err)
+	}
+	a := Attempt{N: int(v[2]), MaybeApplied: v[3] >= 2}
+	switch v[0] {
+	case 1:
+		a.Done = true
+	case 2:
+		a.Cancelled, a.Finished, a.Done = true, v[1] == 1, true
+	}
+	return a, nil
+}
+
+var endAttemptScript = redis.NewScript(`
+local v = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local n, f = math.floor(v / 4), v % 4
+f = f - f % 2
+if ARGV[2] == '1' then f = 2 end
+redis.call('HSET', KEYS[1], ARGV[1], n * 4 + f)
+return f
+`)
+
+// EndAttempt concludes an attempt that ended no row (a transient or fatal answer). ambiguous says
+// whether the call may have reached the provider; that mark stays for the row's later attempts.
+func (s *Store) EndAttempt(ctx context.Context, runID string, line int, ambiguous bool) error {
+	amb := "0"
+	if ambiguous {
+		amb = "1"
+	}
+	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID)}, line, amb).Err(); err != nil {
+		return fmt.Errorf("end attempt of row %d of run %s: %w", line, runID, err)
+	}
+	return nil
+}
+
+var recordScript = redis.NewScript(luaRecord + `
+local v = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+if v > 0 then redis.call('HSET', KEYS[3], ARGV[1], math.floor(v / 4) * 4 + (v % 4 - v % 2)) end
+return record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+`)
+
+// Record sets a row's final outcome. The first outcome wins: recorded is false when the row
+// already had one. finished is true when this outcome completed the run.
+func (s *Store) Record(ctx context.Context, runID string, line int, o OutcomeRecord) (recorded, finished bool, err error) {
+	if !o.Outcome.Valid() {
+		return false, false, fmt.Errorf("record row %d of run %s: unknown outcome %q", line, runID, o.Outcome)
+	}
+	if o.FinishedAt.IsZero() {
+		o.FinishedAt = s.now()
+	}
+	n, err := recordScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, line, string(o.Outcome), o.encode(), o.FinishedAt.UnixMilli()).Int()
+	if err != nil {
+		return false, false, fmt.Errorf("record row %d of run %s: %w", line, runID, err)
+	}
+	return n >= 0, n == 1, nil
+}
+
+var cancelScript = redis.NewScript(luaRecord + `
+local run, out, att = KEYS[1], KEYS[2], KEYS[3]
+local now, rec, recamb = ARGV[1], ARGV[2], ARGV[3]
+local n, fin = 0, 0
+for i = 4, #ARGV do
+  local line = ARGV[i]
+  if redis.call('HEXISTS', out, line) == 0 then
+    local v = tonumber(redis.call('HGET', att, line) or '0')
+    if v % 2 == 0 then
+      local r = rec
+      if v % 4 >= 2 then r = recamb end
+      local res = record(run, out, line, 'cancelled', r, now)
+      n = n + 1
+      if res == 1 then fin = 1 end
+    end
+  end
+end
+return {n, fin}
+`)
+
+// Cancel cancels a run: no row of it is called from now on. Rows without an outcome that are not
+// in flight end as cancelled at once (a row whose earlier attempt may have reached the provider
+// says so); rows in flight end with their call's true outcome. It returns how many rows it
+// cancelled and whether the run is finished.
+func (s *Store) Cancel(ctx context.Context, runID string) (int, bool, error) {
+	if _, err := s.Run(ctx, runID); err != nil {
+		return 0, false, err
+	}
+	if err := s.rdb.HSet(ctx, runKey(runID), "cancelled", 1).Err(); err != nil {
+		return 0, false, fmt.Errorf("cancel run %s: %w", runID, err)
+	}
+	now := s.now()
+	rec := OutcomeRecord{Outcome: Cancelled, FinishedAt: now, Message: "run cancelled before this row was called"}.encode()
+	recAmb := OutcomeRecord{Outcome: Cancelled, FinishedAt: now, Message: "run cancelled; an earlier attempt may have reached the provider: check the account"}.encode()
+	total, finished := 0, false
+	var cursor uint64
+	for {
+		kv, next, err := s.rdb.HScan(ctx, seenKey(runID), cursor, "", 1000).Result()
+		if err != nil {
+			return total, finished, fmt.Errorf("cancel run %s: %w", runID, err)
+		}
+		args := []any{now.UnixMilli(), rec, recAmb}
+		for i := 1; i < len(kv); i += 2 {
+			args = append(args, kv[i])
+		}
+		if len(args) > 3 {
+			v, err := cancelScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, args...).Int64Slice()
+			if err != nil {
+				return total, finished, fmt.Errorf("cancel run %s: %w", runID, err)
+			}
+			total += int(v[0])
+			finished = finished || v[1] == 1
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	return total, finished, nil
+}
+
+// ReportRow is one input row with its outcome, as a report shows it.
+type ReportRow struct {
+	Line     int
+	Provider Provider
+	// Input is organization_id, member_id, user_id, then the extra columns.
+	Input   []string
+	Outcome OutcomeRecord
+	// Pending is true when the row has no outcome yet.
+	Pending bool
+}
+
+// EachRow calls fn for every input row of a run in line order, reading in batches so memory stays
+// flat whatever the run's size.
+func (s *Store) EachRow(ctx context.Context, runID string, fn func(ReportRow) error) error {
+	r, err := s.Run(ctx, runID)
+	if err != nil {
+		return err
+	}
+	const batch = 1000
+	for start := 2; start <= r.MaxLine; start += batch {
+		lines := make([]string, 0, batch)
+		for l := start; l < start+batch && l <= r.MaxLine; l++ {
+			lines = append(lines, strconv.Itoa(l))
+		}
+		var ins, outs *redis.SliceCmd
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			ins = p.HMGet(ctx, rowsKey(runID), lines...)
+			outs = p.HMGet(ctx, outKey(runID), lines...)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read rows of run %s: %w", runID, err)
+		}
+		for i, v := range ins.Val() {
+			in, ok := v.(string)
+			if !ok {
+				continue
+			}
+			row := ReportRow{Line: start + i, Provider: r.Provider}
+			_ = json.Unmarshal([]byte(in), &row.Input)
+			if o, ok := outs.Val()[i].(string); ok {
+				if row.Outcome, err = decodeOutcome(o); err != nil {
+					return fmt.Errorf("decode outcome of row %d of run %s: %w", row.Line, runID, err)
+				}
+			} else {
+				row.Pending = true
+			}
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Outcome returns a row's recorded outcome; ok is false while it has none.
+func (s *Store) Outcome(ctx context.Context, runID string, line int) (OutcomeRecord, bool, error) {
+	v, err := s.rdb.HGet(ctx, outKey(runID), strconv.Itoa(line)).Result()
+	if errors.Is(err, redis.Nil) {
+		return OutcomeRecord{}, false, nil
+	}
+	if err != nil {
+		return OutcomeRecord{}, false, err
+	}
+	o, err := decodeOutcome(v)
+	return o, err == nil, err
+}
+
+// Pause is why a provider's queue was paused.
+type Pause struct {
+	Provider Provider  `json:"provider"`
+	Reason   string    `json:"reason"`
+	RunID    string    `json:"run_id,omitempty"`
+	Line     int       `json:"line,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// SetPaused records why a provider's queue was paused; the first reason stays until ClearPaused.
+func (s *Store) SetPaused(ctx context.Context, p Pause) error {
+	if p.At.IsZero() {
+		p.At = s.now()
+	}
+	b, _ := json.Marshal(p)
+	return s.rdb.HSetNX(ctx, pausedKey, string(p.Provider), b).Err()
+}
+
+// ClearPaused forgets a provider's pause.
+func (s *Store) ClearPaused(ctx context.Context, p Provider) error {
+	return s.rdb.HDel(ctx, pausedKey, string(p)).Err()
+}
+
+// Paused returns the providers whose queue is paused, and why.
+func (s *Store) Paused(ctx context.Context) (map[Provider]Pause, error) {
+	m, err := s.rdb.HGetAll(ctx, pausedKey).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read paused providers: %w", err)
+	}
+	out := make(map[Provider]Pause, len(m))
+	for k, v := range m {
+		var p Pause
+		_ = json.Unmarshal([]byte(v), &p)
+		out[Provider(k)] = p
+	}
+	return out, nil
+}
+
+// SetCooldown makes every worker of a provider hold its calls for d (a 429 answer). A longer
+// cool-down already in place is kept.
+func (s *Store) SetCooldown(ctx context.Context, p Provider, d time.Duration) error {
+	key := keyPrefix + "cooldown:" + string(p)
+	until := s.now().Add(d).UnixMilli()
+	cur, err := s.rdb.Get(ctx, key).Int64()
+	if err == nil && cur >= until {
+		return nil
+	}
+	return s.rdb.Set(ctx, key, until, d).Err()
+}
+
+// Cooldown returns how long a provider's cool-down still lasts, 0 when none.
+func (s *Store) Cooldown(ctx context.Context, p Provider) (time.Duration, error) {
+	until, err := s.rdb.Get(ctx, keyPrefix+"cooldown:"+string(p)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if d := time.UnixMilli(until).Sub(s.now()); d > 0 {
+		return d, nil
+	}
+	return 0, nil
+}
+
+// Allow takes one call from the provider's global budget of perSecond calls per second with the
+// given burst, shared by every worker process. It returns 0 when the call may go now, else how
+// long to wait before asking again.
+func (s *Store) Allow(ctx context.Context, p Provider, perSecond, burst int) (time.Duration, error) {
+	if burst < 1 {
+		burst = 1
+	}
+	res, err := s.limiter.Allow(ctx, keyPrefix+string(p), redis_rate.Limit{Rate: perSecond, Burst: burst, Period: time.Second})
+	if err != nil {
+		return 0, fmt.Errorf("rate budget of %s: %w", p, err)
+	}
+	if res.Allowed > 0 {
+		return 0, nil
+	}
+	if res.RetryAfter <= 0 {
+		return time.Millisecond, nil
+	}
+	return res.RetryAfter, nil
+}
+
+// SetAutoRate records the rate --rate auto is using for a provider, shared by every worker.
+func (s *Store) SetAutoRate(ctx context.Context, p Provider, perSecond float64) error {
+	return s.rdb.Set(ctx, keyPrefix+"autorate:"+string(p), strconv.FormatFloat(perSecond, 'f', 2, 64), 0).Err()
+}
+
+// AutoRate returns the rate --rate auto last settled on for a provider; ok is false when none.
+func (s *Store) AutoRate(ctx context.Context, p Provider) (float64, bool, error) {
+	v, err := s.rdb.Get(ctx, keyPrefix+"autorate:"+string(p)).Float64()
+	if errors.Is(err, redis.Nil) {
+		return 0, false, nil
+	}
+	return v, err == nil, err
+}

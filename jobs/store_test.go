@@ -1,0 +1,248 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"reactivator/internal/redistest"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+func setupStore(t *testing.T) (*Store, context.Context) {
+	t.Helper()
+	return NewStore(redistest.Shared(t).Client(t)), context.Background()
+}
+
+func zrow(line int, user string) IngestRow {
+	return IngestRow{Row: Row{Line: line, Provider: Zitadel, UserID: user}, Input: []string{"", "", user}}
+}
+
+func newRun(t *testing.T, s *Store, ctx context.Context, id string) {
+	t.Helper()
+	if _, created, err := s.CreateRun(ctx, Run{ID: id, Provider: Zitadel, File: "u.csv", Columns: []string{"email"}}); err != nil || !created {
+		t.Fatalf("CreateRun(%s) = created %v, %v; want true, nil", id, created, err)
+	}
+}
+
+func TestAddRowsDedupesAndResumes(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "r1")
+	rows := []IngestRow{zrow(2, "100"), zrow(3, "200"), zrow(4, "100"), {Row: Row{Line: 5, Provider: Zitadel}, Input: []string{"", "", ""}, Invalid: "user_id: is empty"}}
+	acts, err := s.AddRows(ctx, "r1", rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []AddAction{AddQueue, AddQueue, AddDuplicate, AddInvalid}
+	if fmt.Sprint(acts) != fmt.Sprint(want) {
+		t.Fatalf("AddRows = %v, want %v", acts, want)
+	}
+	o, ok, _ := s.Outcome(ctx, "r1", 4)
+	if !ok || o.Outcome != Duplicate || o.Message != "duplicate of line 2" {
+		t.Fatalf("Outcome(line 4) = %+v, %v; want duplicate of line 2", o, ok)
+	}
+	if _, _, err := s.Record(ctx, "r1", 2, OutcomeRecord{Outcome: Reactivated, HTTPStatus: 200}); err != nil {
+		t.Fatal(err)
+	}
+	// Ingesting the same rows again: line 2 is done, line 3 still to queue.
+	acts, err = s.AddRows(ctx, "r1", rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []AddAction{AddDone, AddQueue, AddDuplicate, AddInvalid}
+	if fmt.Sprint(acts) != fmt.Sprint(want) {
+		t.Fatalf("AddRows again = %v, want %v", acts, want)
+	}
+	r, _ := s.Run(ctx, "r1")
+	if r.Done != 3 || r.Counts[Duplicate] != 1 || r.Counts[Invalid] != 1 || r.MaxLine != 5 {
+		t.Fatalf("Run = done %d counts %v max %d; want 3, one duplicate one invalid, 5", r.Done, r.Counts, r.MaxLine)
+	}
+}
+
+func TestRunFinishesOnLastOutcome(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "r2")
+	if _, err := s.AddRows(ctx, "r2", []IngestRow{zrow(2, "1"), zrow(3, "2")}); err != nil {
+		t.Fatal(err)
+	}
+	// Workers may finish rows before ingest knows the total.
+	if _, fin, _ := s.Record(ctx, "r2", 2, OutcomeRecord{Outcome: Reactivated}); fin {
+		t.Fatal("Record(line 2) finished the run before its total was known")
+	}
+	if _, fin, _ := s.Record(ctx, "r2", 3, OutcomeRecord{Outcome: NotFound}); fin {
+		t.Fatal("Record(line 3) finished the run before its total was known")
+	}
+	fin, err := s.SetTotal(ctx, "r2", 2)
+	if err != nil || !fin {
+		t.Fatalf("SetTotal = %v, %v; want true (every row done)", fin, err)
+	}
+	r, _ := s.Run(ctx, "r2")
+	if r.State != RunFinished || r.Failures() != 1 {
+		t.Fatalf("Run = state %s failures %d; want finished, 1", r.State, r.Failures())
+	}
+}
+
+func TestRecordFirstOutcomeWinsUnderRace(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "r3")
+	if _, err := s.AddRows(ctx, "r3", []IngestRow{zrow(2, "1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetTotal(ctx, "r3", 1); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	recorded, finished := 0, 0
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec, fin, err := s.Record(ctx, "r3", 2, OutcomeRecord{Outcome: Reactivated})
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if rec {
+				recorded++
+			}
+			if fin {
+				finished++
+			}
+		}()
+	}
+	wg.Wait()
+	r, _ := s.Run(ctx, "r3")
+	if recorded != 1 || finished != 1 || r.Done != 1 {
+		t.Fatalf("20 racing Records: recorded %d, finished %d, done %d; want 1, 1, 1", recorded, finished, r.Done)
+	}
+}
+
+func TestBeginMarksUnconcludedAttemptsAmbiguous(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "r4")
+	if _, err := s.AddRows(ctx, "r4", []IngestRow{zrow(2, "1"), zrow(3, "2")}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		line    int
+		steps   func()
+		wantN   int
+		wantAmb bool
+	}{
+		{name: "first attempt", line: 2, steps: func() {}, wantN: 1},
+		{name: "after a clean transient answer", line: 2, steps: func() { _ = s.EndAttempt(ctx, "r4", 2, false) }, wantN: 2},
+		{name: "after a worker died mid-call", line: 2, steps: func() {}, wantN: 3, wantAmb: true},
+		{name: "ambiguity stays after a clean answer", line: 2, steps: func() { _ = s.EndAttempt(ctx, "r4", 2, false) }, wantN: 4, wantAmb: true},
+		{name: "after a timeout", line: 3, steps: func() {
+			_, _ = s.Begin(ctx, "r4", 3)
+			_ = s.EndAttempt(ctx, "r4", 3, true)
+		}, wantN: 2, wantAmb: true},
+	}
+	for _, tt := range tests {
+		tt.steps()
+		a, err := s.Begin(ctx, "r4", tt.line)
+		if err != nil || a.N != tt.wantN || a.MaybeApplied != tt.wantAmb || a.Done {
+			t.Errorf("%s: Begin = %+v, %v; want N %d MaybeApplied %v", tt.name, a, err, tt.wantN, tt.wantAmb)
+		}
+	}
+	if _, _, err := s.Record(ctx, "r4", 2, OutcomeRecord{Outcome: Reactivated, Reason: ReasonConfirmedOnRetry}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := s.Begin(ctx, "r4", 2); !a.Done {
+		t.Errorf("Begin after Record = %+v; want Done (no second call)", a)
+	}
+}
+
+func TestCancelEndsRowsNotInFlight(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "r5")
+	if _, err := s.AddRows(ctx, "r5", []IngestRow{zrow(2, "1"), zrow(3, "2"), zrow(4, "3"), zrow(5, "4")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetTotal(ctx, "r5", 4); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _ = s.Record(ctx, "r5", 2, OutcomeRecord{Outcome: Reactivated})
+	_, _ = s.Begin(ctx, "r5", 3) // in flight
+	n, fin, err := s.Cancel(ctx, "r5")
+	if err != nil || n != 2 || fin {
+		t.Fatalf("Cancel = %d, %v, %v; want 2 rows cancelled, run not finished (line 3 in flight)", n, fin, err)
+	}
+	if _, fin, _ := s.Record(ctx, "r5", 3, OutcomeRecord{Outcome: Reactivated}); !fin {
+		t.Fatal("Record(in-flight row) after cancel did not finish the run")
+	}
+	r, _ := s.Run(ctx, "r5")
+	if r.Counts[Cancelled] != 2 || r.Counts[Reactivated] != 2 || !r.Cancelled {
+		t.Fatalf("Run counts = %v, cancelled %v; want 2 cancelled, 2 reactivated", r.Counts, r.Cancelled)
+	}
+	if a, _ := s.Begin(ctx, "r5", 4); !a.Done {
+		t.Fatalf("Begin(cancelled row) = %+v; want Done", a)
+	}
+}
+
+func TestEachRowInLineOrder(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "r6")
+	var rows []IngestRow
+	for l := 2; l <= 2500; l++ {
+		rows = append(rows, zrow(l, fmt.Sprint(l)))
+	}
+	if _, err := s.AddRows(ctx, "r6", rows); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _ = s.Record(ctx, "r6", 1500, OutcomeRecord{Outcome: NotFound, HTTPStatus: 404})
+	next, pending := 2, 0
+	err := s.EachRow(ctx, "r6", func(r ReportRow) error {
+		if r.Line != next {
+			return fmt.Errorf("line %d after %d", r.Line, next-1)
+		}
+		next++
+		if r.Pending {
+			pending++
+		} else if r.Line != 1500 || r.Outcome.Outcome != NotFound {
+			return fmt.Errorf("line %d: outcome %+v", r.Line, r.Outcome)
+		}
+		return nil
+	})
+	if err != nil || next != 2501 || pending != 2498 {
+		t.Fatalf("EachRow = %v, ended at %d with %d pending; want nil, 2501, 2498", err, next, pending)
+	}
+}
+
+func TestRunNotFound(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	if _, err := s.Run(ctx, "nope"); !errors.Is(err, ErrRunNotFound) {
+		t.Fatalf("Run(nope) = %v, want ErrRunNotFound", err)
+	}
+}
+
+func TestAllowSharesOneBudget(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	allowed := 0
+	for i := 0; i < 20; i++ {
+		d, err := s.Allow(ctx, Provider("test"), 5, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d == 0 {
+			allowed++
+		}
+	}
+	if allowed < 5 || allowed > 6 {
+		t.Fatalf("Allow 20 times at once with rate 5 burst 5 allowed %d; want 5 (6 if a tick passed)", allowed)
+	}
+}
