@@ -9,6 +9,15 @@ import (
 	"github.com/hibiken/asynq"
 )
 
+// TaskMaxRetry is asynq's retry limit of a reactivate task. It is deliberately out of reach: the
+// worker ends a row as failed itself after its --max-attempts and past its --max-row-age, counting
+// attempts in the run store, so one setting governs every task however it was queued.
+const TaskMaxRetry = 100000
+
+// TaskTimeout bounds one handling of a reactivate task (asynq's default is 30 minutes). It covers
+// waiting for the rate budget and the call itself; a call has its own, shorter timeout.
+const TaskTimeout = 3 * time.Minute
+
 // ReactivatePayload is the payload of a reactivate:stytch or reactivate:zitadel task.
 // It carries ids only: never a credential.
 type ReactivatePayload struct {
@@ -39,7 +48,8 @@ func NewReactivateTask(runID string, r Row, queuedAt time.Time, opts ...asynq.Op
 	if err != nil {
 		return nil, err
 	}
-	opts = append([]asynq.Option{asynq.TaskID(TaskID(runID, r)), asynq.Queue(r.Provider.Queue())}, opts...)
+	opts = append([]asynq.Option{asynq.TaskID(TaskID(runID, r)), asynq.Queue(r.Provider.Queue()),
+		asynq.MaxRetry(TaskMaxRetry), asynq.Timeout(TaskTimeout)}, opts...)
 	return asynq.NewTask(r.Provider.TaskType(), b, opts...), nil
 }
 
