@@ -1,0 +1,29 @@
+// Package fakeidp provides stateful fake Stytch B2B and ZITADEL servers that answer over real HTTP
+// with the providers' real bodies and headers (shared/docs/providers.md and the real ZITADEL
+// transcripts), and inject faults (latency, 5xx, dropped connections, stalls, rate limits) for
+// tests, the demo and the benchmarks.
+//
+// Both fakes are http.Handlers. Serve them with Serve, which starts an httptest server on loopback
+// and returns its base URL and a close function that also ends stalled calls:
+//
+//	st := fakeidp.NewStytch("project-test-…", "secret")
+//	st.AddOrg("organization-test-…", "acme")
+//	st.AddMember("organization-test-…", "member-test-…", "deleted", true)
+//	base, stop := fakeidp.Serve(st)
+//	defer stop()
+//
+// A ZITADEL fake chooses its instance by the Host header, as ZITADEL does: NewZitadel("127.0.0.1")
+// accepts any port of that host (so it fits Serve's random port), NewZitadel("") any Host.
+//
+// Every reactivate request is counted when it arrives (TotalCalls, Histogram, MaxPerSecond),
+// whatever its answer. It then goes through, in order: the injected Latency, the rate limit
+// (429, nothing applied), credentials (401), the account's scripted answers (Script, sent
+// verbatim), an injected 5xx (nothing applied), the account's state (the change is applied),
+// and an injected drop (the connection is closed without an answer) or stall (the answer is
+// held back for Faults.Stall). Calls counts, per account, the calls that passed the rate limit
+// and the credentials check.
+//
+// cases.go holds the table of real provider answers; the fakes build their bodies with its
+// helpers, and their tests check that every answer a fake can produce from state equals the
+// table's, request ids aside.
+package fakeidp
