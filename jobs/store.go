@@ -26,7 +26,7 @@ import (
 //	reactivator:{R}:att              hash  line -> attempts*4 + flags (1 in flight, 2 ambiguous)
 //	reactivator:paused               hash  provider -> why its queue was paused (JSON)
 //	reactivator:cooldown:<provider>  string set with an expiry while a 429 cool-down lasts
-//	reactivator:autorate:<provider>  string the rate --rate auto settled on
+//	reactivator:{autorate:<p>}       string the rate --rate auto settled on (+ :up, :down guards)
 //	rate:reactivator:<provider>      redis_rate's GCRA state of the provider's global budget
 const keyPrefix = "reactivator:"
 
@@ -35,6 +35,8 @@ func rowsKey(id string) string { return keyPrefix + "{" + id + "}:rows" }
 func seenKey(id string) string { return keyPrefix + "{" + id + "}:seen" }
 func outKey(id string) string  { return keyPrefix + "{" + id + "}:out" }
 func attKey(id string) string  { return keyPrefix + "{" + id + "}:att" }
+
+func autoRateKey(p Provider) string { return keyPrefix + "{autorate:" + string(p) + "}" }
 
 const (
 	runsKey   = keyPrefix + "runs"
@@ -690,14 +692,61 @@ func (s *Store) Allow(ctx context.Context, p Provider, perSecond, burst int) (ti
 
 // SetAutoRate records the rate --rate auto is using for a provider, shared by every worker.
 func (s *Store) SetAutoRate(ctx context.Context, p Provider, perSecond float64) error {
-	return s.rdb.Set(ctx, keyPrefix+"autorate:"+string(p), strconv.FormatFloat(perSecond, 'f', 2, 64), 0).Err()
+	return s.rdb.Set(ctx, autoRateKey(p), strconv.FormatFloat(perSecond, 'f', 2, 64), 0).Err()
 }
 
 // AutoRate returns the rate --rate auto last settled on for a provider; ok is false when none.
 func (s *Store) AutoRate(ctx context.Context, p Provider) (float64, bool, error) {
-	v, err := s.rdb.Get(ctx, keyPrefix+"autorate:"+string(p)).Float64()
+	v, err := s.rdb.Get(ctx, autoRateKey(p)).Float64()
 	if errors.Is(err, redis.Nil) {
 		return 0, false, nil
 	}
 	return v, err == nil, err
+}
+
+// NeedsCall is a cheap look before a row waits for the rate budget: false when the row already
+// has an outcome, or its run was cancelled (Begin then records it). Begin decides atomically.
+func (s *Store) NeedsCall(ctx context.Context, runID string, line int) (bool, error) {
+	var out *redis.BoolCmd
+	var cancelled *redis.StringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		out = p.HExists(ctx, outKey(runID), strconv.Itoa(line))
+		cancelled = p.HGet(ctx, runKey(runID), "cancelled")
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("look up row %d of run %s: %w", line, runID, err)
+	}
+	return !out.Val() && cancelled.Val() != "1", nil
+}
+
+var autoRateScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or ARGV[3])
+local lo, hi = tonumber(ARGV[4]), tonumber(ARGV[5])
+if ARGV[1] == 'up' then
+  if redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then cur = cur + tonumber(ARGV[6]) end
+else
+  if redis.call('SET', KEYS[3], '1', 'PX', ARGV[2], 'NX') then cur = cur * tonumber(ARGV[6]) end
+end
+if cur < lo then cur = lo end
+if cur > hi then cur = hi end
+redis.call('SET', KEYS[1], string.format('%.2f', cur))
+return tostring(cur)
+`)
+
+// AutoRateStep moves a provider's shared --rate auto value: up adds step at most once per
+// period across the whole fleet; down (a 429) multiplies by factor at most once per period. The
+// result stays within [min, max]; start is the value when none is recorded yet.
+func (s *Store) AutoRateStep(ctx context.Context, p Provider, up bool, amount, start, min, max float64, period time.Duration) (float64, error) {
+	op := "down"
+	if up {
+		op = "up"
+	}
+	base := autoRateKey(p)
+	v, err := autoRateScript.Run(ctx, s.rdb, []string{base, base + ":up", base + ":down"},
+		op, period.Milliseconds(), start, min, max, amount).Float64()
+	if err != nil {
+		return 0, fmt.Errorf("auto rate of %s: %w", p, err)
+	}
+	return v, nil
 }

@@ -1,0 +1,334 @@
+// Package worker serves reactivator's queues: a Server is responsible for the asynq server,
+// its handlers, the retry policy, the per-provider rate budgets and the pause of a provider's
+// queue on a fatal answer.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"reactivator/jobs"
+)
+
+// Config configures a Server. Zero values take the defaults named on each field.
+type Config struct {
+	// Redis is asynq's connection; Store must reach the same Redis.
+	Redis asynq.RedisConnOpt
+	Store *jobs.Store
+	// Callers are the providers this worker has credentials for; only their queues are served.
+	Callers map[jobs.Provider]Caller
+	// Limits are the providers' call budgets; a provider without one is unlimited.
+	Limits map[jobs.Provider]Limit
+	// Concurrency is how many tasks run at once; 0 means 100.
+	Concurrency int
+	// MaxAttempts is how many transient failures a row may have before it ends failed; 0 means 12
+	// (with the default backoff, about an hour and a half of outage).
+	MaxAttempts int
+	// MaxRowAge ends a row as failed when it was queued longer ago than this; 0 means 24h.
+	MaxRowAge time.Duration
+	// Backoff is the wait between attempts.
+	Backoff Backoff
+	// ShutdownTimeout is how long in-flight calls may finish on shutdown before their tasks go
+	// back to the queue; 0 means 40s.
+	ShutdownTimeout time.Duration
+	// ServeControl makes the worker also serve run:finished and inbox:pickup tasks; default true
+	// (set NoControl to turn it off).
+	NoControl bool
+	// OnRunFinished is called (from a run:finished task) when a run's last row got its outcome.
+	OnRunFinished func(ctx context.Context, run jobs.Run) error
+	// Handlers are extra task handlers by task type (inbox:pickup, say).
+	Handlers map[string]asynq.Handler
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Metrics records calls and outcomes; nil records nothing.
+	Metrics *Metrics
+}
+
+func (c *Config) setDefaults() {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 100
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 12
+	}
+	if c.MaxRowAge <= 0 {
+		c.MaxRowAge = 24 * time.Hour
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 40 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate says what is missing.
+func (c Config) Validate() error {
+	switch {
+	case c.Redis == nil:
+		return errors.New("worker config: Redis is required")
+	case c.Store == nil:
+		return errors.New("worker config: Store is required")
+	case len(c.Callers) == 0 && c.NoControl:
+		return errors.New("worker config: no provider credentials and no control queue: nothing to serve")
+	}
+	return nil
+}
+
+// Server serves the queues of the providers it has callers for.
+type Server struct {
+	cfg       Config
+	store     *jobs.Store
+	log       *slog.Logger
+	asynq     *asynq.Server
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	pacers    map[jobs.Provider]*pacer
+	now       func() time.Time
+
+	mu     sync.Mutex
+	paused map[jobs.Provider]string
+}
+
+// New returns a Server; Run starts it.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	s := &Server{
+		cfg: cfg, store: cfg.Store, log: cfg.Logger, now: time.Now,
+		client: asynq.NewClient(cfg.Redis), inspector: asynq.NewInspector(cfg.Redis),
+		pacers: map[jobs.Provider]*pacer{}, paused: map[jobs.Provider]string{},
+	}
+	queues := map[string]int{}
+	for p := range cfg.Callers {
+		queues[p.Queue()] = 10
+		s.pacers[p] = newPacer(p, cfg.Store, cfg.Limits[p], cfg.Metrics, cfg.Logger)
+	}
+	if !cfg.NoControl {
+		queues[jobs.QueueControl] = 1
+	}
+	s.asynq = asynq.NewServer(cfg.Redis, asynq.Config{
+		Concurrency:     cfg.Concurrency,
+		Queues:          queues,
+		RetryDelayFunc:  s.retryDelay,
+		IsFailure:       isFailure,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          slogAdapter{cfg.Logger},
+		LogLevel:        asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			if errors.Is(err, asynq.SkipRetry) || !isFailure(err) {
+				return
+			}
+			cfg.Logger.Debug("task failed, will retry", "type", t.Type(), "err", err)
+		}),
+	})
+	return s, nil
+}
+
+// Mux returns the handlers the server runs.
+func (s *Server) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	for p, c := range s.cfg.Callers {
+		mux.Handle(p.TaskType(), &reactivateHandler{provider: p, caller: c, srv: s, pacer: s.pacers[p]})
+	}
+	if !s.cfg.NoControl {
+		mux.HandleFunc(jobs.TypeRunFinished, s.handleRunFinished)
+		for typ, h := range s.cfg.Handlers {
+			mux.Handle(typ, h)
+		}
+	}
+	return mux
+}
+
+// Run serves until ctx is done, then shuts down: in-flight calls get ShutdownTimeout to finish;
+// tasks still running then go back to the queue.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.refreshPaused(ctx); err != nil {
+		return err
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.watchPauses(bg) }()
+	for p, pc := range s.pacers {
+		s.log.Info("serving", "provider", p, "queue", p.Queue(), "limit", pc.limit.String())
+		if pc.limit.Auto {
+			wg.Add(1)
+			go func() { defer wg.Done(); pc.autoLoop(bg) }()
+		}
+	}
+	if err := s.asynq.Start(s.Mux()); err != nil {
+		stop()
+		wg.Wait()
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	s.log.Info("shutting down: letting in-flight calls finish", "timeout", s.cfg.ShutdownTimeout)
+	s.asynq.Shutdown()
+	stop()
+	wg.Wait()
+	_ = s.client.Close()
+	_ = s.inspector.Close()
+	return nil
+}
+
+// Limits returns the rates in force now, by provider (Auto's current value included).
+func (s *Server) Limits() map[jobs.Provider]float64 {
+	out := map[jobs.Provider]float64{}
+	for p, pc := range s.pacers {
+		out[p], _ = pc.rate()
+	}
+	return out
+}
+
+func (s *Server) countOutcome(p jobs.Provider, o jobs.Outcome) {
+	if s.cfg.Metrics != nil {
+		s.cfg.Metrics.Outcomes.WithLabelValues(string(p), string(o)).Inc()
+	}
+}
+
+// runFinished queues the run's run:finished task (once per run, by its task id).
+func (s *Server) runFinished(ctx context.Context, runID string) {
+	_, err := s.client.EnqueueContext(context.WithoutCancel(ctx), jobs.NewRunFinishedTask(runID))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		s.log.Error("could not queue run:finished", "run", runID, "err", err)
+	}
+}
+
+func (s *Server) handleRunFinished(ctx context.Context, t *asynq.Task) error {
+	p, err := jobs.ParseRunFinishedPayload(t)
+	if err != nil {
+		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+	}
+	run, err := s.store.Run(ctx, p.RunID)
+	if err != nil {
+		return err
+	}
+	s.log.Info("run finished", "run", run.ID, "rows", run.Total, "failures", run.Failures())
+	if s.cfg.OnRunFinished != nil {
+		return s.cfg.OnRunFinished(ctx, run)
+	}
+	return nil
+}
+
+// pause stops a provider's queue after a fatal answer: no further row is called or burned.
+func (s *Server) pause(ctx context.Context, p jobs.Provider, runID string, line int, res jobs.Result) {
+	reason := res.Message
+	if res.HTTPStatus != 0 {
+		reason = fmt.Sprintf("HTTP %d %s: %s", res.HTTPStatus, res.ErrorType, res.Message)
+	}
+	s.mu.Lock()
+	_, already := s.paused[p]
+	s.paused[p] = reason
+	s.mu.Unlock()
+	ctx = context.WithoutCancel(ctx)
+	if err := s.inspector.PauseQueue(p.Queue()); err != nil && !already {
+		s.log.Error("could not pause queue", "queue", p.Queue(), "err", err)
+	}
+	if err := s.store.SetPaused(ctx, jobs.Pause{Provider: p, Reason: reason, RunID: runID, Line: line}); err != nil {
+		s.log.Error("could not record pause", "provider", p, "err", err)
+	}
+	note := fmt.Sprintf("%s paused: %s; fix it, then run `reactivator resume %s`", p, reason, p)
+	if err := s.store.SetNote(ctx, runID, note); err != nil {
+		s.log.Error("could not record pause on run", "run", runID, "err", err)
+	}
+	if !already {
+		s.log.Error("provider answered with a fatal error: queue paused, no further rows are called",
+			"provider", p, "run", runID, "line", line, "status", res.HTTPStatus, "error_type", res.ErrorType, "msg", res.Message,
+			"next", "fix the credentials or URL, then: reactivator resume "+string(p))
+	}
+}
+
+func (s *Server) isPaused(p jobs.Provider) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.paused[p]
+	return ok
+}
+
+func (s *Server) pauseReason(p jobs.Provider) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused[p]
+}
+
+// watchPauses keeps the local view of paused providers in step with Redis, so a pause by
+// another worker, or a resume, is seen within half a second.
+func (s *Server) watchPauses(ctx context.Context) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.refreshPaused(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("could not read paused providers", "err", err)
+			}
+		}
+	}
+}
+
+func (s *Server) refreshPaused(ctx context.Context) error {
+	m, err := s.store.Paused(ctx)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paused = make(map[jobs.Provider]string, len(m))
+	for p, v := range m {
+		s.paused[p] = v.Reason
+	}
+	return nil
+}
+
+// Resume unpauses a provider's queue after the cause of a fatal answer was fixed, and clears
+// the runs' notes. It is what `reactivator resume PROVIDER` does.
+func Resume(ctx context.Context, redis asynq.RedisConnOpt, store *jobs.Store, p jobs.Provider) error {
+	insp := asynq.NewInspector(redis)
+	defer insp.Close()
+	pausedInfo, err := store.Paused(ctx)
+	if err != nil {
+		return err
+	}
+	queues, err := insp.Queues()
+	if err != nil {
+		return fmt.Errorf("list queues: %w", err)
+	}
+	if slices.Contains(queues, p.Queue()) {
+		qi, err := insp.GetQueueInfo(p.Queue())
+		if err != nil {
+			return fmt.Errorf("read queue %s: %w", p.Queue(), err)
+		}
+		if qi.Paused {
+			if err := insp.UnpauseQueue(p.Queue()); err != nil {
+				return fmt.Errorf("unpause %s: %w", p.Queue(), err)
+			}
+		}
+	}
+	if err := store.ClearPaused(ctx, p); err != nil {
+		return err
+	}
+	if info, ok := pausedInfo[p]; ok && info.RunID != "" {
+		runs, err := store.Runs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			if r.Provider == p && r.Note != "" {
+				_ = store.SetNote(ctx, r.ID, "")
+			}
+		}
+	}
+	return nil
+}
