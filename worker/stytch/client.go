@@ -98,6 +98,8 @@ func (c *Client) LogValue() slog.Value {
 // A row that is not a valid Stytch row, or whose ids belong to the other environment, is refused
 // before any call: Class rejected, Called false. An answer is classified by Classify; a call
 // without an answer by httpapi.TransportResult (transient; Ambiguous unless it never connected).
+// A context already done returns transient with Called false. The Result never holds the secret
+// or a session token, even when something in between echoes them.
 func (c *Client) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
 	if err := c.checkRow(r); err != nil {
 		return jobs.Result{Class: jobs.ClassRejected, Message: c.scrub(err.Error())}
@@ -172,9 +174,7 @@ var errPathChanged = errors.New("the ids would change the URL's path")
 // reads the answer. escapedPath is already escaped; the call is refused with errPathChanged if
 // the URL does not carry exactly that path.
 func (c *Client) send(ctx context.Context, method, escapedPath, body string) (int, http.Header, []byte, error) {
-	u := *c.base
-	u.RawQuery, u.Fragment = "", ""
-	target := u.Scheme + "://" + u.Host + escapedPath
+	target := c.base.Scheme + "://" + c.base.Host + escapedPath
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader([]byte(body)))
