@@ -1,0 +1,526 @@
+// An Ingester is responsible for turning one CSV file into a run: it checks the whole file, records
+// the run and its rows in the run store, and queues one asynq task per valid row, idempotently.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
+
+	"reactivator/jobs"
+)
+
+// Defaults measured with BenchmarkIngestTable (ingest_bench_test.go) on 2 cores against a local
+// redis-server: more workers stop paying once Redis itself is busy, and bigger batches only add
+// latency to the first task.
+const (
+	// DefaultConcurrency is the number of enqueue workers when Config.Concurrency is 0.
+	DefaultConcurrency = 16
+	// DefaultBatchSize is the number of rows per AddRows round trip when Config.BatchSize is 0.
+	DefaultBatchSize = 500
+	// progressEvery is the least time between two Progress calls.
+	progressEvery = 100 * time.Millisecond
+)
+
+// Config says how an Ingester records and queues runs. Zero values are the defaults named on
+// each field.
+type Config struct {
+	// Store is the run store. Required, except with DryRun (where it is only read when set).
+	Store *jobs.Store
+	// Enqueuer queues the tasks, on the same Redis as Store. Required, except with DryRun.
+	Enqueuer *asynq.Client
+	// Options are the reader's options (--provider, --delimiter).
+	Options Options
+	// RunID names the run; "" derives it from the file: "<provider>-<12 hex of the sha256 of its
+	// bytes>", so ingesting the same file again resumes the same run.
+	RunID string
+	// NewRun appends "-<UTC time yyyymmddThhmmss>" to the run id, starting a fresh run.
+	NewRun bool
+	// DryRun reads and validates the file and counts what would be queued; it writes nothing to
+	// Redis. Duplicates are then found in memory (about 30 bytes per valid row).
+	DryRun bool
+	// StytchEnv is "test" or "live" when the Stytch project is known: rows of the other
+	// environment are invalid. "" checks nothing.
+	StytchEnv string
+	// Concurrency is the number of goroutines calling Enqueuer; 0 means DefaultConcurrency.
+	Concurrency int
+	// BatchSize is the number of rows recorded per Store.AddRows round trip; 0 means
+	// DefaultBatchSize.
+	BatchSize int
+	// Progress, when set, is called at most every 100ms while a file is ingested and once at the
+	// end, never concurrently with itself.
+	Progress func(Progress)
+	// Now stamps run ids (NewRun) and tasks; nil means time.Now.
+	Now func() time.Time
+}
+
+// Progress is how far the ingestion of one file has come.
+type Progress struct {
+	File string
+	// Read is the number of rows read so far; Total the file's rows, counted by the check pass.
+	Read, Total int
+	// The counts, as in Result.
+	Queued, AlreadyQueued, AlreadyDone, Invalid, Duplicate int
+	// Elapsed is the wall time since the ingestion of the file started.
+	Elapsed time.Duration
+}
+
+// Result is what ingesting one file did.
+type Result struct {
+	RunID    string
+	File     string
+	Provider jobs.Provider
+	// Rows is the number of rows read, always Queued + AlreadyQueued + AlreadyDone + Invalid +
+	// Duplicate: after an error or a cancellation, the rows settled so far.
+	Rows int
+	// Queued rows got a new task (with DryRun: would get one).
+	Queued int
+	// AlreadyQueued rows already had their task (asynq refused the task id as taken).
+	AlreadyQueued int
+	// AlreadyDone rows already have their outcome: nothing to do.
+	AlreadyDone int
+	// Invalid rows are unusable; recorded as invalid, never queued.
+	Invalid int
+	// Duplicate rows repeat an earlier line; recorded as duplicate, never queued.
+	Duplicate int
+	// Resumed is true when the run already existed: this ingestion continued it.
+	Resumed bool
+	// Finished is true when every row of the run has its outcome (all of them invalid or
+	// duplicate, say, or a resumed run that was done).
+	Finished bool
+	// DryRun is true when nothing was written.
+	DryRun bool
+}
+
+// Ingester ingests CSV files as runs. It is safe for concurrent use.
+type Ingester struct {
+	cfg Config
+}
+
+// New returns an Ingester, or an error naming the Config field that is wrong.
+func New(cfg Config) (*Ingester, error) {
+	if !cfg.DryRun && cfg.Store == nil {
+		return nil, errors.New("ingest config: Store is required unless DryRun")
+	}
+	if !cfg.DryRun && cfg.Enqueuer == nil {
+		return nil, errors.New("ingest config: Enqueuer is required unless DryRun")
+	}
+	if cfg.RunID != "" && strings.ContainsAny(cfg.RunID, "{}: \t\r\n") {
+		return nil, fmt.Errorf("ingest config: RunID %q: must not hold braces, colons or whitespace", cfg.RunID)
+	}
+	switch cfg.StytchEnv {
+	case "", "test", "live":
+	default:
+		return nil, fmt.Errorf("ingest config: StytchEnv %q: want test, live or empty", cfg.StytchEnv)
+	}
+	if cfg.Concurrency < 0 {
+		return nil, fmt.Errorf("ingest config: Concurrency %d: want 0 (default) or more", cfg.Concurrency)
+	}
+	if cfg.BatchSize < 0 {
+		return nil, fmt.Errorf("ingest config: BatchSize %d: want 0 (default) or more", cfg.BatchSize)
+	}
+	if cfg.Options.Provider != "" {
+		if _, err := jobs.ParseProvider(string(cfg.Options.Provider)); err != nil {
+			return nil, fmt.Errorf("ingest config: Options.Provider: %w", err)
+		}
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Ingester{cfg: cfg}, nil
+}
+
+// IngestFile ingests the file at path as one run. A missing file, a directory or anything but a
+// regular file is refused with a *FileError, as is every file Check refuses; nothing is queued for
+// a refused file.
+func (in *Ingester) IngestFile(ctx context.Context, path string) (Result, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return Result{}, openError(path, err)
+	}
+	if st.IsDir() {
+		return Result{}, &FileError{File: path, Msg: "is a directory, not a CSV file: name the files inside it"}
+	}
+	if !st.Mode().IsRegular() {
+		return Result{}, &FileError{File: path, Msg: "is not a regular file: save the CSV to a file first"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Result{}, openError(path, err)
+	}
+	defer f.Close()
+	return in.Ingest(ctx, path, f)
+}
+
+// openError turns an error of os.Stat or os.Open into a *FileError that says what happened.
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &FileError{File: path, Msg: "no such file"}
+	case errors.Is(err, fs.ErrPermission):
+		return &FileError{File: path, Msg: "permission denied: cannot read it"}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &FileError{File: path, Msg: "cannot open: " + pe.Err.Error()}
+	}
+	return &FileError{File: path, Msg: "cannot open: " + err.Error()}
+}
+
+// Ingest ingests the file r, named name in messages (its base name is the run's File), as one
+// run. It reads r twice: a check pass that refuses a bad file before anything is written and
+// hashes the bytes for the run id, then a pass that records the rows in batches and queues the
+// valid ones. Cancelling ctx stops it cleanly with ctx's error and the counts so far; ingesting
+// the file again resumes the run.
+func (in *Ingester) Ingest(ctx context.Context, name string, r io.ReadSeeker) (Result, error) {
+	start := time.Now()
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return Result{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	h := sha256.New()
+	sum, err := Check(name, io.TeeReader(r, h), in.cfg.Options)
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := io.Copy(h, r); err != nil { // whatever the check pass left unread
+		return Result{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	res := Result{File: filepath.Base(name), Provider: sum.Provider, DryRun: in.cfg.DryRun}
+	res.RunID = in.cfg.RunID
+	if res.RunID == "" {
+		res.RunID = string(sum.Provider) + "-" + hex.EncodeToString(h.Sum(nil))[:12]
+	}
+	if in.cfg.NewRun {
+		res.RunID += "-" + in.cfg.Now().UTC().Format("20060102T150405")
+	}
+
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return Result{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	rd, err := NewReader(name, r, in.cfg.Options)
+	if err != nil {
+		return Result{}, err
+	}
+	if rd.Provider() != sum.Provider {
+		return Result{}, fmt.Errorf("read %s: provider changed between passes (%s, then %s): was the file modified?", name, sum.Provider, rd.Provider())
+	}
+
+	if in.cfg.Store != nil {
+		run, err := in.openRun(ctx, name, res, sum, rd.ExtraColumns())
+		if err != nil {
+			return Result{}, err
+		}
+		res.Resumed = run.Resumed
+		res.Finished = run.Finished
+	}
+	p := &pass{in: in, name: name, res: res, total: sum.Rows, start: start, rd: rd}
+	return p.run(ctx)
+}
+
+// openedRun is what openRun found.
+type openedRun struct{ Resumed, Finished bool }
+
+// openRun creates the run, or finds it to resume; with DryRun it only looks. It refuses a run id
+// that belongs to another provider's run, to a file of another size, or to a cancelled run.
+func (in *Ingester) openRun(ctx context.Context, name string, res Result, sum Summary, extra []string) (openedRun, error) {
+	var run jobs.Run
+	created := false
+	var err error
+	if in.cfg.DryRun {
+		run, err = in.cfg.Store.Run(ctx, res.RunID)
+		if errors.Is(err, jobs.ErrRunNotFound) {
+			return openedRun{}, nil
+		}
+	} else {
+		run, created, err = in.cfg.Store.CreateRun(ctx, jobs.Run{ID: res.RunID, Provider: sum.Provider, File: res.File, Columns: extra})
+	}
+	if err != nil {
+		return openedRun{}, err
+	}
+	if created {
+		return openedRun{}, nil
+	}
+	switch {
+	case run.Provider != sum.Provider:
+		return openedRun{}, fmt.Errorf("ingest %s: run %s is a %s run, this file holds %s rows: use another --run or --new-run", name, res.RunID, run.Provider, sum.Provider)
+	case run.Total >= 0 && run.Total != sum.Rows:
+		return openedRun{}, fmt.Errorf("ingest %s: run %s holds %d rows (from %s), this file has %d: use another --run or --new-run", name, res.RunID, run.Total, run.File, sum.Rows)
+	case run.Cancelled:
+		return openedRun{}, fmt.Errorf("ingest %s: run %s was cancelled: use --new-run to queue its rows again", name, res.RunID)
+	}
+	return openedRun{Resumed: true, Finished: run.State == jobs.RunFinished}, nil
+}
+
+// pass is the second, writing pass over one file.
+type pass struct {
+	in    *Ingester
+	name  string
+	res   Result
+	total int
+	start time.Time
+	rd    *Reader
+
+	read                                                   atomic.Int64
+	queued, alreadyQueued, alreadyDone, invalid, duplicate atomic.Int64
+}
+
+// work is one row for an enqueue worker.
+type work struct {
+	task *asynq.Task
+	id   string // the task's id, for messages
+}
+
+func (p *pass) progress() Progress {
+	return Progress{
+		File: p.res.File, Read: int(p.read.Load()), Total: p.total,
+		Queued: int(p.queued.Load()), AlreadyQueued: int(p.alreadyQueued.Load()), AlreadyDone: int(p.alreadyDone.Load()),
+		Invalid: int(p.invalid.Load()), Duplicate: int(p.duplicate.Load()), Elapsed: time.Since(p.start),
+	}
+}
+
+// result returns the counts; complete says whether every row was read and settled.
+func (p *pass) result(complete bool) Result {
+	r := p.res
+	r.Queued, r.AlreadyQueued, r.AlreadyDone = int(p.queued.Load()), int(p.alreadyQueued.Load()), int(p.alreadyDone.Load())
+	r.Invalid, r.Duplicate = int(p.invalid.Load()), int(p.duplicate.Load())
+	if complete {
+		r.Rows = int(p.read.Load())
+	} else {
+		r.Rows = r.Queued + r.AlreadyQueued + r.AlreadyDone + r.Invalid + r.Duplicate
+	}
+	return r
+}
+
+func (p *pass) run(ctx context.Context) (Result, error) {
+	cfg := p.in.cfg
+	stopProgress := p.startProgress()
+	var err error
+	if cfg.DryRun {
+		err = p.dryRun(ctx)
+	} else {
+		err = p.ingest(ctx)
+	}
+	stopProgress()
+	if err == nil && !cfg.DryRun {
+		var finished bool
+		finished, err = cfg.Store.SetTotal(ctx, p.res.RunID, int(p.read.Load()))
+		if err == nil && finished {
+			p.res.Finished = true
+			err = p.queueFinished(ctx)
+		}
+	}
+	if cfg.Progress != nil {
+		cfg.Progress(p.progress())
+	}
+	return p.result(err == nil), err
+}
+
+// queueFinished queues the run:finished task of a run this ingestion finished (its rows were
+// all invalid or duplicates): no worker will see its last outcome.
+func (p *pass) queueFinished(ctx context.Context) error {
+	_, err := p.in.cfg.Enqueuer.EnqueueContext(ctx, jobs.NewRunFinishedTask(p.res.RunID))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("queue run:finished of run %s: %w", p.res.RunID, err)
+	}
+	return nil
+}
+
+// startProgress calls Config.Progress every progressEvery until the returned func is called.
+func (p *pass) startProgress() (stop func()) {
+	if p.in.cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				p.in.cfg.Progress(p.progress())
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// next reads the next record and turns it into a row for the store, applying the Stytch
+// environment check.
+func (p *pass) next() (jobs.IngestRow, error) {
+	rec, err := p.rd.Next()
+	if err != nil {
+		return jobs.IngestRow{}, err
+	}
+	p.read.Add(1)
+	if rec.Invalid == "" && p.in.cfg.StytchEnv != "" && rec.Row.Provider == jobs.Stytch {
+		if err := rec.Row.CheckStytchEnv(p.in.cfg.StytchEnv); err != nil {
+			rec.Invalid = err.Error()
+		}
+	}
+	input := make([]string, 0, 3+len(rec.Extra))
+	input = append(input, rec.Row.OrgID, rec.Row.MemberID, rec.Row.UserID)
+	input = append(input, rec.Extra...)
+	return jobs.IngestRow{Row: rec.Row, Input: input, Invalid: rec.Invalid}, nil
+}
+
+// ingest streams the rows: AddRows in batches on this goroutine, tasks to Concurrency enqueue
+// workers through a channel of one batch, so at most about two batches are in memory.
+func (p *pass) ingest(ctx context.Context) error {
+	cfg := p.in.cfg
+	g, gctx := errgroup.WithContext(ctx)
+	ch := make(chan work, cfg.BatchSize)
+	for range cfg.Concurrency {
+		g.Go(func() error { return p.enqueue(gctx, ch) })
+	}
+	g.Go(func() error {
+		defer close(ch)
+		return p.record(gctx, ch)
+	})
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return fmt.Errorf("ingest %s: %w", p.name, context.Cause(ctx))
+	}
+	return err
+}
+
+// record reads the file and records its rows in batches, handing the rows to queue to ch.
+func (p *pass) record(ctx context.Context, ch chan<- work) error {
+	cfg := p.in.cfg
+	queuedAt := cfg.Now()
+	rows := make([]jobs.IngestRow, 0, cfg.BatchSize)
+	tasks := make([]*asynq.Task, 0, cfg.BatchSize)
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		acts, err := cfg.Store.AddRows(ctx, p.res.RunID, rows)
+		if err != nil {
+			return err
+		}
+		for i, a := range acts {
+			switch a {
+			case jobs.AddQueue:
+				select {
+				case ch <- work{task: tasks[i], id: jobs.TaskID(p.res.RunID, rows[i].Row)}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			case jobs.AddDone:
+				p.alreadyDone.Add(1)
+			case jobs.AddDuplicate:
+				p.duplicate.Add(1)
+			case jobs.AddInvalid:
+				p.invalid.Add(1)
+			default:
+				return fmt.Errorf("record rows of run %s: unknown action %d for line %d", p.res.RunID, a, rows[i].Row.Line)
+			}
+		}
+		rows, tasks = rows[:0], tasks[:0]
+		return nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := p.next()
+		if errors.Is(err, io.EOF) {
+			return flush()
+		}
+		if err != nil {
+			return err
+		}
+		var task *asynq.Task
+		if row.Invalid == "" {
+			// Built before the row is recorded, so a row the task contract refuses is recorded
+			// invalid rather than recorded to queue and then dropped.
+			if task, err = jobs.NewReactivateTask(p.res.RunID, row.Row, queuedAt); err != nil {
+				row.Invalid = err.Error()
+			}
+		}
+		rows, tasks = append(rows, row), append(tasks, task)
+		if len(rows) == cfg.BatchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// enqueue queues the tasks of ch until it is closed; a task id asynq already holds is a row
+// queued by an earlier ingestion.
+func (p *pass) enqueue(ctx context.Context, ch <-chan work) error {
+	for w := range ch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := p.in.cfg.Enqueuer.EnqueueContext(ctx, w.task)
+		switch {
+		case err == nil:
+			p.queued.Add(1)
+		case errors.Is(err, asynq.ErrTaskIDConflict):
+			p.alreadyQueued.Add(1)
+		default:
+			return fmt.Errorf("queue task %s: %w", w.id, err)
+		}
+	}
+	return nil
+}
+
+// dryRun reads every row and counts what would happen, writing nothing. Duplicates are found in
+// memory, by row key.
+func (p *pass) dryRun(ctx context.Context) error {
+	seen := make(map[[10]byte]struct{})
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("ingest %s: %w", p.name, context.Cause(ctx))
+		}
+		row, err := p.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if row.Invalid == "" {
+			if err := row.Row.Validate(); err != nil {
+				row.Invalid = err.Error()
+			}
+		}
+		if row.Invalid != "" {
+			p.invalid.Add(1)
+			continue
+		}
+		var k [10]byte
+		_, _ = hex.Decode(k[:], []byte(row.Row.Key()))
+		if _, ok := seen[k]; ok {
+			p.duplicate.Add(1)
+			continue
+		}
+		seen[k] = struct{}{}
+		p.queued.Add(1)
+	}
+}

@@ -1,0 +1,584 @@
+// This file tests the Ingester end to end against a private redis-server: runs, outcomes, tasks
+// in asynq, idempotent re-ingestion, dry runs, refused files and cancellation.
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"reactivator/internal/redistest"
+	"reactivator/jobs"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(benchChildEnv) != "" {
+		os.Exit(benchChild())
+	}
+	redistest.Main(m)
+}
+
+// bundle is one test's private database with the clients that share it.
+type bundle struct {
+	rdb    *redis.Client
+	store  *jobs.Store
+	client *asynq.Client
+	insp   *asynq.Inspector
+}
+
+func setup(t *testing.T) bundle {
+	t.Helper()
+	srv := redistest.Shared(t)
+	opt := asynq.RedisClientOpt{Addr: srv.Addr, DB: srv.NextDB()}
+	b := bundle{
+		rdb:    redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB}),
+		client: asynq.NewClient(opt),
+		insp:   asynq.NewInspector(opt),
+	}
+	b.store = jobs.NewStore(b.rdb)
+	t.Cleanup(func() {
+		_ = b.insp.Close()
+		_ = b.client.Close()
+		_ = b.rdb.Close()
+	})
+	return b
+}
+
+// ingester returns an Ingester over the bundle's store and client with cfg's other settings.
+func (b bundle) ingester(t *testing.T, cfg Config) *Ingester {
+	t.Helper()
+	if !cfg.DryRun {
+		cfg.Store, cfg.Enqueuer = b.store, b.client
+	}
+	in, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(%+v) = %v", cfg, err)
+	}
+	return in
+}
+
+// pending returns the pending tasks of queue q by task id.
+func (b bundle) pending(t *testing.T, q string) map[string]*asynq.TaskInfo {
+	t.Helper()
+	out := map[string]*asynq.TaskInfo{}
+	for page := 1; ; page++ {
+		ts, err := b.insp.ListPendingTasks(q, asynq.PageSize(1000), asynq.Page(page))
+		if err != nil {
+			if errors.Is(err, asynq.ErrQueueNotFound) {
+				return out
+			}
+			t.Fatalf("ListPendingTasks(%s) = %v", q, err)
+		}
+		if len(ts) == 0 {
+			return out
+		}
+		for _, ti := range ts {
+			if _, dup := out[ti.ID]; dup {
+				t.Fatalf("ListPendingTasks(%s) lists task %s twice", q, ti.ID)
+			}
+			out[ti.ID] = ti
+		}
+	}
+}
+
+func (b bundle) dbSize(t *testing.T) int64 {
+	t.Helper()
+	n, err := b.rdb.DBSize(context.Background()).Result()
+	if err != nil {
+		t.Fatalf("DBSIZE = %v", err)
+	}
+	return n
+}
+
+// fileRunID is the run id Ingest derives from a file's bytes.
+func fileRunID(t *testing.T, p jobs.Provider, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(b)
+	return string(p) + "-" + hex.EncodeToString(h[:])[:12]
+}
+
+// checkSum asserts the invariant: every row read is counted exactly once.
+func checkSum(t *testing.T, r Result) {
+	t.Helper()
+	if sum := r.Queued + r.AlreadyQueued + r.AlreadyDone + r.Invalid + r.Duplicate; sum != r.Rows {
+		t.Errorf("Result %+v: Rows = %d, want the sum of the counts %d", r, r.Rows, sum)
+	}
+}
+
+func TestIngestFileZitadel(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	path := filepath.Join("testdata", "ingest-zitadel.csv")
+	var last Progress
+	in := b.ingester(t, Config{Progress: func(p Progress) { last = p }})
+	got, err := in.IngestFile(ctx, path)
+	if err != nil {
+		t.Fatalf("IngestFile(%s) = %v", path, err)
+	}
+	runID := fileRunID(t, jobs.Zitadel, path)
+	want := Result{RunID: runID, File: "ingest-zitadel.csv", Provider: jobs.Zitadel, Rows: 5, Queued: 3, Invalid: 1, Duplicate: 1}
+	if got != want {
+		t.Fatalf("IngestFile(%s) = %+v, want %+v", path, got, want)
+	}
+	checkSum(t, got)
+	if last.Read != 5 || last.Total != 5 || last.Queued != 3 || last.Invalid != 1 || last.Duplicate != 1 {
+		t.Errorf("last Progress = %+v, want 5 read of 5, 3 queued, 1 invalid, 1 duplicate", last)
+	}
+
+	tasks := b.pending(t, jobs.Zitadel.Queue())
+	wantRows := []jobs.Row{
+		{Line: 2, Provider: jobs.Zitadel, OrgID: "200000000000000001", UserID: "100000000000000001"},
+		{Line: 3, Provider: jobs.Zitadel, UserID: "100000000000000002"},
+		{Line: 6, Provider: jobs.Zitadel, OrgID: "200000000000000001", UserID: "100000000000000003"},
+	}
+	if len(tasks) != len(wantRows) {
+		t.Fatalf("pending tasks = %d, want %d", len(tasks), len(wantRows))
+	}
+	for _, r := range wantRows {
+		id := jobs.TaskID(runID, r)
+		ti, ok := tasks[id]
+		if !ok {
+			t.Fatalf("task of line %d: no pending task %s", r.Line, id)
+		}
+		p, row, err := jobs.ParseReactivatePayload(asynq.NewTask(ti.Type, ti.Payload))
+		if err != nil || p.RunID != runID || row != r {
+			t.Errorf("payload of task %s = %+v, %v; want run %s, row %+v", id, row, err, runID, r)
+		}
+	}
+
+	run, err := b.store.Run(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.File != "ingest-zitadel.csv" || run.Provider != jobs.Zitadel || run.Total != 5 || run.State != jobs.RunQueued ||
+		!slices.Equal(run.Columns, []string{"email"}) || run.Counts[jobs.Invalid] != 1 || run.Counts[jobs.Duplicate] != 1 {
+		t.Errorf("Run(%s) = %+v, want file ingest-zitadel.csv, zitadel, total 5, queued, columns [email], 1 invalid, 1 duplicate", runID, run)
+	}
+	for line, want := range map[int]struct {
+		outcome jobs.Outcome
+		msg     string
+	}{
+		4: {jobs.Invalid, `user_id "bad/id": contains a slash`},
+		5: {jobs.Duplicate, "duplicate of line 2"},
+	} {
+		o, ok, err := b.store.Outcome(ctx, runID, line)
+		if err != nil || !ok || o.Outcome != want.outcome || o.Message != want.msg {
+			t.Errorf("Outcome(line %d) = %+v, %v, %v; want %s %q", line, o, ok, err, want.outcome, want.msg)
+		}
+	}
+	var inputs []string
+	err = b.store.EachRow(ctx, runID, func(r jobs.ReportRow) error {
+		inputs = append(inputs, fmt.Sprintf("%d:%s", r.Line, strings.Join(r.Input, "|")))
+		return nil
+	})
+	wantInputs := []string{
+		"2:200000000000000001||100000000000000001|a@example.com",
+		"3:||100000000000000002|b@example.com",
+		"4:||bad/id|c@example.com",
+		"5:200000000000000001||100000000000000001|a-again@example.com",
+		"6:200000000000000001||100000000000000003|d, with comma",
+	}
+	if err != nil || !slices.Equal(inputs, wantInputs) {
+		t.Errorf("EachRow inputs = %q, %v; want %q", inputs, err, wantInputs)
+	}
+}
+
+func TestIngestFileStytchWithEnvironment(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	path := filepath.Join("testdata", "ingest-stytch.csv")
+	got, err := b.ingester(t, Config{StytchEnv: "test"}).IngestFile(ctx, path)
+	if err != nil {
+		t.Fatalf("IngestFile(%s) = %v", path, err)
+	}
+	runID := fileRunID(t, jobs.Stytch, path)
+	want := Result{RunID: runID, File: "ingest-stytch.csv", Provider: jobs.Stytch, Rows: 5, Queued: 2, Invalid: 2, Duplicate: 1}
+	if got != want {
+		t.Fatalf("IngestFile(%s) = %+v, want %+v", path, got, want)
+	}
+	checkSum(t, got)
+	tasks := b.pending(t, jobs.Stytch.Queue())
+	for _, r := range []jobs.Row{
+		{Line: 2, Provider: jobs.Stytch, OrgID: "organization-test-aaa", MemberID: "member-test-111"},
+		{Line: 4, Provider: jobs.Stytch, OrgID: "acme-slug", MemberID: "member-test-333"},
+	} {
+		ti, ok := tasks[jobs.TaskID(runID, r)]
+		if !ok {
+			t.Fatalf("task of line %d: none among %d pending", r.Line, len(tasks))
+		}
+		if _, row, err := jobs.ParseReactivatePayload(asynq.NewTask(ti.Type, ti.Payload)); err != nil || row != r || ti.Type != jobs.TypeReactivateStytch {
+			t.Errorf("task of line %d = %s %+v, %v; want %s %+v", r.Line, ti.Type, row, err, jobs.TypeReactivateStytch, r)
+		}
+	}
+	if len(tasks) != 2 {
+		t.Errorf("pending stytch tasks = %d, want 2", len(tasks))
+	}
+	if z := b.pending(t, jobs.Zitadel.Queue()); len(z) != 0 {
+		t.Errorf("pending zitadel tasks = %d, want 0", len(z))
+	}
+	for line, want := range map[int]string{
+		3: "member_id \"member-live-222\": a live member id cannot be used with a test project",
+		5: "duplicate of line 2",
+		6: "member_id: is empty",
+	} {
+		o, ok, err := b.store.Outcome(ctx, runID, line)
+		if err != nil || !ok || o.Message != want {
+			t.Errorf("Outcome(line %d) = %+v, %v, %v; want message %q", line, o, ok, err, want)
+		}
+	}
+}
+
+func TestIngestAgainQueuesNothing(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	path := filepath.Join("testdata", "ingest-zitadel.csv")
+	in := b.ingester(t, Config{})
+	first, err := in.IngestFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := in.IngestFile(ctx, path)
+	if err != nil {
+		t.Fatalf("IngestFile again = %v", err)
+	}
+	want := Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyQueued: 3, Invalid: 1, Duplicate: 1, Resumed: true}
+	if again != want {
+		t.Fatalf("IngestFile again = %+v, want %+v", again, want)
+	}
+	checkSum(t, again)
+	if n := len(b.pending(t, jobs.Zitadel.Queue())); n != 3 {
+		t.Errorf("pending tasks = %d, want 3", n)
+	}
+
+	// The workers record the queued rows' outcomes: the run is finished, and ingesting the
+	// file a third time finds them done.
+	for _, line := range []int{2, 3, 6} {
+		if _, _, err := b.store.Record(ctx, first.RunID, line, jobs.OutcomeRecord{Outcome: jobs.Reactivated}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	third, err := in.IngestFile(ctx, path)
+	if err != nil {
+		t.Fatalf("IngestFile a third time = %v", err)
+	}
+	want = Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyDone: 3, Invalid: 1, Duplicate: 1, Resumed: true, Finished: true}
+	if third != want {
+		t.Fatalf("IngestFile a third time = %+v, want %+v", third, want)
+	}
+	checkSum(t, third)
+}
+
+func TestIngestNewRun(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	path := filepath.Join("testdata", "ingest-zitadel.csv")
+	first, err := b.ingester(t, Config{}).IngestFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)) }
+	fresh, err := b.ingester(t, Config{NewRun: true, Now: now}).IngestFile(ctx, path)
+	if err != nil {
+		t.Fatalf("IngestFile --new-run = %v", err)
+	}
+	want := Result{RunID: first.RunID + "-20250102T020405", File: first.File, Provider: jobs.Zitadel, Rows: 5, Queued: 3, Invalid: 1, Duplicate: 1}
+	if fresh != want {
+		t.Fatalf("IngestFile --new-run = %+v, want %+v", fresh, want)
+	}
+	if n := len(b.pending(t, jobs.Zitadel.Queue())); n != 6 {
+		t.Errorf("pending tasks = %d, want 6 (3 per run)", n)
+	}
+	named, err := b.ingester(t, Config{RunID: "nightly"}).IngestFile(ctx, path)
+	if err != nil || named.RunID != "nightly" || named.Queued != 3 {
+		t.Errorf("IngestFile --run nightly = %+v, %v; want run nightly with 3 queued", named, err)
+	}
+}
+
+func TestIngestDryRunTouchesNothing(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	path := filepath.Join("testdata", "ingest-stytch.csv")
+	for _, tc := range []struct {
+		name  string
+		store *jobs.Store
+	}{
+		{name: "with a store", store: b.store},
+		{name: "without a store"},
+	} {
+		in, err := New(Config{DryRun: true, Store: tc.store, StytchEnv: "test"})
+		if err != nil {
+			t.Fatalf("%s: New = %v", tc.name, err)
+		}
+		got, err := in.IngestFile(ctx, path)
+		want := Result{RunID: fileRunID(t, jobs.Stytch, path), File: "ingest-stytch.csv", Provider: jobs.Stytch, Rows: 5, Queued: 2, Invalid: 2, Duplicate: 1, DryRun: true}
+		if err != nil || got != want {
+			t.Errorf("%s: IngestFile(%s) = %+v, %v; want %+v", tc.name, path, got, err, want)
+		}
+	}
+	if n := b.dbSize(t); n != 0 {
+		t.Errorf("DBSIZE after dry runs = %d, want 0", n)
+	}
+}
+
+func TestIngestRefusesFiles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		content  *string // nil: no such file
+		dir      bool
+		wantLine int
+		wantMsg  string
+	}{
+		{name: "missing file", wantMsg: "no such file"},
+		{name: "directory", dir: true, wantMsg: "directory"},
+		{name: "empty file", content: ptr(""), wantLine: 1, wantMsg: "empty file"},
+		{name: "header only", content: ptr("user_id,email\r\n"), wantLine: 1, wantMsg: "no data rows"},
+		{name: "binary", content: ptr("user_id\n100\n\x89PNG\x00\x01\n"), wantLine: 3, wantMsg: "binary"},
+		{name: "not UTF-8", content: ptr("user_id,email\n100,a@x\n101,caf\xe9\n"), wantLine: 3, wantMsg: "not UTF-8"},
+		{name: "no usable header", content: ptr("name,email\nbob,b@example.com\n"), wantLine: 1, wantMsg: "user_id"},
+		{name: "mixed providers", content: ptr("organization_id,member_id,user_id\norganization-test-a,member-test-b,100\n"), wantLine: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, ctx := setup(t), context.Background()
+			path := filepath.Join(t.TempDir(), "accounts.csv")
+			switch {
+			case tc.dir:
+				if err := os.Mkdir(path, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			case tc.content != nil:
+				if err := os.WriteFile(path, []byte(*tc.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := b.ingester(t, Config{}).IngestFile(ctx, path)
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("IngestFile(%s) = %+v, %v; want a *FileError", tc.name, got, err)
+			}
+			if fe.File != path || fe.Line != tc.wantLine || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("IngestFile(%s) error = %q (line %d), want one naming %s, line %d, saying %q", tc.name, err, fe.Line, path, tc.wantLine, tc.wantMsg)
+			}
+			if tc.wantLine > 0 && !strings.Contains(err.Error(), fmt.Sprintf("line %d", tc.wantLine)) {
+				t.Errorf("IngestFile(%s) error = %q, want it to name line %d", tc.name, err, tc.wantLine)
+			}
+			if n := b.dbSize(t); n != 0 {
+				t.Errorf("DBSIZE after refusing %s = %d, want 0", tc.name, n)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestIngestRefusesAnotherFileUnderTheSameRun(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	if _, err := b.ingester(t, Config{RunID: "r1"}).IngestFile(ctx, filepath.Join("testdata", "ingest-zitadel.csv")); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.csv")
+	if err := os.WriteFile(other, []byte("user_id\n555\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path, want string
+	}{
+		{name: "other provider", path: filepath.Join("testdata", "ingest-stytch.csv"), want: "is a zitadel run"},
+		{name: "other size", path: other, want: "holds 5 rows"},
+	} {
+		_, err := b.ingester(t, Config{RunID: "r1"}).IngestFile(ctx, tc.path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("IngestFile(%s) under run r1 = %v, want an error saying %q", tc.name, err, tc.want)
+		}
+	}
+	if n := len(b.pending(t, jobs.Zitadel.Queue())) + len(b.pending(t, jobs.Stytch.Queue())); n != 3 {
+		t.Errorf("pending tasks = %d, want the first file's 3", n)
+	}
+}
+
+func TestIngestAllInvalidFinishesTheRun(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	data := []byte("user_id,email\nbad id,a@example.com\n,b@example.com\n")
+	got, err := b.ingester(t, Config{}).Ingest(ctx, "dir/bad.csv", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows != 2 || got.Invalid != 2 || got.Queued != 0 || !got.Finished || got.File != "bad.csv" {
+		t.Fatalf("Ingest(all invalid) = %+v, want 2 rows, 2 invalid, Finished, file bad.csv", got)
+	}
+	checkSum(t, got)
+	run, err := b.store.Run(ctx, got.RunID)
+	if err != nil || run.State != jobs.RunFinished {
+		t.Errorf("Run(%s) = %+v, %v; want finished", got.RunID, run, err)
+	}
+	if _, ok := b.pending(t, jobs.QueueControl)["finished:"+got.RunID]; !ok {
+		t.Errorf("pending control tasks lack finished:%s", got.RunID)
+	}
+}
+
+// cancelReader cancels a context once the writing pass (after the second Seek) has read at bytes.
+type cancelReader struct {
+	*bytes.Reader
+	seeks, read, at int
+	cancel          context.CancelFunc
+}
+
+func (c *cancelReader) Seek(off int64, whence int) (int64, error) {
+	c.seeks++
+	c.read = 0
+	return c.Reader.Seek(off, whence)
+}
+
+func (c *cancelReader) Read(p []byte) (int, error) {
+	n, err := c.Reader.Read(p)
+	if c.seeks >= 2 {
+		if c.read += n; c.read >= c.at {
+			c.cancel()
+		}
+	}
+	return n, err
+}
+
+func TestIngestCancelledThenResumed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const rows = 20000
+	var buf bytes.Buffer
+	buf.WriteString("user_id,email\n")
+	for i := range rows {
+		fmt.Fprintf(&buf, "%d,u%d@example.com\n", 300000000000000000+i, i)
+	}
+	data := buf.Bytes()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := b.ingester(t, Config{BatchSize: 100, Concurrency: 4})
+	first, err := in.Ingest(ctx, "big.csv", &cancelReader{Reader: bytes.NewReader(data), at: len(data) / 2, cancel: cancel})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Ingest cancelled mid-way = %+v, %v; want context.Canceled", first, err)
+	}
+	checkSum(t, first)
+	if first.Rows == 0 || first.Rows >= rows {
+		t.Fatalf("Ingest cancelled mid-way settled %d rows, want some but not all %d", first.Rows, rows)
+	}
+	run, err := b.store.Run(context.Background(), first.RunID)
+	if err != nil || run.State != jobs.RunIngesting {
+		t.Fatalf("Run after cancel = %+v, %v; want state ingesting", run, err)
+	}
+
+	again, err := in.Ingest(context.Background(), "big.csv", bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("Ingest again = %v", err)
+	}
+	checkSum(t, again)
+	if again.Rows != rows || again.Queued+again.AlreadyQueued != rows || again.AlreadyQueued < first.Queued || !again.Resumed {
+		t.Errorf("Ingest again = %+v, want %d rows all queued, at least %d of them already, resumed", again, rows, first.Queued)
+	}
+	tasks := b.pending(t, jobs.Zitadel.Queue())
+	if len(tasks) != rows {
+		t.Fatalf("pending tasks = %d, want %d: every row exactly once", len(tasks), rows)
+	}
+	for i := range rows {
+		r := jobs.Row{Line: i + 2, Provider: jobs.Zitadel, UserID: fmt.Sprint(300000000000000000 + i)}
+		if _, ok := tasks[jobs.TaskID(first.RunID, r)]; !ok {
+			t.Fatalf("no task for line %d", r.Line)
+		}
+	}
+	if run, err := b.store.Run(context.Background(), first.RunID); err != nil || run.Total != rows {
+		t.Errorf("Run after resume = %+v, %v; want total %d", run, err, rows)
+	}
+}
+
+func TestIngestProgressIsNeverConcurrent(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	var buf bytes.Buffer
+	buf.WriteString("user_id\n")
+	for i := range 3000 {
+		fmt.Fprintf(&buf, "%d\n", 400000000000000000+i)
+	}
+	var mu sync.Mutex
+	var calls []Progress
+	in := b.ingester(t, Config{BatchSize: 50, Progress: func(p Progress) {
+		if !mu.TryLock() {
+			t.Error("Progress called while another call is running")
+			return
+		}
+		defer mu.Unlock()
+		calls = append(calls, p)
+	}})
+	got, err := in.Ingest(ctx, "p.csv", bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) == 0 {
+		t.Fatal("Progress never called, want a call at the end")
+	}
+	end := calls[len(calls)-1]
+	if end.Read != 3000 || end.Total != 3000 || end.Queued != got.Queued || end.File != "p.csv" {
+		t.Errorf("last Progress = %+v, want 3000 of 3000 read, %d queued, file p.csv", end, got.Queued)
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	t.Parallel()
+	store := jobs.NewStore(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}))
+	client := asynq.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { _ = client.Close() })
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{name: "no store", cfg: Config{Enqueuer: client}, want: "Store"},
+		{name: "no enqueuer", cfg: Config{Store: store}, want: "Enqueuer"},
+		{name: "run id with a colon", cfg: Config{Store: store, Enqueuer: client, RunID: "a:b"}, want: "RunID"},
+		{name: "unknown environment", cfg: Config{DryRun: true, StytchEnv: "prod"}, want: "StytchEnv"},
+		{name: "negative concurrency", cfg: Config{DryRun: true, Concurrency: -1}, want: "Concurrency"},
+		{name: "negative batch", cfg: Config{DryRun: true, BatchSize: -1}, want: "BatchSize"},
+		{name: "unknown provider", cfg: Config{DryRun: true, Options: Options{Provider: "okta"}}, want: "Provider"},
+	} {
+		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%s) = %v, want an error naming %s", tc.name, err, tc.want)
+		}
+	}
+}
+
+// ExampleIngester_IngestFile checks a file without touching Redis: a dry run.
+func ExampleIngester_IngestFile() {
+	in, err := New(Config{DryRun: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := in.IngestFile(context.Background(), "testdata/ingest-zitadel.csv")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("run %s: %d rows, %d to queue, %d invalid, %d duplicate\n", res.RunID, res.Rows, res.Queued, res.Invalid, res.Duplicate)
+	// Output: run zitadel-ae0928db9d94: 5 rows, 3 to queue, 1 invalid, 1 duplicate
+}
