@@ -30,8 +30,12 @@ const MaxBody = 1 << 20
 func ParseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil {
-		return nil, fmt.Errorf("base url %q: %w", raw, err)
+		return nil, errors.New("base url is not a valid URL (want https://host)")
 	}
+	if u.User != nil {
+		return nil, errors.New("base url must not carry user info: credentials come from their own settings")
+	}
+	raw = u.Redacted()
 	if u.Host == "" {
 		return nil, fmt.Errorf("base url %q has no host (want https://host)", raw)
 	}
@@ -44,7 +48,7 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	default:
 		return nil, fmt.Errorf("base url %q: scheme must be https", raw)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("base url %q: must not carry a query, fragment or user info", raw)
 	}
 	return u, nil
