@@ -1,0 +1,296 @@
+// This file turns flags and environment variables into the config structs of the packages
+// below cmd: provider clients, rate limits and the Redis connection. Nothing below cmd reads
+// either.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/pflag"
+
+	"reactivator/jobs"
+	"reactivator/worker"
+	"reactivator/worker/stytch"
+	"reactivator/worker/zitadel"
+)
+
+// providerFlags are the provider settings a command accepts as flags; secrets come only from the
+// environment or from files.
+type providerFlags struct {
+	stytchProjectID, stytchBaseURL, stytchSecretFile string
+	zitadelURL, zitadelAPI, zitadelOrgID            string
+	zitadelTokenFile, zitadelKeyFile                string
+	timeout                                         time.Duration
+}
+
+func (f *providerFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.stytchProjectID, "stytch-project-id", "", "Stytch project id (env STYTCH_PROJECT_ID)")
+	fs.StringVar(&f.stytchBaseURL, "stytch-base-url", "", "Stytch API base URL (env STYTCH_BASE_URL; default from the project id)")
+	fs.StringVar(&f.stytchSecretFile, "stytch-secret-file", "", "file holding the Stytch secret (env STYTCH_SECRET_FILE, or STYTCH_SECRET)")
+	fs.StringVar(&f.zitadelURL, "zitadel-url", "", "ZITADEL instance URL, e.g. https://acme.zitadel.cloud (env ZITADEL_URL)")
+	fs.StringVar(&f.zitadelAPI, "zitadel-api", "", "ZITADEL API: v2 or v1 (env ZITADEL_API; default v2)")
+	fs.StringVar(&f.zitadelOrgID, "zitadel-org-id", "", "x-zitadel-orgid for v1 rows without org_id (env ZITADEL_ORG_ID)")
+	fs.StringVar(&f.zitadelTokenFile, "zitadel-token-file", "", "file holding a ZITADEL personal access token (env ZITADEL_TOKEN_FILE, or ZITADEL_TOKEN)")
+	fs.StringVar(&f.zitadelKeyFile, "zitadel-key-file", "", "ZITADEL service-user key file for the JWT profile (env ZITADEL_KEY_FILE)")
+	fs.DurationVar(&f.timeout, "call-timeout", 30*time.Second, "timeout of one provider call")
+}
+
+// providerSet is the provider configuration of this invocation: nil entries are providers this
+// machine has no credentials for.
+type providerSet struct {
+	stytch  *stytch.Config
+	zitadel *zitadel.Config
+}
+
+// first returns the flag value, else the environment variable's.
+func (a *app) first(flag, env string) string {
+	if flag != "" {
+		return flag
+	}
+	return strings.TrimSpace(a.getenv(env))
+}
+
+// secret reads a secret from a file (flag or *_FILE env) or from the environment variable.
+func (a *app) secret(fileFlag, fileEnv, env string) (string, error) {
+	if path := a.first(fileFlag, fileEnv); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", fileEnv, err)
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "" {
+			return "", fmt.Errorf("%s: %s is empty", fileEnv, path)
+		}
+		return s, nil
+	}
+	return strings.TrimSpace(a.getenv(env)), nil
+}
+
+// providers reads the provider settings. A provider counts as configured when any of its
+// settings is present; then its settings must be complete.
+func (a *app) providers(f *providerFlags) (providerSet, error) {
+	var ps providerSet
+	sec, err := a.secret(f.stytchSecretFile, "STYTCH_SECRET_FILE", "STYTCH_SECRET")
+	if err != nil {
+		return ps, err
+	}
+	if pid := a.first(f.stytchProjectID, "STYTCH_PROJECT_ID"); pid != "" || sec != "" {
+		c := stytch.Config{ProjectID: pid, Secret: sec, BaseURL: a.first(f.stytchBaseURL, "STYTCH_BASE_URL"), Timeout: f.timeout}
+		if err := c.Validate(); err != nil {
+			return ps, err
+		}
+		ps.stytch = &c
+	}
+	tok, err := a.secret(f.zitadelTokenFile, "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
+	if err != nil {
+		return ps, err
+	}
+	zc := zitadel.Config{
+		BaseURL: a.first(f.zitadelURL, "ZITADEL_URL"), API: a.first(f.zitadelAPI, "ZITADEL_API"), Token: tok,
+		ClientID: a.getenv("ZITADEL_CLIENT_ID"), ClientSecret: a.getenv("ZITADEL_CLIENT_SECRET"),
+		KeyFile: a.first(f.zitadelKeyFile, "ZITADEL_KEY_FILE"), DefaultOrgID: a.first(f.zitadelOrgID, "ZITADEL_ORG_ID"), Timeout: f.timeout,
+	}
+	if zc.BaseURL != "" || zc.Token != "" || zc.ClientID != "" || zc.ClientSecret != "" || zc.KeyFile != "" {
+		if err := zc.Validate(); err != nil {
+			return ps, err
+		}
+		ps.zitadel = &zc
+	}
+	return ps, nil
+}
+
+// configured lists the providers with credentials.
+func (ps providerSet) configured() []jobs.Provider {
+	var out []jobs.Provider
+	if ps.stytch != nil {
+		out = append(out, jobs.Stytch)
+	}
+	if ps.zitadel != nil {
+		out = append(out, jobs.Zitadel)
+	}
+	return out
+}
+
+// stytchEnv returns "test" or "live" when a Stytch project is configured.
+func (ps providerSet) stytchEnv() string {
+	if ps.stytch == nil {
+		return ""
+	}
+	if strings.HasPrefix(ps.stytch.ProjectID, "project-live-") {
+		return "live"
+	}
+	return "test"
+}
+
+// callers builds a client per configured provider.
+func (ps providerSet) callers(ctx context.Context) (map[jobs.Provider]worker.Caller, error) {
+	out := map[jobs.Provider]worker.Caller{}
+	if ps.stytch != nil {
+		c, err := stytch.New(*ps.stytch)
+		if err != nil {
+			return nil, err
+		}
+		out[jobs.Stytch] = c
+	}
+	if ps.zitadel != nil {
+		c, err := zitadel.New(ctx, *ps.zitadel)
+		if err != nil {
+			return nil, err
+		}
+		out[jobs.Zitadel] = c
+	}
+	return out, nil
+}
+
+// defaultRates are design.md's: under Stytch's published 65/s for write endpoints and ZITADEL
+// Cloud's 50/s per IP.
+var defaultRates = map[jobs.Provider]worker.Limit{
+	jobs.Stytch:  {PerSecond: 50},
+	jobs.Zitadel: {PerSecond: 40},
+}
+
+// parseRates reads "stytch=50,zitadel=40" (or "stytch=auto"), over the defaults. maxRate caps auto.
+func parseRates(spec string, maxRate float64) (map[jobs.Provider]worker.Limit, error) {
+	out := map[jobs.Provider]worker.Limit{}
+	for p, l := range defaultRates {
+		out[p] = l
+	}
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, fmt.Errorf("--rate %q: want provider=requests-per-second, e.g. stytch=50,zitadel=40", part)
+		}
+		p, err := jobs.ParseProvider(strings.TrimSpace(name))
+		if err != nil {
+			return nil, fmt.Errorf("--rate: %w", err)
+		}
+		val = strings.TrimSpace(val)
+		if val == "auto" {
+			out[p] = worker.Limit{PerSecond: 5, Auto: true, MaxRate: maxRate}
+			continue
+		}
+		n, err := strconv.ParseFloat(val, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("--rate %s=%s: want a number of requests per second (0 = unlimited) or auto", name, val)
+		}
+		out[p] = worker.Limit{PerSecond: n}
+	}
+	return out, nil
+}
+
+// redisConn is a connection to the shared Redis: asynq's options and our client over the same server.
+type redisConn struct {
+	opt    asynq.RedisConnOpt
+	client redis.UniversalClient
+	store  *jobs.Store
+	url    string
+}
+
+func (r *redisConn) Close() error {
+	if r == nil || r.client == nil {
+		return nil
+	}
+	return r.client.Close()
+}
+
+// redisFromURL connects to the Redis at url (asynq's URL forms), with caFile as the trusted CA of
+// rediss://. It checks the server answers and is 6.2 or newer.
+func redisFromURL(ctx context.Context, url, caFile string) (*redisConn, error) {
+	opt, err := asynq.ParseRedisURI(url)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_CA_FILE: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("REDIS_CA_FILE: %s holds no PEM certificate", caFile)
+		}
+		switch o := opt.(type) {
+		case asynq.RedisClientOpt:
+			if o.TLSConfig == nil {
+				return nil, errors.New("REDIS_CA_FILE is set but REDIS_URL is not rediss://")
+			}
+			o.TLSConfig = &tls.Config{RootCAs: pool, ServerName: o.TLSConfig.ServerName, MinVersion: tls.VersionTLS12}
+			opt = o
+		default:
+			return nil, errors.New("REDIS_CA_FILE applies to rediss:// URLs only")
+		}
+	}
+	client, ok := opt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, errors.New("REDIS_URL: unsupported connection type")
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := client.Info(pctx, "server").Result()
+	if err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("redis at %s does not answer: %w", redactURL(url), err)
+	}
+	if v := redisVersion(info); v != "" && versionLess(v, "6.2") {
+		_ = client.Close()
+		return nil, fmt.Errorf("redis at %s is %s; reactivator needs 6.2 or newer", redactURL(url), v)
+	}
+	return &redisConn{opt: opt, client: client, store: jobs.NewStore(client), url: url}, nil
+}
+
+func redisVersion(info string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func versionLess(v, min string) bool {
+	a, b := strings.Split(v, "."), strings.Split(min, ".")
+	for i := 0; i < len(b); i++ {
+		x, y := 0, 0
+		if i < len(a) {
+			x, _ = strconv.Atoi(a[i])
+		}
+		y, _ = strconv.Atoi(b[i])
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+// redactURL hides a Redis password in messages.
+func redactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.LastIndex(u, "@"); j > i {
+			return u[:i+3] + "***@" + u[j+1:]
+		}
+	}
+	return u
+}
+
+// connectRedis connects to --redis / REDIS_URL; required for commands that share a Redis.
+func (a *app) connectRedis(ctx context.Context) (*redisConn, error) {
+	url := a.first(a.redisURL, "REDIS_URL")
+	if url == "" {
+		return nil, withCode(exitError, errors.New("no Redis: set REDIS_URL or --redis (e.g. redis://localhost:6379/0)"))
+	}
+	return redisFromURL(ctx, url, a.first(a.redisCA, "REDIS_CA_FILE"))
+}
