@@ -218,6 +218,11 @@ func (r *Reader) read() (Record, error) {
 		case errors.As(err, &fe):
 			return Record{}, fe
 		case errors.As(err, &pe):
+			// A parse error hides a read error of the same record: a record that reaches a line
+			// the checker refused is cut short, and the refusal is the answer.
+			if errors.As(r.chk.err, &fe) && fe.Line <= pe.Line {
+				return Record{}, fe
+			}
 			r.lastEnd = pe.Line
 			if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && r.atEOF() {
 				return Record{}, &FileError{File: r.name, Line: pe.StartLine, Msg: fmt.Sprintf(
@@ -625,13 +630,14 @@ func (c *checker) Read(p []byte) (int, error) {
 		return 0, c.err
 	}
 	n, err := c.r.Read(p)
+	off := c.off
 	if good, ferr := c.scan(p[:n]); ferr != nil {
 		c.err = ferr
 		return good, ferr
 	}
 	if errors.Is(err, io.EOF) && c.nc > 0 {
 		c.err = c.notUTF8(c.carry[0], c.off-int64(c.nc))
-		return n, c.err
+		return int(max(c.lineStart-off, 0)), c.err
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		c.err = err

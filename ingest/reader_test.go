@@ -29,10 +29,10 @@ const (
 
 // rec is a record as a test expects it; invalid is a part of the reason ("" for a valid record).
 type rec struct {
-	line                int
+	line              int
 	org, member, user string
-	extra               []string
-	invalid             string
+	extra             []string
+	invalid           string
 }
 
 func (r rec) String() string {

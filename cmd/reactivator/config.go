@@ -28,9 +28,9 @@ import (
 // environment or from files.
 type providerFlags struct {
 	stytchProjectID, stytchBaseURL, stytchSecretFile string
-	zitadelURL, zitadelAPI, zitadelOrgID            string
-	zitadelTokenFile, zitadelKeyFile                string
-	timeout                                         time.Duration
+	zitadelURL, zitadelAPI, zitadelOrgID             string
+	zitadelTokenFile, zitadelKeyFile                 string
+	timeout                                          time.Duration
 }
 
 func (f *providerFlags) register(fs *pflag.FlagSet) {
