@@ -202,10 +202,7 @@ func (r *Reader) read() (Record, error) {
 	for {
 		r.markRecord()
 		fields, err := r.cr.Read()
-		var pe *csv.ParseError
-		var fe *FileError
-		switch {
-		case err == nil:
+		if err == nil {
 			if blank(fields) {
 				continue
 			}
@@ -213,27 +210,32 @@ func (r *Reader) read() (Record, error) {
 			end := endLine(r.cr, fields)
 			r.lastEnd = end
 			return r.record(line, end, fields, ""), nil
-		case errors.Is(err, io.EOF):
+		}
+		if errors.Is(err, io.EOF) {
 			return Record{}, io.EOF
-		case errors.As(err, &fe):
+		}
+		// Declared here, not above: errors.As makes them escape, and the loop above is hot.
+		var fe *FileError
+		if errors.As(err, &fe) {
 			return Record{}, fe
-		case errors.As(err, &pe):
-			// A parse error hides a read error of the same record: a record that reaches a line
-			// the checker refused is cut short, and the refusal is the answer.
-			if errors.As(r.chk.err, &fe) && fe.Line <= pe.Line {
-				return Record{}, fe
-			}
-			r.lastEnd = pe.Line
-			if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && r.atEOF() {
-				return Record{}, &FileError{File: r.name, Line: pe.StartLine, Msg: fmt.Sprintf(
-					"a quoted field opened on this line never closes: it takes in every line to the end of the file (line %d); close the quote, or double a quote meant as text (\"\")",
-					pe.Line)}
-			}
-			reason := fmt.Sprintf("%v at line %d, column %d: quote the whole field and double each quote inside it (\"\")", pe.Err, pe.Line, pe.Column)
-			return r.record(pe.StartLine, pe.Line, fields, reason), nil
-		default:
+		}
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) {
 			return Record{}, fmt.Errorf("read %s: %w", r.name, err)
 		}
+		// A parse error hides a read error of the same record: a record that reaches a line
+		// the checker refused is cut short, and the refusal is the answer.
+		if errors.As(r.chk.err, &fe) && fe.Line <= pe.Line {
+			return Record{}, fe
+		}
+		r.lastEnd = pe.Line
+		if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && r.atEOF() {
+			return Record{}, &FileError{File: r.name, Line: pe.StartLine, Msg: fmt.Sprintf(
+				"a quoted field opened on this line never closes: it takes in every line to the end of the file (line %d); close the quote, or double a quote meant as text (\"\")",
+				pe.Line)}
+		}
+		reason := fmt.Sprintf("%v at line %d, column %d: quote the whole field and double each quote inside it (\"\")", pe.Err, pe.Line, pe.Column)
+		return r.record(pe.StartLine, pe.Line, fields, reason), nil
 	}
 }
 

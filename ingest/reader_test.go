@@ -766,3 +766,58 @@ func ExampleCheck() {
 	// users.csv line 1: no usable header: want organization_id and member_id (Stytch) or user_id (ZITADEL); found "email,name"
 	// {Provider:zitadel Rows:2 Invalid:1} <nil>
 }
+
+// benchFile is a generated Stytch CSV of n rows with two extra columns, a quoted one among them.
+func benchFile(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("organization_id,member_id,email,note\r\n")
+	for i := range n {
+		fmt.Fprintf(&b, "organization-test-07d6d0c4-1b4c-4f8a-9f0b-%012d,member-test-5a1f9e3c-2b7d-4c8e-a1f0-%012d,user%d@example.com,\"Doe, J. #%d\"\r\n", i%97, i, i, i)
+	}
+	return b.Bytes()
+}
+
+func BenchmarkReader(b *testing.B) {
+	const rows = 100_000
+	data := benchFile(rows)
+	read := func(b *testing.B) int {
+		rd, err := ingest.NewReader("bench.csv", bytes.NewReader(data), ingest.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			rec, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				return n
+			}
+			if err != nil || rec.Invalid != "" {
+				b.Fatalf("Next() = %+v, %v", rec, err)
+			}
+			n++
+		}
+	}
+	check := func(b *testing.B) int {
+		sum, err := ingest.Check("bench.csv", bytes.NewReader(data), ingest.Options{})
+		if err != nil || sum.Invalid != 0 {
+			b.Fatalf("Check() = %+v, %v", sum, err)
+		}
+		return sum.Rows
+	}
+	for _, bm := range []struct {
+		name string
+		run  func(*testing.B) int
+	}{{"Next", read}, {"Check", check}} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if n := bm.run(b); n != rows {
+					b.Fatalf("read %d rows, want %d", n, rows)
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
