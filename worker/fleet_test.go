@@ -1,0 +1,143 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"reactivator/internal/fakeidp"
+	"reactivator/jobs"
+	"reactivator/worker/stytch"
+)
+
+// childEnv names the environment of a worker process started by these tests: the test binary
+// re-executes itself as a real worker process.
+const childEnv = "REACTIVATOR_TEST_WORKER_CHILD"
+
+func init() {
+	if os.Getenv(childEnv) == "" {
+		return
+	}
+	os.Exit(childWorker())
+}
+
+// childWorker serves the Stytch queue of the Redis and fake named in the environment until killed.
+func childWorker() int {
+	db, _ := strconv.Atoi(os.Getenv("CHILD_REDIS_DB"))
+	opt := asynq.RedisClientOpt{Addr: os.Getenv("CHILD_REDIS_ADDR"), DB: db}
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: db})
+	c, err := stytch.New(stytch.Config{ProjectID: projectID, Secret: secret, BaseURL: os.Getenv("CHILD_STYTCH_URL"), Timeout: 5 * time.Second})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	rate, _ := strconv.ParseFloat(os.Getenv("CHILD_RATE"), 64)
+	s, err := New(Config{Redis: opt, Store: jobs.NewStore(rdb), Callers: map[jobs.Provider]Caller{jobs.Stytch: c},
+		Limits: map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: rate}}, Concurrency: 10, MaxAttempts: 10,
+		Backoff: Backoff{Base: 50 * time.Millisecond, Cap: 200 * time.Millisecond}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := s.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// startChild starts a worker process; it is killed when the test ends.
+func (b *bundle) startChild(rate float64) *exec.Cmd {
+	b.t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=1", "CHILD_REDIS_ADDR="+b.redis.Addr, "CHILD_REDIS_DB="+strconv.Itoa(b.redis.DB),
+		"CHILD_STYTCH_URL="+b.url, "CHILD_RATE="+strconv.FormatFloat(rate, 'f', -1, 64))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
+}
+
+func TestThreeWorkersShareOneLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n, limit = 240, 40
+	var rows []jobs.Row
+	for i := 1; i <= n; i++ {
+		b.stytch.AddMember(orgID, member(i), "deleted", true)
+		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
+	}
+	b.queue("run-l", rows)
+	for range 3 {
+		cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+		cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: limit}}
+		b.start(cfg)
+	}
+	b.waitFinished("run-l", 60*time.Second)
+	burst := Limit{PerSecond: limit}.burst(limit)
+	if got := b.stytch.MaxPerSecond(); got > limit+burst {
+		t.Fatalf("most calls in one calendar second = %d, want at most limit %d + burst %d (histogram %v)", got, limit, burst, b.stytch.Histogram())
+	}
+	if got := b.stytch.TotalCalls(); got != n {
+		t.Fatalf("calls = %d, want %d (one per row)", got, n)
+	}
+}
+
+func TestKilledWorkerLosesNothing(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("waits for asynq's lease recovery (about a minute)")
+	}
+	b := setup(t)
+	const n = 300
+	var rows []jobs.Row
+	for i := 1; i <= n; i++ {
+		b.stytch.AddMember(orgID, member(i), "deleted", true)
+		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
+	}
+	b.stytch.SetFaults(fakeidp.Faults{Latency: 100 * time.Millisecond})
+	b.queue("run-k", rows)
+	first := b.startChild(50)
+	b.wait("the first worker to be mid-run", 30*time.Second, func() bool { return b.stytch.TotalCalls() >= n/3 })
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	b.startChild(50)
+	r := b.waitFinished("run-k", 4*time.Minute)
+
+	twice := 0
+	for i := 1; i <= n; i++ {
+		o := b.outcome("run-k", i+1)
+		if o.Outcome != jobs.Reactivated {
+			t.Errorf("line %d = %s (%s), want reactivated", i+1, o.Outcome, o.Message)
+		}
+		switch c := b.stytch.Calls(orgID + "/" + member(i)); {
+		case c == 2:
+			twice++
+		case c != 1:
+			t.Errorf("member %d called %d times, want 1 (2 if in flight at the kill)", i, c)
+		}
+	}
+	if twice > 10 {
+		t.Errorf("%d members called twice, want at most the 10 in flight at the kill", twice)
+	}
+	if r.Done != n {
+		t.Errorf("rows with an outcome = %d, want %d", r.Done, n)
+	}
+}
