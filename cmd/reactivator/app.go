@@ -145,7 +145,9 @@ outcome. Rows that could not be restored land in a report you can fix and feed b
 
 // commands lists every subcommand; each lives in a file of its own.
 func (a *app) commands() []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		a.checkCmd(),
+	}
 }
 
 func (a *app) setupLogging() error {

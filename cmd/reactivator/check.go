@@ -1,0 +1,119 @@
+// This file is the check command: it proves the credentials and reachability of every configured
+// provider with a read-only call, and holds the check that ingest, worker and resume run first.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"reactivator/jobs"
+	"reactivator/worker"
+)
+
+// noProvidersHelp says which environment variables configure a provider.
+const noProvidersHelp = `no provider is configured: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE) for Stytch, and/or ZITADEL_URL with ZITADEL_TOKEN (or ZITADEL_TOKEN_FILE, ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET, or ZITADEL_KEY_FILE) for ZITADEL`
+
+func (a *app) checkCmd() *cobra.Command {
+	var pf providerFlags
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Verify the credentials and reachability of the configured providers",
+		Long: `check makes one read-only call per configured provider and prints one line each:
+Stytch POST /v1/b2b/organizations/search with {"limit":1}, ZITADEL GET /auth/v1/users/me.
+Nothing is changed at the provider and nothing is written to Redis.
+
+Exit codes: 0 every provider answered ok; 4 a provider refused the credentials (or the base URL
+answers like no provider); 1 a provider could not be reached, or none is configured.`,
+		Example: `  # check the Stytch test project before a run
+  export STYTCH_PROJECT_ID=project-test-... STYTCH_SECRET_FILE=~/.stytch-secret
+  reactivator check
+
+  # check a ZITADEL instance with a service user's key
+  ZITADEL_URL=https://acme.zitadel.cloud ZITADEL_KEY_FILE=key.json reactivator check`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ps, err := a.providers(&pf)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			if len(ps.configured()) == 0 {
+				return withCode(exitError, errors.New(noProvidersHelp))
+			}
+			return a.checkProviders(cmd.Context(), ps, ps.configured(), a.stdout)
+		},
+	}
+	pf.register(cmd.Flags())
+	return cmd
+}
+
+// checkProviders runs the credentials check of each provider of which (all configured), printing
+// one line per provider to w. It returns nil when all are good, an error with exit code 4 when a
+// provider refused the credentials, else one with exit code 1 (unreachable, or answering 5xx).
+func (a *app) checkProviders(ctx context.Context, ps providerSet, which []jobs.Provider, w io.Writer) error {
+	callers, err := ps.callers(ctx)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	var fatal, failed []string
+	for _, p := range which {
+		c, ok := callers[p]
+		if !ok {
+			continue
+		}
+		err := c.Check(ctx)
+		switch {
+		case err == nil:
+			fmt.Fprintf(w, "%s: ok (%s)\n", p, ps.describe(p, c))
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, jobs.ErrFatal):
+			fmt.Fprintf(w, "%s: credentials refused: %s\n", p, checkMessage(p, err))
+			fatal = append(fatal, string(p))
+		default:
+			fmt.Fprintf(w, "%s: not reachable or not answering: %s\n", p, checkMessage(p, err))
+			failed = append(failed, string(p))
+		}
+	}
+	switch {
+	case len(fatal) > 0:
+		return withCode(exitFatal, fmt.Errorf("%s refused the credentials", strings.Join(fatal, " and ")))
+	case len(failed) > 0:
+		return withCode(exitError, fmt.Errorf("%s could not be checked: check the network and the base URL, then try again", strings.Join(failed, " and ")))
+	}
+	return nil
+}
+
+// describe says which project or instance a provider's client talks to, without secrets.
+func (ps providerSet) describe(p jobs.Provider, c worker.Caller) string {
+	base := ""
+	if b, ok := c.(interface{ BaseURL() string }); ok {
+		base = b.BaseURL()
+	}
+	switch p {
+	case jobs.Stytch:
+		if ps.stytch != nil {
+			return ps.stytch.ProjectID + ", " + base
+		}
+	case jobs.Zitadel:
+		if ps.zitadel != nil {
+			api := ps.zitadel.API
+			if api == "" {
+				api = "v2"
+			}
+			return ps.zitadel.BaseURL + ", API " + api
+		}
+	}
+	return base
+}
+
+// checkMessage is a check error without the "<provider> check: " its client puts first.
+func checkMessage(p jobs.Provider, err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, string(p)+" check: ")
+	return strings.TrimSuffix(msg, ": "+jobs.ErrFatal.Error())
+}
