@@ -1,0 +1,216 @@
+// Package zitadel is reactivator's REST client for ZITADEL's reactivate user call: v2
+// POST {base}/v2/users/{user_id}/reactivate (the default) or the deprecated v1
+// POST {base}/management/v1/users/{id}/_reactivate, authenticated with a personal access token,
+// client credentials or a JWT profile key, and the classification of every answer
+// (shared/docs/providers.md).
+//
+// A Client is responsible for making one call per Reactivate and saying what its answer means.
+package zitadel
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"reactivator/internal/httpapi"
+	"reactivator/jobs"
+)
+
+// Client calls one ZITADEL instance. It is safe for concurrent use.
+type Client struct {
+	base       string // no trailing slash
+	api        string
+	defaultOrg string
+	timeout    time.Duration
+	hc         *http.Client
+	tokens     tokenSource
+	// advice says what to check when ZITADEL or its token endpoint refuses the credentials.
+	advice string
+	// secrets are scrubbed from every message, in case an answer or error ever quotes one.
+	secrets []string
+}
+
+// New returns a Client for cfg. It validates cfg and reads and parses the key file, but calls
+// nothing: Check proves the credentials. ctx is not kept.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	u, err := httpapi.ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("zitadel: BaseURL (ZITADEL_URL): %w", err)
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = httpapi.DefaultTimeout
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = httpapi.NewClient(timeout)
+	}
+	c := &Client{
+		base:       strings.TrimRight(u.String(), "/"),
+		api:        cfg.api(),
+		defaultOrg: cfg.DefaultOrgID,
+		timeout:    timeout,
+		hc:         hc,
+	}
+	tokenURL := c.base + "/oauth/v2/token"
+	switch {
+	case cfg.Token != "":
+		c.tokens = staticToken(cfg.Token)
+		c.advice = "check ZITADEL_TOKEN (a personal access token of a service user)"
+		c.secrets = append(c.secrets, cfg.Token)
+	case cfg.ClientID != "":
+		c.tokens = newCachedToken(clientCredentialsFetch(tokenURL, cfg.ClientID, cfg.ClientSecret, hc))
+		c.advice = "check ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET (a service user's client credentials)"
+		c.secrets = append(c.secrets, cfg.ClientSecret)
+	default:
+		name, data := "KeyJSON", cfg.KeyJSON
+		if cfg.KeyFile != "" {
+			name = cfg.KeyFile
+			if data, err = os.ReadFile(cfg.KeyFile); err != nil {
+				return nil, fmt.Errorf("zitadel: KeyFile (ZITADEL_KEY_FILE): %w", err)
+			}
+		}
+		k, err := parseKeyFile(name, data)
+		if err != nil {
+			return nil, err
+		}
+		c.tokens = newCachedToken(jwtProfileFetch(tokenURL, c.base, k, hc))
+		c.advice = "check ZITADEL_KEY_FILE (a service user's key, not expired or deleted)"
+		c.secrets = append(c.secrets, k.pem)
+	}
+	return c, nil
+}
+
+// Reactivate reactivates the user of row r and classifies the answer. A row whose ids could
+// change the URL, or that is not a ZITADEL row, is refused before any call: Class rejected,
+// Called false. A token that could not be fetched gives Called false too (transient, or fatal
+// when the token endpoint refused the credentials); nothing was sent, so it is not ambiguous.
+// A 401 to a fetched token is retried once with a fresh token.
+func (c *Client) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
+	if r.Provider != jobs.Zitadel {
+		return jobs.Result{Class: jobs.ClassRejected, Message: fmt.Sprintf("not a ZITADEL row (provider %q)", r.Provider)}
+	}
+	if err := r.Validate(); err != nil {
+		return jobs.Result{Class: jobs.ClassRejected, Message: c.scrub(err.Error(), "")}
+	}
+	path := "/v2/users/" + url.PathEscape(r.UserID) + "/reactivate"
+	org := ""
+	if c.api == APIv1 {
+		path = "/management/v1/users/" + url.PathEscape(r.UserID) + "/_reactivate"
+		org = r.OrgID
+		if org == "" {
+			org = c.defaultOrg
+		}
+	}
+	ans, tok, res, ok := c.send(ctx, http.MethodPost, path, org)
+	if !ok {
+		return res
+	}
+	res = Classify(c.api, r.OrgID != "", ans.status, ans.header, ans.body)
+	res.Message = c.scrub(strings.Replace(res.Message, checkCredentialsAdvice, c.advice, 1), tok)
+	return res
+}
+
+// Check proves the credentials and the base URL with the read-only GET {base}/auth/v1/users/me:
+// nil for a 200 carrying a user. An error wrapping jobs.ErrFatal means the credentials or the
+// URL are wrong (401, a refused token request, an answer that is not ZITADEL's); other errors
+// (unreachable, 5xx, 429) may pass.
+func (c *Client) Check(ctx context.Context) error {
+	ans, tok, res, ok := c.send(ctx, http.MethodGet, "/auth/v1/users/me", "")
+	if !ok {
+		if res.Class == jobs.ClassFatal {
+			return fmt.Errorf("zitadel check: %s: %w", res.Message, jobs.ErrFatal)
+		}
+		return fmt.Errorf("zitadel check: %s", res.Message)
+	}
+	if ans.status == http.StatusOK {
+		var me struct {
+			User json.RawMessage `json:"user"`
+		}
+		if json.Unmarshal(ans.body, &me) == nil && bytes.HasPrefix(bytes.TrimSpace(me.User), []byte("{")) {
+			return nil
+		}
+		return fmt.Errorf("zitadel check: %s answered 200 but not like ZITADEL: check ZITADEL_URL, it must be the instance's external domain: %w", c.base, jobs.ErrFatal)
+	}
+	res = Classify(APIv2, false, ans.status, ans.header, ans.body)
+	msg := c.scrub(strings.Replace(res.Message, checkCredentialsAdvice, c.advice, 1), tok)
+	if res.Class == jobs.ClassFatal {
+		return fmt.Errorf("zitadel check: %s: %w", msg, jobs.ErrFatal)
+	}
+	return fmt.Errorf("zitadel check: GET /auth/v1/users/me: %s", msg)
+}
+
+// reply is an HTTP answer, read.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// send makes one authenticated call to base+path with body {} for a POST, x-zitadel-orgid org
+// when not empty. It returns the answer and the token it sent, or, with ok false, the result of
+// a call that got no answer (token or transport failure).
+// When ZITADEL answers 401 to a fetched token, the token is dropped and the call made once
+// more with a fresh one: a 401 changed nothing on the server.
+func (c *Client) send(ctx context.Context, method, path, org string) (reply, string, jobs.Result, bool) {
+	ans, tok, res, ok := c.sendOnce(ctx, method, path, org)
+	if ok && ans.status == http.StatusUnauthorized && c.tokens.invalidate(tok) {
+		return c.sendOnce(ctx, method, path, org)
+	}
+	return ans, tok, res, ok
+}
+
+func (c *Client) sendOnce(ctx context.Context, method, path, org string) (reply, string, jobs.Result, bool) {
+	tctx, cancel := context.WithTimeout(ctx, c.timeout)
+	tok, err := c.tokens.token(tctx)
+	cancel()
+	if err != nil {
+		res := tokenResult(err, c.advice)
+		res.Message = c.scrub(res.Message, "")
+		return reply{}, "", res, false
+	}
+	ctx, cancel = context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var body *bytes.Reader
+	if method == http.MethodPost {
+		body = bytes.NewReader([]byte("{}"))
+	} else {
+		body = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return reply{}, tok, jobs.Result{Class: jobs.ClassFatal, Message: c.scrub("zitadel: cannot build the request: "+httpapi.Redact(err), tok)}, false
+	}
+	httpapi.SetCommonHeaders(req.Header)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if org != "" {
+		req.Header.Set("x-zitadel-orgid", org)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		res := httpapi.TransportResult(err)
+		res.Message = c.scrub(res.Message, tok)
+		return reply{}, tok, res, false
+	}
+	b := httpapi.ReadBody(resp)
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}, tok, jobs.Result{}, true
+}
+
+// scrub replaces any secret the client holds, and tok, the token of the call, with [redacted].
+func (c *Client) scrub(s, tok string) string {
+	for _, v := range append(c.secrets[:len(c.secrets):len(c.secrets)], tok) {
+		if len(v) >= 8 {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+	}
+	return s
+}

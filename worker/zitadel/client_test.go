@@ -1,0 +1,414 @@
+// This file tests Client over real HTTP: every scripted ZITADEL answer, the request it sends,
+// the rows it refuses, transport failures, Check, and that no secret reaches a message.
+package zitadel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"reactivator/internal/fakeidp"
+	"reactivator/internal/httpapi"
+	"reactivator/internal/version"
+	"reactivator/jobs"
+)
+
+// testPAT is the personal access token of the tests; no message may contain it.
+const testPAT = "pat-SECRET-6r2JkXUuO1m3xVh5wQ9dN7bC"
+
+// userID is a real-looking ZITADEL user id.
+const userID = "69629012906488334"
+
+// newPATClient returns a Client with testPAT against srv, configured by mod.
+func newPATClient(t *testing.T, srv *httptest.Server, mod func(*Config)) *Client {
+	t.Helper()
+	cfg := Config{BaseURL: srv.URL, Token: testPAT}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("New(%v) = %v", cfg, err)
+	}
+	return c
+}
+
+// assertNoSecret fails when s contains any of secrets.
+func assertNoSecret(t *testing.T, what, s string, secrets ...string) {
+	t.Helper()
+	for _, v := range secrets {
+		if v != "" && strings.Contains(s, v) {
+			t.Errorf("%s = %q, contains a secret", what, s)
+		}
+	}
+}
+
+// answerCase writes a scripted answer.
+func answerCase(w http.ResponseWriter, c fakeidp.Case) {
+	for k, v := range c.Header {
+		w.Header().Set(k, v)
+	}
+	ct := c.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(c.Status)
+	_, _ = io.WriteString(w, c.Body)
+}
+
+func TestReactivateCases(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, tc := range fakeidp.Cases {
+		if tc.Provider != jobs.Zitadel {
+			continue
+		}
+		n++
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				answerCase(w, tc)
+			}))
+			defer srv.Close()
+			c := newPATClient(t, srv, func(c *Config) { c.API = tc.API })
+			row := jobs.Row{Line: 2, Provider: jobs.Zitadel, UserID: userID}
+			if tc.RowOrg {
+				row.OrgID = "400907376431008806"
+			}
+			before := time.Now()
+			got := c.Reactivate(t.Context(), row)
+			after := time.Now()
+
+			if got.Class != tc.Want {
+				t.Errorf("Reactivate(%s) class = %q (%s), want %q", tc.Name, got.Class, got.Message, tc.Want)
+			}
+			if tc.WantType != "" && got.ErrorType != tc.WantType {
+				t.Errorf("Reactivate(%s) error type = %q, want %q", tc.Name, got.ErrorType, tc.WantType)
+			}
+			if got.HTTPStatus != tc.Status {
+				t.Errorf("Reactivate(%s) status = %d, want %d", tc.Name, got.HTTPStatus, tc.Status)
+			}
+			if want := tc.Header["X-Request-Id"]; got.RequestID != want {
+				t.Errorf("Reactivate(%s) request id = %q, want %q", tc.Name, got.RequestID, want)
+			}
+			ra := tc.Header["Retry-After"]
+			if hi, lo := httpapi.ParseRetryAfter(ra, before), httpapi.ParseRetryAfter(ra, after); got.RetryAfter > hi || got.RetryAfter < lo {
+				t.Errorf("Reactivate(%s) retry after = %v, want between %v and %v", tc.Name, got.RetryAfter, lo, hi)
+			}
+			if !got.Called || calls.Load() != 1 {
+				t.Errorf("Reactivate(%s) called = %v with %d requests, want true with 1", tc.Name, got.Called, calls.Load())
+			}
+			if wantAmb := tc.Status >= 500; got.Ambiguous != wantAmb {
+				t.Errorf("Reactivate(%s) ambiguous = %v, want %v", tc.Name, got.Ambiguous, wantAmb)
+			}
+			if got.Class != jobs.ClassReactivated && got.Message == "" {
+				t.Errorf("Reactivate(%s) message is empty, want a reason", tc.Name)
+			}
+			assertNoSecret(t, "Reactivate message", got.Message, testPAT)
+		})
+	}
+	if n < 20 {
+		t.Fatalf("fakeidp.Cases has %d ZITADEL cases, want the full table", n)
+	}
+}
+
+// seen is what a test server saw of one request.
+type seen struct {
+	method, path, rawPath, body string
+	header                      http.Header
+}
+
+// recorder answers ZITADEL's success and records every request.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []seen
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	rec.mu.Lock()
+	rec.reqs = append(rec.reqs, seen{method: r.Method, path: r.URL.Path, rawPath: r.URL.EscapedPath(), body: string(b), header: r.Header.Clone()})
+	rec.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", fakeidp.ZitadelRequestID)
+	_, _ = io.WriteString(w, fakeidp.ZitadelSuccess)
+}
+
+func (rec *recorder) all() []seen {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]seen(nil), rec.reqs...)
+}
+
+func TestReactivateRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		api        string
+		defaultOrg string
+		row        jobs.Row
+		wantPath   string
+		wantOrg    string // "" means no x-zitadel-orgid header
+	}{
+		{name: "v2 default api", row: jobs.Row{UserID: userID}, wantPath: "/v2/users/" + userID + "/reactivate"},
+		{name: "v2 explicit", api: "v2", row: jobs.Row{UserID: userID}, wantPath: "/v2/users/" + userID + "/reactivate"},
+		{name: "v2 sends no org header", api: "v2", defaultOrg: "111", row: jobs.Row{UserID: userID, OrgID: "222"}, wantPath: "/v2/users/" + userID + "/reactivate"},
+		{name: "v1 org from row", api: "v1", defaultOrg: "111", row: jobs.Row{UserID: userID, OrgID: "222"}, wantPath: "/management/v1/users/" + userID + "/_reactivate", wantOrg: "222"},
+		{name: "v1 org from default", api: "v1", defaultOrg: "111", row: jobs.Row{UserID: userID}, wantPath: "/management/v1/users/" + userID + "/_reactivate", wantOrg: "111"},
+		{name: "v1 no org", api: "v1", row: jobs.Row{UserID: userID}, wantPath: "/management/v1/users/" + userID + "/_reactivate"},
+		{name: "v2 chosen id with reserved characters", row: jobs.Row{UserID: "ada:lovelace@acme;x=1&y+z"}, wantPath: "/v2/users/" + url.PathEscape("ada:lovelace@acme;x=1&y+z") + "/reactivate"},
+		{name: "v2 non-ascii id", row: jobs.Row{UserID: "jürgen-ß"}, wantPath: "/v2/users/j%C3%BCrgen-%C3%9F/reactivate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{}
+			srv := httptest.NewServer(rec)
+			defer srv.Close()
+			c := newPATClient(t, srv, func(c *Config) { c.API, c.DefaultOrgID = tc.api, tc.defaultOrg })
+			tc.row.Provider, tc.row.Line = jobs.Zitadel, 2
+			res := c.Reactivate(t.Context(), tc.row)
+			if res.Class != jobs.ClassReactivated {
+				t.Fatalf("Reactivate(%+v) = %+v, want reactivated", tc.row, res)
+			}
+			reqs := rec.all()
+			if len(reqs) != 1 {
+				t.Fatalf("Reactivate(%+v) made %d requests, want 1", tc.row, len(reqs))
+			}
+			got := reqs[0]
+			if got.method != http.MethodPost {
+				t.Errorf("method = %s, want POST", got.method)
+			}
+			if got.rawPath != tc.wantPath {
+				t.Errorf("escaped path = %q, want %q", got.rawPath, tc.wantPath)
+			}
+			if wantDecoded, _ := url.PathUnescape(tc.wantPath); got.path != wantDecoded || !strings.Contains(got.path, "/"+tc.row.UserID+"/") {
+				t.Errorf("path = %q, want %q, the id as one segment", got.path, wantDecoded)
+			}
+			if got.body != "{}" {
+				t.Errorf("body = %q, want {}", got.body)
+			}
+			orgs, present := got.header["X-Zitadel-Orgid"]
+			switch {
+			case tc.wantOrg == "" && present:
+				t.Errorf("x-zitadel-orgid = %q, want no header", orgs)
+			case tc.wantOrg != "" && (len(orgs) != 1 || orgs[0] != tc.wantOrg):
+				t.Errorf("x-zitadel-orgid = %q, want %q", orgs, tc.wantOrg)
+			}
+			for h, want := range map[string]string{
+				"Authorization": "Bearer " + testPAT,
+				"User-Agent":    version.UserAgent(),
+				"Content-Type":  "application/json",
+				"Accept":        "application/json",
+			} {
+				if v := got.header.Get(h); v != want {
+					t.Errorf("header %s = %q, want %q", h, v, want)
+				}
+			}
+			if res.RequestID != fakeidp.ZitadelRequestID {
+				t.Errorf("request id = %q, want %q", res.RequestID, fakeidp.ZitadelRequestID)
+			}
+		})
+	}
+}
+
+func TestReactivateRefusesBadIDs(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = io.WriteString(w, fakeidp.ZitadelSuccess)
+	}))
+	defer srv.Close()
+	for _, api := range []string{"v1", "v2"} {
+		c := newPATClient(t, srv, func(c *Config) { c.API = api })
+		for name, row := range map[string]jobs.Row{
+			"empty":              {UserID: ""},
+			"slash":              {UserID: "/"},
+			"inner slash":        {UserID: "123/456"},
+			"question mark":      {UserID: "?"},
+			"query":              {UserID: "123?x=1"},
+			"hash":               {UserID: "#"},
+			"escaped slash":      {UserID: "%2F"},
+			"dot dot slash":      {UserID: "../"},
+			"dot dot":            {UserID: ".."},
+			"dot":                {UserID: "."},
+			"backslash":          {UserID: `..\x`},
+			"space":              {UserID: "123 456"},
+			"only whitespace":    {UserID: " "},
+			"tab":                {UserID: "\t123"},
+			"newline":            {UserID: "123\n"},
+			"nul":                {UserID: "123\x00"},
+			"del":                {UserID: "123\x7f"},
+			"next line":          {UserID: "123\u0085"},
+			"no-break space":     {UserID: "123\u00a0"},
+			"invalid utf-8":      {UserID: "123\xff"},
+			"too long":           {UserID: strings.Repeat("1", 201)},
+			"bad org id":         {UserID: userID, OrgID: "4009/07"},
+			"org id with a CRLF": {UserID: userID, OrgID: "1\r\nX-Evil: 1"},
+			"stytch row":         {UserID: userID, Provider: jobs.Stytch},
+		} {
+			if row.Provider == "" {
+				row.Provider = jobs.Zitadel
+			}
+			row.Line = 2
+			got := c.Reactivate(t.Context(), row)
+			if got.Class != jobs.ClassRejected || got.Called || got.Message == "" {
+				t.Errorf("%s: Reactivate(%s %+q) = %+v, want rejected, not called, with a message", api, name, row.UserID, got)
+			}
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("server got %d requests, want 0", n)
+	}
+}
+
+func TestReactivateTimeout(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		select { // never answers; ends when the client gives up or the test does
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := newPATClient(t, srv, func(c *Config) { c.Timeout = 50 * time.Millisecond })
+	got := c.Reactivate(t.Context(), jobs.Row{Line: 2, Provider: jobs.Zitadel, UserID: userID})
+	if got.Class != jobs.ClassTransient || !got.Ambiguous || !got.Called || got.HTTPStatus != 0 {
+		t.Errorf("Reactivate(timeout) = %+v, want transient, ambiguous, called, no status", got)
+	}
+	assertNoSecret(t, "Reactivate message", got.Message, testPAT)
+}
+
+func TestReactivateConnectionRefused(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c, err := New(t.Context(), Config{BaseURL: "http://" + addr, Token: testPAT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Reactivate(t.Context(), jobs.Row{Line: 2, Provider: jobs.Zitadel, UserID: userID})
+	if got.Class != jobs.ClassTransient || got.Ambiguous || got.HTTPStatus != 0 {
+		t.Errorf("Reactivate(refused) = %+v, want transient, not ambiguous", got)
+	}
+	if err := c.Check(t.Context()); err == nil || errors.Is(err, jobs.ErrFatal) {
+		t.Errorf("Check(refused) = %v, want a non-fatal error", err)
+	}
+}
+
+func TestReactivateScrubsEchoedSecrets(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		// A server that quotes the request's Authorization header in its error.
+		fmt.Fprintf(w, `{"code":3,"message":"cannot use %s","details":[{"id":"X-1","message":"cannot use %s"}]}`,
+			r.Header.Get("Authorization"), r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	c := newPATClient(t, srv, nil)
+	got := c.Reactivate(t.Context(), jobs.Row{Line: 2, Provider: jobs.Zitadel, UserID: userID})
+	if got.Class != jobs.ClassRejected || !strings.Contains(got.Message, "[redacted]") {
+		t.Errorf("Reactivate(echo) = %+v, want rejected with [redacted]", got)
+	}
+	assertNoSecret(t, "Reactivate message", got.Message, testPAT)
+}
+
+func TestReactivateCallerCancelled(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&recorder{})
+	defer srv.Close()
+	c := newPATClient(t, srv, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	got := c.Reactivate(ctx, jobs.Row{Line: 2, Provider: jobs.Zitadel, UserID: userID})
+	if got.Class != jobs.ClassTransient {
+		t.Errorf("Reactivate(cancelled ctx) = %+v, want transient", got)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	me := fakeidp.Case{Status: 200, Header: map[string]string{"X-Request-Id": fakeidp.ZitadelRequestID},
+		Body: `{"user":{"id":"400907376431008806","state":"USER_STATE_ACTIVE","userName":"reactivator"}}`}
+	tests := []struct {
+		name      string
+		answer    fakeidp.Case
+		wantErr   bool
+		wantFatal bool
+		wantIn    string
+	}{
+		{name: "ok", answer: me},
+		{name: "no token", answer: fakeidp.Case{Status: 401, Body: fakeidp.ZitadelNoAuth}, wantErr: true, wantFatal: true, wantIn: "ZITADEL_TOKEN"},
+		{name: "bad token", answer: fakeidp.Case{Status: 401, Body: fakeidp.ZitadelError(16, "Errors.Token.Invalid", "AUTH-7fs1e")}, wantErr: true, wantFatal: true, wantIn: "ZITADEL_TOKEN"},
+		{name: "wrong host", answer: fakeidp.Case{Status: 404, Body: fakeidp.ZitadelWrongHost}, wantErr: true, wantFatal: true, wantIn: "ZITADEL_URL"},
+		{name: "html 200 of another site", answer: fakeidp.Case{Status: 200, ContentType: "text/html", Body: "<html>welcome</html>"}, wantErr: true, wantFatal: true, wantIn: "ZITADEL_URL"},
+		{name: "json 200 without user", answer: fakeidp.Case{Status: 200, Body: `{"ok":true}`}, wantErr: true, wantFatal: true, wantIn: "ZITADEL_URL"},
+		{name: "unavailable", answer: fakeidp.Case{Status: 503, Body: fakeidp.ZitadelError(14, "Errors.Internal", "QUERY-Dh42f")}, wantErr: true},
+		{name: "rate limited", answer: fakeidp.Case{Status: 429, Body: fakeidp.ZitadelError(8, "Errors.Quota.RequestsExhausted", "QUOTA-vjAy8")}, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec.mu.Lock()
+				rec.reqs = append(rec.reqs, seen{method: r.Method, rawPath: r.URL.EscapedPath(), header: r.Header.Clone()})
+				rec.mu.Unlock()
+				answerCase(w, tc.answer)
+			}))
+			defer srv.Close()
+			err := newPATClient(t, srv, nil).Check(t.Context())
+			if (err != nil) != tc.wantErr || errors.Is(err, jobs.ErrFatal) != tc.wantFatal {
+				t.Fatalf("Check() = %v, want error %v, fatal %v", err, tc.wantErr, tc.wantFatal)
+			}
+			if err != nil && !strings.Contains(err.Error(), tc.wantIn) {
+				t.Errorf("Check() = %q, want it to mention %q", err, tc.wantIn)
+			}
+			if err != nil {
+				assertNoSecret(t, "Check error", err.Error(), testPAT)
+			}
+			reqs := rec.all()
+			if len(reqs) != 1 || reqs[0].method != http.MethodGet || reqs[0].rawPath != "/auth/v1/users/me" || reqs[0].header.Get("Authorization") != "Bearer "+testPAT {
+				t.Errorf("Check() sent %+v, want one GET /auth/v1/users/me with the bearer", reqs)
+			}
+		})
+	}
+}
+
+func ExampleClient_Reactivate() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "h1n0i01ksdua7m2beubg")
+		_, _ = io.WriteString(w, `{"details":{"sequence":"4","changeDate":"2026-11-23T17:37:45.141082Z","resourceOwner":"400907376431008806"}}`)
+	}))
+	defer srv.Close()
+	c, err := New(context.Background(), Config{BaseURL: srv.URL, Token: "a-personal-access-token"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res := c.Reactivate(context.Background(), jobs.Row{Line: 2, Provider: jobs.Zitadel, UserID: "69629012906488334"})
+	fmt.Println(res.Class, res.HTTPStatus, res.RequestID)
+	// Output: reactivated 200 h1n0i01ksdua7m2beubg
+}
