@@ -228,6 +228,9 @@ func (r *Reader) read() (Record, error) {
 		if errors.As(r.chk.err, &fe) && fe.Line <= pe.Line {
 			return Record{}, fe
 		}
+		if r.chk.err != nil && fe == nil && r.br.Buffered() == 0 {
+			return Record{}, fmt.Errorf("read %s: %w", r.name, r.chk.err)
+		}
 		r.lastEnd = pe.Line
 		if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && r.atEOF() {
 			return Record{}, &FileError{File: r.name, Line: pe.StartLine, Msg: fmt.Sprintf(

@@ -472,6 +472,8 @@ func TestReaderFileErrors(t *testing.T) {
 		{name: "NUL in the header", in: "user_id\x00\n1\n", line: 1, msg: []string{"binary content (a NUL byte at column 8): want a UTF-8 text CSV"}},
 		{name: "binary file", in: "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", line: 1, msg: []string{"not UTF-8 (byte 0x89 at column 1): save the file as CSV UTF-8"}},
 		{name: "NUL mid-way", in: "user_id\n" + uid + "\n" + uid2 + "\n12\x0034\n" + uid + "\n", line: 4, msg: []string{"binary content (a NUL byte at column 3)"}, rows: 2},
+		{name: "NUL past the first 64 KiB", in: "user_id\n" + strings.Repeat(uid+"\n", 5000) + "\n" + uid + "\x00\n", line: 5003, msg: []string{"binary content (a NUL byte at column 19)"}, rows: 5000},
+		{name: "latin-1 past the first 64 KiB", in: "user_id\n" + strings.Repeat(uid+"\n", 5000) + "caf\xe9\n" + uid + "\n", line: 5002, msg: []string{"not UTF-8 (byte 0xe9 at column 4)"}, rows: 5000},
 		{name: "NUL on the first data row", in: "user_id\n\x00\n", line: 2, msg: []string{"binary content"}},
 		{name: "latin-1 in the header", in: "user_id,pr\xe9nom\n1,a\n", line: 1, msg: []string{"not UTF-8 (byte 0xe9 at column 11)"}},
 		{name: "latin-1 mid-way", in: "user_id,name\n" + uid + ",a\n\n" + uid2 + ",Ren\xe9\n", line: 4, msg: []string{"not UTF-8 (byte 0xe9 at column 23)"}, rows: 1},
@@ -582,9 +584,11 @@ func TestReaderIOError(t *testing.T) {
 	tests := []struct {
 		name string
 		r    io.Reader
+		rows int // records before the error
 	}{
-		{"at once", iotest.ErrReader(boom)},
-		{"mid-way", io.MultiReader(strings.NewReader("user_id\n"+uid+"\n"+uid2+"\n"), iotest.ErrReader(boom))},
+		{"at once", iotest.ErrReader(boom), 0},
+		{"mid-way", io.MultiReader(strings.NewReader("user_id\n"+uid+"\n"+uid2+"\n"), iotest.ErrReader(boom)), 2},
+		{"in a line with a bad quote", io.MultiReader(strings.NewReader("user_id,n\n"+uid+",a\n"+uid2+",5\""), iotest.ErrReader(boom)), 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -593,6 +597,9 @@ func TestReaderIOError(t *testing.T) {
 			var fe *ingest.FileError
 			if !errors.Is(g.err, boom) || errors.As(g.err, &fe) {
 				t.Errorf("reading a failing reader: error = %v, want %v wrapped, not a *FileError", g.err, boom)
+			}
+			if len(g.recs) != tt.rows {
+				t.Errorf("reading a failing reader: %d records before the error, want %d (%+v)", len(g.recs), tt.rows, g.recs)
 			}
 		})
 	}
