@@ -71,6 +71,7 @@ type FileError struct {
 	Msg  string
 }
 
+// Error returns the refusal as "FILE line N: MESSAGE" (without " line N" when Line is 0).
 func (e *FileError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%s line %d: %s", e.File, e.Line, e.Msg)
