@@ -466,7 +466,50 @@ func readCandidate(buf []byte, atEOF bool, comma rune, want jobs.Provider) candi
 			c.fields[i] = strings.TrimSpace(f)
 		}
 		c.provider, c.cols, c.problem, c.recognised = resolve(c.fields, want, raw)
+		if c.problem != "" && want == "" {
+			// A report fed back in (reactivator report --failed-only) has both providers' columns
+			// and a provider column: its first row says which provider the file is for.
+			if p, ok, incomplete := reportProvider(cr, c.fields, buf, atEOF); incomplete {
+				c.incomplete = true
+			} else if ok {
+				c.provider, c.cols, c.problem, c.recognised = resolve(c.fields, p, raw)
+			}
+		}
 		return c
+	}
+}
+
+// reportProvider reads the provider column of the first data row after a header that has one.
+func reportProvider(cr *csv.Reader, fields []string, buf []byte, atEOF bool) (p jobs.Provider, ok, incomplete bool) {
+	col := -1
+	for i, f := range fields {
+		if strings.EqualFold(f, "provider") {
+			col = i
+		}
+	}
+	if col < 0 {
+		return "", false, false
+	}
+	for {
+		rec, err := cr.Read()
+		end := cr.InputOffset()
+		if errors.Is(err, io.EOF) {
+			return "", false, !atEOF
+		}
+		if !atEOF && end == int64(len(buf)) && buf[end-1] != '\n' {
+			return "", false, true
+		}
+		if err != nil {
+			return "", false, false
+		}
+		if blank(rec) {
+			continue
+		}
+		if col >= len(rec) {
+			return "", false, false
+		}
+		p, perr := jobs.ParseProvider(strings.ToLower(strings.TrimSpace(rec[col])))
+		return p, perr == nil, false
 	}
 }
 

@@ -1,0 +1,52 @@
+package ingest
+
+import (
+	"strings"
+	"testing"
+
+	"reactivator/jobs"
+)
+
+// A --failed-only report holds both providers' id columns and a provider column; fed back in, it
+// must read as the provider its rows name.
+func TestReaderAcceptsFailedOnlyReport(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		csv      string
+		want     jobs.Provider
+		wantRow  jobs.Row
+		wantCols int
+	}{
+		{
+			name: "zitadel",
+			csv: "line,provider,organization_id,member_id,user_id,outcome,reason,http_status,request_id,attempts,finished_at,message,email\n" +
+				"3,zitadel,4009073764,,400907454377888806,not_found,COMMAND-4M0sd,404,h1n0,1,2026-11-23T17:37:45Z,User could not be found,a@example.com\n",
+			want:    jobs.Zitadel,
+			wantRow: jobs.Row{Line: 2, Provider: jobs.Zitadel, OrgID: "4009073764", UserID: "400907454377888806"},
+		},
+		{
+			name: "stytch",
+			csv: "line,provider,organization_id,member_id,user_id,outcome,reason,http_status,request_id,attempts,finished_at,message\n" +
+				"7,stytch,acme,member-test-1,,unverified_email,email_unverified_for_reactivation,400,req,1,2026-11-23T17:37:45Z,verify\n",
+			want:    jobs.Stytch,
+			wantRow: jobs.Row{Line: 2, Provider: jobs.Stytch, OrgID: "acme", MemberID: "member-test-1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := NewReader("failed.csv", strings.NewReader(tt.csv), Options{})
+			if err != nil {
+				t.Fatalf("NewReader(report) = %v, want nil", err)
+			}
+			if r.Provider() != tt.want {
+				t.Fatalf("Provider() = %s, want %s", r.Provider(), tt.want)
+			}
+			rec, err := r.Next()
+			if err != nil || rec.Invalid != "" || rec.Row != tt.wantRow {
+				t.Fatalf("Next() = %+v, %v; want valid row %+v", rec, err, tt.wantRow)
+			}
+		})
+	}
+}
