@@ -211,10 +211,13 @@ func (f *fake) seen(path string, reactivate bool) Faults {
 	return f.faults
 }
 
-// admit waits the injected latency, then applies the rate limit. ok is false when the client went
-// away or the call is rate-limited (limited true, retryAfter the header value or "").
-func (f *fake) admit(ctx context.Context, flt Faults) (ok, limited bool, retryAfter string) {
-	if !sleep(ctx, flt.Latency) {
+// admit reads the request's body, waits the injected latency, then applies the rate limit. ok is
+// false when the client went away or the call is rate-limited (limited true, retryAfter the header
+// value or ""). Reading the body to its end lets net/http notice a client that goes away, which
+// ends a latency or a stall early.
+func (f *fake) admit(r *http.Request, flt Faults) (ok, limited bool, retryAfter string) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<16))
+	if !sleep(r.Context(), flt.Latency) {
 		return false, false, ""
 	}
 	l := f.limit.Load()

@@ -234,7 +234,7 @@ func (s *Stytch) authorized(r *http.Request) bool {
 }
 
 func (s *Stytch) reactivate(w http.ResponseWriter, r *http.Request, p, orgRef, memberID string) {
-	ok, limited, retryAfter := s.admit(r.Context(), s.seen(p, true))
+	ok, limited, retryAfter := s.admit(r, s.seen(p, true))
 	if !ok {
 		if limited {
 			if retryAfter != "" {

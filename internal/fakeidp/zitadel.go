@@ -419,7 +419,7 @@ func (z *Zitadel) authorize(w http.ResponseWriter, r *http.Request, api zitadelA
 }
 
 func (z *Zitadel) reactivate(w http.ResponseWriter, r *http.Request, flt Faults, api zitadelAPI, rawID string) {
-	ok, limited, retryAfter := z.admit(r.Context(), flt)
+	ok, limited, retryAfter := z.admit(r, flt)
 	if !ok {
 		if limited {
 			if retryAfter != "" {
