@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -158,6 +159,24 @@ func TestClientCredentialsTokenCached(t *testing.T) {
 	}
 	if n := d.fetches.Load(); n != 1 {
 		t.Errorf("token fetches = %d, want 1 (cached)", n)
+	}
+}
+
+func TestTokenFetchedOnceForConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	d := newIDP(t, &idp{checkGrant: checkClientCredentials(t)})
+	c := newClientCredentialsClient(t, d)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if got := c.Reactivate(t.Context(), testRow); got.Class != jobs.ClassReactivated {
+				t.Errorf("Reactivate = %+v, want reactivated", got)
+			}
+		})
+	}
+	wg.Wait()
+	if f, n := d.fetches.Load(), d.calls.Load(); f != 1 || n != 20 {
+		t.Errorf("fetches, calls = %d, %d, want 1, 20", f, n)
 	}
 }
 
