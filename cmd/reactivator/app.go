@@ -147,6 +147,8 @@ outcome. Rows that could not be restored land in a report you can fix and feed b
 func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
 		a.checkCmd(),
+		a.statusCmd(),
+		a.ingestCmd(),
 	}
 }
 
