@@ -17,11 +17,18 @@
 //
 // Every reactivate request is counted when it arrives (TotalCalls, Histogram, MaxPerSecond),
 // whatever its answer. It then goes through, in order: the injected Latency, the rate limit
-// (429, nothing applied), credentials (401), the account's scripted answers (Script, sent
-// verbatim), an injected 5xx (nothing applied), the account's state (the change is applied),
-// and an injected drop (the connection is closed without an answer) or stall (the answer is
-// held back for Faults.Stall). Calls counts, per account, the calls that passed the rate limit
-// and the credentials check.
+// (429, nothing applied), credentials (401; on ZITADEL also the x-zitadel-orgid check, 403
+// AUTH-Bs7Ds), the account's scripted answers (Script, sent verbatim), an injected 5xx (nothing
+// applied), the account's state (the change is applied), and an injected drop (the connection is
+// closed without an answer) or stall (the answer is held back for Faults.Stall, or until the
+// client goes away). Calls counts, per account, the calls that got past credentials and the rate
+// limit. Only reactivate calls meet faults and the rate limit; search, users/me and the token
+// endpoint always answer from state.
+//
+// Every ZITADEL answer carries a fresh X-Request-Id and the headers of the real transcripts for
+// its API (v1 or v2); Stytch's request id is in the body, request-id-test-… or request-id-live-….
+// Scripted answers are sent verbatim, headers included, so they carry the table's request ids.
+// Tests inside this package may replace a fake's clock (the now field) before serving it.
 //
 // cases.go holds the table of real provider answers; the fakes build their bodies with its
 // helpers, and their tests check that every answer a fake can produce from state equals the

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -97,14 +98,8 @@ func (z *Zitadel) token(w http.ResponseWriter, r *http.Request) {
 	var p principal
 	switch gt := r.PostForm.Get("grant_type"); gt {
 	case "client_credentials":
-		id, secret, ok := r.BasicAuth()
+		c, ok := z.client(r)
 		if !ok {
-			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-		}
-		z.state.RLock()
-		c, found := z.clients[id]
-		z.state.RUnlock()
-		if !found || secret == "" || secret != c.secret {
 			z.oauthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 			return
 		}
@@ -144,6 +139,30 @@ func (z *Zitadel) token(w http.ResponseWriter, r *http.Request) {
 func (z *Zitadel) oauthError(w http.ResponseWriter, status int, code, description string) {
 	body, _ := json.Marshal(oauthError{Error: code, Description: description})
 	z.reply(w, &zHeaders[apiPlain][1], status, string(body))
+}
+
+// client authenticates a client by Basic auth or by client_id and client_secret in the form.
+// Basic credentials are accepted form-encoded (RFC 6749 2.3.1, as x/oauth2 sends them) or raw.
+func (z *Zitadel) client(r *http.Request) (zitadelClient, bool) {
+	z.state.RLock()
+	defer z.state.RUnlock()
+	match := func(id, secret string) (zitadelClient, bool) {
+		c, ok := z.clients[id]
+		return c, ok && secret != "" && secret == c.secret
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		return match(r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"))
+	}
+	if c, ok := match(id, secret); ok {
+		return c, true
+	}
+	uid, err1 := url.QueryUnescape(id)
+	usecret, err2 := url.QueryUnescape(secret)
+	if err1 != nil || err2 != nil {
+		return zitadelClient{}, false
+	}
+	return match(uid, usecret)
 }
 
 // issuer is the instance's issuer URL as the request reached it.

@@ -3,11 +3,13 @@
 package fakeidp
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 const apiScope = "openid " + ZitadelAPIScope
@@ -235,5 +239,31 @@ func TestZitadelRevokeTokens(t *testing.T) {
 	fresh := clientToken(t, base, "reactivator", "s3cret").AccessToken
 	if a := reactivateWith(t, base, fresh); a.status != http.StatusOK {
 		t.Errorf("reactivate with a token issued after RevokeTokens = %d %s, want 200", a.status, a.body)
+	}
+}
+
+func TestZitadelClientCredentialsWithOAuth2(t *testing.T) {
+	t.Parallel()
+	const secret = "a+b/c=d%e f"
+	z := NewZitadel("")
+	z.AddClient("reactivator@acme", secret, tZOrg)
+	z.AddUser(tUser, tZOrg, ZitadelInactive)
+	base := serve(t, z)
+	for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
+		cfg := clientcredentials.Config{ClientID: "reactivator@acme", ClientSecret: secret, TokenURL: base + "/oauth/v2/token",
+			Scopes: strings.Fields(apiScope), AuthStyle: style}
+		tok, err := cfg.Token(context.Background())
+		if err != nil {
+			t.Fatalf("clientcredentials.Token with auth style %d: %v", style, err)
+		}
+		z.AddUser(tUser, tZOrg, ZitadelInactive)
+		if a := reactivateWith(t, base, tok.AccessToken); a.status != http.StatusOK {
+			t.Errorf("reactivate with the x/oauth2 token (auth style %d) = %d %s, want 200", style, a.status, a.body)
+		}
+	}
+	cfg := clientcredentials.Config{ClientID: "reactivator@acme", ClientSecret: "wrong", TokenURL: base + "/oauth/v2/token", Scopes: strings.Fields(apiScope)}
+	var re *oauth2.RetrieveError
+	if _, err := cfg.Token(context.Background()); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+		t.Errorf("clientcredentials.Token with a wrong secret: %v, want a RetrieveError invalid_client", err)
 	}
 }
