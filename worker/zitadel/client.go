@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -180,11 +181,9 @@ func (c *Client) sendOnce(ctx context.Context, method, path, org string) (reply,
 	}
 	ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var body *bytes.Reader
+	var body io.Reader = http.NoBody
 	if method == http.MethodPost {
 		body = bytes.NewReader([]byte("{}"))
-	} else {
-		body = bytes.NewReader(nil)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
