@@ -149,6 +149,7 @@ func (a *app) commands() []*cobra.Command {
 		a.checkCmd(),
 		a.statusCmd(),
 		a.ingestCmd(),
+		a.workerCmd(),
 	}
 }
 

@@ -1,0 +1,189 @@
+// This file is the worker command: it checks the credentials this machine holds, then serves those
+// providers' queues with their rate limits until SIGTERM or SIGINT, optionally with /metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	asynqmetrics "github.com/hibiken/asynq/x/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"reactivator/worker"
+)
+
+// workerFlags are the worker command's own flags.
+type workerFlags struct {
+	rate                       string
+	maxRate                    float64
+	concurrency, maxAttempts   int
+	maxRowAge, shutdownTimeout time.Duration
+	metricsAddr                string
+}
+
+func (a *app) workerCmd() *cobra.Command {
+	var pf providerFlags
+	var f workerFlags
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Serve the queues of the providers this machine has credentials for",
+		Long: `worker calls the reactivate endpoint for the rows queued on the shared Redis (REDIS_URL), for
+every provider this machine has credentials for, and records each row's outcome. Run as many
+replicas as you like: the rate limit of each provider is one budget shared by the whole fleet.
+
+It checks the credentials first and exits 4 at once when a provider refuses them, rather than
+start and pause that provider's queue. Later, a fatal answer (credentials revoked, permission
+taken away) pauses the provider's queue for every worker until ` + "`reactivator resume PROVIDER`" + `.
+Transient answers (429, 5xx, timeouts) are retried with backoff up to --max-attempts; a row
+queued longer ago than --max-row-age ends as failed.
+
+On SIGTERM or SIGINT it stops taking rows, lets calls in flight finish for --shutdown-timeout
+(rows still running then go back to the queue for another worker), and exits 0.`,
+		Example: `  # serve Stytch at the default 50 requests/s on the shared Redis
+  export REDIS_URL=redis://redis:6379/0 STYTCH_PROJECT_ID=project-live-... STYTCH_SECRET_FILE=/run/secrets/stytch
+  reactivator worker
+
+  # ZITADEL at 20/s, Stytch discovering its limit up to 100/s, metrics for Prometheus
+  reactivator worker --rate zitadel=20,stytch=auto --max-rate 100 --metrics-addr :9090`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.work(cmd.Context(), &pf, f, cmd.Flags().Changed("rate"))
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.rate, "rate", "", `requests per second per provider, the whole fleet together: "stytch=50,zitadel=40", or "stytch=auto" (env REACTIVATOR_RATE; default stytch=50,zitadel=40)`)
+	fs.Float64Var(&f.maxRate, "max-rate", 200, "the most requests per second --rate auto may reach")
+	fs.IntVar(&f.concurrency, "concurrency", 100, "how many rows this worker handles at once")
+	fs.IntVar(&f.maxAttempts, "max-attempts", 12, "transient failures a row may have before it ends failed")
+	fs.DurationVar(&f.maxRowAge, "max-row-age", 24*time.Hour, "a row queued longer ago than this ends failed")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 40*time.Second, "how long calls in flight may finish on shutdown")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address, e.g. :9090 (default: off)")
+	pf.register(fs)
+	return cmd
+}
+
+func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFromFlag bool) error {
+	switch {
+	case f.concurrency < 1:
+		return usageError("--concurrency %d: want 1 or more", f.concurrency)
+	case f.maxAttempts < 1:
+		return usageError("--max-attempts %d: want 1 or more", f.maxAttempts)
+	case f.maxRowAge <= 0:
+		return usageError("--max-row-age %s: want a positive duration, e.g. 24h", f.maxRowAge)
+	case f.shutdownTimeout <= 0:
+		return usageError("--shutdown-timeout %s: want a positive duration, e.g. 40s", f.shutdownTimeout)
+	case f.maxRate <= 0:
+		return usageError("--max-rate %g: want a positive number of requests per second", f.maxRate)
+	}
+	spec := f.rate
+	if !rateFromFlag {
+		spec = strings.TrimSpace(a.getenv("REACTIVATOR_RATE"))
+	}
+	limits, err := parseRates(spec, f.maxRate)
+	if err != nil {
+		if rateFromFlag {
+			return withCode(exitUsage, err)
+		}
+		return withCode(exitError, fmt.Errorf("REACTIVATOR_RATE: %w", err))
+	}
+
+	ps, err := a.providers(pf)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	serve := ps.configured()
+	if len(serve) == 0 {
+		return withCode(exitError, errors.New("nothing to serve: "+noProvidersHelp))
+	}
+	if err := a.checkProviders(ctx, ps, serve, a.stderr); err != nil {
+		var ce *codeError
+		if errors.As(err, &ce) && ce.err != nil {
+			return withCode(ce.code, fmt.Errorf("worker not started: %w", ce.err))
+		}
+		return err
+	}
+
+	rc, err := a.connectRedis(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	callers, err := ps.callers(ctx)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+
+	var m *worker.Metrics
+	if f.metricsAddr != "" {
+		var stop func()
+		m, stop, err = a.serveMetrics(f.metricsAddr, rc)
+		if err != nil {
+			return withCode(exitError, err)
+		}
+		defer stop()
+	}
+
+	srv, err := worker.New(worker.Config{
+		Redis: rc.opt, Store: rc.store, Callers: callers, Limits: limits,
+		Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
+		ShutdownTimeout: f.shutdownTimeout, Logger: a.log, Metrics: m,
+	})
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	names := make([]string, len(serve))
+	for i, p := range serve {
+		names[i] = string(p)
+	}
+	a.log.Info("worker starting", "providers", strings.Join(names, ","), "redis", redactURL(rc.url),
+		"concurrency", f.concurrency, "max_attempts", f.maxAttempts, "max_row_age", f.maxRowAge,
+		"shutdown_timeout", f.shutdownTimeout, "metrics", f.metricsAddr)
+	if err := srv.Run(ctx); err != nil {
+		return withCode(exitError, err)
+	}
+	a.log.Info("worker stopped")
+	return nil
+}
+
+// serveMetrics serves /metrics on addr: the worker's calls and outcomes, asynq's queues, and the
+// Go runtime. It returns the worker's metrics and a func that stops the server.
+func (a *app) serveMetrics(addr string, rc *redisConn) (*worker.Metrics, func(), error) {
+	reg := prometheus.NewRegistry()
+	m := worker.NewMetrics(reg)
+	insp := asynq.NewInspectorFromRedisClient(rc.client)
+	reg.MustRegister(
+		asynqmetrics.NewQueueMetricsCollector(insp),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	a.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return m, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+		<-done
+	}, nil
+}
