@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -27,7 +26,7 @@ import (
 //	reactivator:paused               hash  provider -> why its queue was paused (JSON)
 //	reactivator:cooldown:<provider>  string set with an expiry while a 429 cool-down lasts
 //	reactivator:{autorate:<p>}       string the rate --rate auto settled on (+ :up, :down guards)
-//	rate:reactivator:<provider>      redis_rate's GCRA state of the provider's global budget
+//	reactivator:budget:<provider>    the last reserved call slot of the provider's global budget (µs)
 const keyPrefix = "reactivator:"
 
 func runKey(id string) string  { return keyPrefix + "{" + id + "}:run" }
@@ -48,14 +47,13 @@ var ErrRunNotFound = errors.New("run not found")
 
 // Store records runs and outcomes in Redis. It is safe for concurrent use.
 type Store struct {
-	rdb     redis.UniversalClient
-	limiter *redis_rate.Limiter
-	now     func() time.Time
+	rdb redis.UniversalClient
+	now func() time.Time
 }
 
 // NewStore returns a Store over rdb.
 func NewStore(rdb redis.UniversalClient) *Store {
-	return &Store{rdb: rdb, limiter: redis_rate.NewLimiter(rdb), now: time.Now}
+	return &Store{rdb: rdb, now: time.Now}
 }
 
 // Redis returns the store's client, for the asynq connection that shares it.
@@ -670,24 +668,39 @@ func (s *Store) Cooldown(ctx context.Context, p Provider) (time.Duration, error)
 	return 0, nil
 }
 
-// Allow takes one call from the provider's global budget of perSecond calls per second with the
-// given burst, shared by every worker process. It returns 0 when the call may go now, else how
-// long to wait before asking again.
-func (s *Store) Allow(ctx context.Context, p Provider, perSecond, burst int) (time.Duration, error) {
-	if burst < 1 {
-		burst = 1
+var reserveScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval, tolerance, maxwait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = last + interval
+if slot < now - tolerance then slot = now - tolerance end
+local wait = slot - now
+if wait < 0 then wait = 0 end
+if wait > maxwait then return {0, wait} end
+redis.call('SET', KEYS[1], string.format('%d', slot), 'PX', math.floor((slot - now + tolerance) / 1000) + 60000)
+return {1, wait}
+`)
+
+// Reserve takes a slot in the provider's global budget of perSecond calls per second, shared by
+// every worker process: slots are spaced 1/perSecond apart on Redis's clock, with up to burst of
+// them at once after an idle spell. It returns how long to wait before calling. When the slot is
+// further away than maxWait it reserves nothing and returns ok false with the wait it would need.
+//
+// A reservation is one round trip per call whatever the contention: unlike an allow/deny limiter,
+// waiters do not wake together to race for the next token.
+func (s *Store) Reserve(ctx context.Context, p Provider, perSecond float64, burst int, maxWait time.Duration) (time.Duration, bool, error) {
+	if perSecond <= 0 {
+		return 0, true, nil
 	}
-	res, err := s.limiter.Allow(ctx, keyPrefix+string(p), redis_rate.Limit{Rate: perSecond, Burst: burst, Period: time.Second})
+	burst = max(burst, 1)
+	interval := 1e6 / perSecond
+	v, err := reserveScript.Run(ctx, s.rdb, []string{keyPrefix + "budget:" + string(p)},
+		int64(interval), int64(interval*float64(burst-1)), maxWait.Microseconds()).Int64Slice()
 	if err != nil {
-		return 0, fmt.Errorf("rate budget of %s: %w", p, err)
+		return 0, false, fmt.Errorf("rate budget of %s: %w", p, err)
 	}
-	if res.Allowed > 0 {
-		return 0, nil
-	}
-	if res.RetryAfter <= 0 {
-		return time.Millisecond, nil
-	}
-	return res.RetryAfter, nil
+	return time.Duration(v[1]) * time.Microsecond, v[0] == 1, nil
 }
 
 // SetAutoRate records the rate --rate auto is using for a provider, shared by every worker.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"reactivator/internal/redistest"
 )
@@ -229,20 +230,28 @@ func TestRunNotFound(t *testing.T) {
 	}
 }
 
-func TestAllowSharesOneBudget(t *testing.T) {
+func TestReserveSpacesSlots(t *testing.T) {
 	t.Parallel()
 	s, ctx := setupStore(t)
-	allowed := 0
-	for i := 0; i < 20; i++ {
-		d, err := s.Allow(ctx, Provider("test"), 5, 5)
-		if err != nil {
-			t.Fatal(err)
+	var waits []time.Duration
+	for i := 0; i < 5; i++ {
+		d, ok, err := s.Reserve(ctx, Stytch, 10, 2, time.Second)
+		if err != nil || !ok {
+			t.Fatalf("Reserve #%d = %v, %v, %v; want a slot", i, d, ok, err)
 		}
-		if d == 0 {
-			allowed++
+		waits = append(waits, d)
+	}
+	// Burst 2: two slots at once, then one every 100ms.
+	want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}
+	for i, w := range want {
+		if d := waits[i] - w; d < -20*time.Millisecond || d > 20*time.Millisecond {
+			t.Fatalf("Reserve waits = %v, want about %v", waits, want)
 		}
 	}
-	if allowed < 5 || allowed > 6 {
-		t.Fatalf("Allow 20 times at once with rate 5 burst 5 allowed %d; want 5 (6 if a tick passed)", allowed)
+	if d, ok, _ := s.Reserve(ctx, Stytch, 10, 2, 200*time.Millisecond); ok || d < 300*time.Millisecond {
+		t.Fatalf("Reserve beyond maxWait = %v, %v; want no slot and a wait of about 400ms", d, ok)
+	}
+	if d, ok, _ := s.Reserve(ctx, Zitadel, 10, 1, 0); !ok || d != 0 {
+		t.Fatalf("Reserve(other provider) = %v, %v; want its own budget, free", d, ok)
 	}
 }

@@ -43,8 +43,9 @@ func childWorker() int {
 		return 1
 	}
 	rate, _ := strconv.ParseFloat(os.Getenv("CHILD_RATE"), 64)
+	conc, _ := strconv.Atoi(os.Getenv("CHILD_CONCURRENCY"))
 	s, err := New(Config{Redis: opt, Store: jobs.NewStore(rdb), Callers: map[jobs.Provider]Caller{jobs.Stytch: c},
-		Limits: map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: rate}}, Concurrency: 10, MaxAttempts: 10,
+		Limits: map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: rate}}, Concurrency: conc, MaxAttempts: 10,
 		Backoff: Backoff{Base: 50 * time.Millisecond, Cap: 200 * time.Millisecond}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -59,19 +60,8 @@ func childWorker() int {
 	return 0
 }
 
-// startChild starts a worker process; it is killed when the test ends.
-func (b *bundle) startChild(rate float64) *exec.Cmd {
-	b.t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", "CHILD_REDIS_ADDR="+b.redis.Addr, "CHILD_REDIS_DB="+strconv.Itoa(b.redis.DB),
-		"CHILD_STYTCH_URL="+b.url, "CHILD_RATE="+strconv.FormatFloat(rate, 'f', -1, 64))
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd
-}
+// startChild starts a worker process with concurrency 10; it is killed when the test ends.
+func (b *bundle) startChild(rate float64) *exec.Cmd { return b.startChildConc(rate, 10) }
 
 func TestThreeWorkersShareOneLimit(t *testing.T) {
 	t.Parallel()

@@ -42,9 +42,13 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 	s := h.srv
 	log := s.log.With("provider", h.provider, "run", p.RunID, "line", row.Line)
 
-	need, err := s.store.NeedsCall(ctx, p.RunID, row.Line)
-	if err != nil {
-		return err
+	// A row that needs no call must not take a share of the rate budget: look first. Without a
+	// limit Begin alone decides.
+	need := true
+	if rate, _ := h.pacer.rate(); rate > 0 {
+		if need, err = s.store.NeedsCall(ctx, p.RunID, row.Line); err != nil {
+			return err
+		}
 	}
 	if need {
 		if age := s.now().Sub(time.Unix(p.QueuedAt, 0)); p.QueuedAt > 0 && age > s.cfg.MaxRowAge {

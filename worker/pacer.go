@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"sync"
 	"time"
 
@@ -21,7 +20,8 @@ type Limit struct {
 	// PerSecond is the global limit in calls per second for the whole fleet; 0 means no limit.
 	// With Auto it is the starting rate.
 	PerSecond float64
-	// Burst is how many calls may go at once above the steady rate; 0 means PerSecond/10, at least 1.
+	// Burst is how many calls may go at once above the steady rate; 0 means 1: calls go out evenly
+	// spaced, so a provider that measures over short windows sees no spike.
 	Burst int
 	// Auto discovers the limit: grow additively while no 429 comes, halve on a 429.
 	Auto bool
@@ -33,7 +33,7 @@ func (l Limit) burst(perSecond float64) int {
 	if l.Burst > 0 {
 		return l.Burst
 	}
-	return max(1, int(perSecond/10))
+	return 1
 }
 
 func (l Limit) String() string {
@@ -89,49 +89,47 @@ func (pc *pacer) rate() (float64, int) {
 
 // wait blocks until a call may go, or returns a *RetryError (not a failure) when that would take
 // longer than maxWait: the task then goes back to the queue instead of holding a worker slot.
+// The process's own limiter paces it first; then the call reserves its slot in the fleet's
+// global budget, one Redis round trip per call.
 func (pc *pacer) wait(ctx context.Context, maxWait time.Duration) error {
 	start := time.Now()
-	for {
-		cd, err := pc.cooldownLeft(ctx)
-		if err != nil {
-			return err
+	cd, err := pc.cooldownLeft(ctx)
+	if err != nil {
+		return err
+	}
+	if cd > 0 {
+		if cd > maxWait {
+			return &RetryError{Reason: fmt.Sprintf("%s asked us to slow down (429); waiting %s", pc.provider, cd.Round(time.Millisecond)), RetryAfter: cd}
 		}
-		if cd > 0 {
-			if time.Since(start)+cd > maxWait {
-				return &RetryError{Reason: fmt.Sprintf("%s asked us to slow down (429); waiting %s", pc.provider, cd.Round(time.Millisecond)), RetryAfter: cd}
-			}
-			if err := sleep(ctx, cd); err != nil {
-				return err
-			}
-			continue
-		}
-		perSecond, burst := pc.rate()
-		if perSecond <= 0 {
-			return nil
-		}
-		if err := pc.local.Wait(ctx); err != nil {
-			return err
-		}
-		d, err := pc.store.Allow(ctx, pc.provider, int(math.Ceil(perSecond)), burst)
-		if err != nil {
-			return err
-		}
-		if d == 0 {
-			if pc.metrics != nil {
-				pc.metrics.LimiterWait.WithLabelValues(string(pc.provider)).Observe(time.Since(start).Seconds())
-			}
-			pc.mu.Lock()
-			pc.calls++
-			pc.mu.Unlock()
-			return nil
-		}
-		if time.Since(start)+d > maxWait {
-			return &RetryError{Reason: fmt.Sprintf("waiting for the %s rate budget", pc.provider), RetryAfter: d}
-		}
-		if err := sleep(ctx, d); err != nil {
+		if err := sleep(ctx, cd); err != nil {
 			return err
 		}
 	}
+	perSecond, burst := pc.rate()
+	if perSecond <= 0 {
+		return nil
+	}
+	if err := pc.local.Wait(ctx); err != nil {
+		return err
+	}
+	left := max(maxWait-time.Since(start), 0)
+	d, ok, err := pc.store.Reserve(ctx, pc.provider, perSecond, burst, left)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &RetryError{Reason: fmt.Sprintf("waiting for the %s rate budget", pc.provider), RetryAfter: d - left}
+	}
+	if err := sleep(ctx, d); err != nil {
+		return err
+	}
+	if pc.metrics != nil {
+		pc.metrics.LimiterWait.WithLabelValues(string(pc.provider)).Observe(time.Since(start).Seconds())
+	}
+	pc.mu.Lock()
+	pc.calls++
+	pc.mu.Unlock()
+	return nil
 }
 
 // cooldownLeft returns how long the shared 429 cool-down still lasts, reading Redis at most

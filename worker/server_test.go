@@ -28,7 +28,7 @@ const (
 
 // bundle is one test's world: a private Redis database, the run store, a fake Stytch and a client.
 type bundle struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	redis  asynq.RedisClientOpt
 	store  *jobs.Store
@@ -37,7 +37,7 @@ type bundle struct {
 	client *stytch.Client
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	srv := redistest.Shared(t)
 	db := srv.NextDB()
