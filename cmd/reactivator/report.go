@@ -1,0 +1,118 @@
+// This file is the report command: it writes a run's report, every row with its outcome, as CSV,
+// JSON or Markdown, to stdout or to a file.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"reactivator/jobs"
+)
+
+func (a *app) reportCmd() *cobra.Command {
+	var format, out string
+	var failedOnly bool
+	cmd := &cobra.Command{
+		Use:   "report RUN",
+		Short: "Write a run's report: every row with its outcome",
+		Long: `report writes the report of a run: one row per input row, sorted by line, with its outcome,
+reason, HTTP status, the provider's request id, attempts and message, then the input's extra
+columns. Rows still waiting for a worker show as pending.
+
+--format csv (the default, or from the -o file's extension) is for spreadsheets and scripts;
+json has a summary (counts per outcome, timings, rate) and the rows; md is a summary for humans
+with the first failures and what to do about each kind. --failed-only keeps the rows that were
+not reactivated: that CSV is valid input for ingest, so fix the accounts and feed it back in.`,
+		Example: `  # the whole report as CSV
+  reactivator report stytch-3f2a9c1b7d4e -o members.report.csv
+
+  # the rows to fix, then queue them again as a new run once fixed
+  reactivator report stytch-3f2a9c1b7d4e --failed-only -o failed.csv
+  reactivator ingest failed.csv
+
+  # a summary to paste into a ticket
+  reactivator report stytch-3f2a9c1b7d4e --format md`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("format") && out != "" && out != "-" {
+				switch strings.ToLower(filepath.Ext(out)) {
+				case ".json":
+					format = "json"
+				case ".md", ".markdown":
+					format = "md"
+				}
+			}
+			f, err := jobs.ParseReportFormat(format)
+			if err != nil {
+				return usageError("--format: %v", err)
+			}
+			return a.report(cmd.Context(), args[0], jobs.ReportOptions{Format: f, FailedOnly: failedOnly}, out)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&format, "format", "csv", "csv, json or md (default csv, or from the -o file's extension)")
+	fs.BoolVar(&failedOnly, "failed-only", false, "only the rows not reactivated (valid input for ingest)")
+	fs.StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
+	return cmd
+}
+
+func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, out string) error {
+	rc, err := a.connectRedis(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if _, err := rc.store.Run(ctx, runID); err != nil {
+		return unknownRun(runID, err)
+	}
+	if out == "" || out == "-" {
+		if _, err := rc.store.WriteReport(ctx, a.stdout, runID, o); err != nil {
+			return withCode(exitError, err)
+		}
+		return nil
+	}
+	sum, err := writeFileAtomic(out, func(w io.Writer) (jobs.ReportSummary, error) {
+		return rc.store.WriteReport(ctx, w, runID, o)
+	})
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	what := "rows"
+	if o.Format == jobs.ReportMarkdown {
+		what = "failures summarised"
+	}
+	fmt.Fprintf(a.stderr, "wrote %s: %d %s of run %s (%s)\n", out, sum.Written, what, runID, sum.State)
+	if sum.State != jobs.RunFinished {
+		fmt.Fprintf(a.stderr, "the run is not finished: %d rows are still pending; run report again once `reactivator status %s --wait` returns\n", sum.Pending, runID)
+	}
+	return nil
+}
+
+// writeFileAtomic writes path through a temporary file in its directory, renamed into place
+// only when write succeeded: a failed report never leaves half a file behind. The file is
+// readable by its owner only (0600): reports hold account ids and whatever else the input had.
+func writeFileAtomic(path string, write func(io.Writer) (jobs.ReportSummary, error)) (jobs.ReportSummary, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return jobs.ReportSummary{}, fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	sum, err := write(tmp)
+	if err != nil {
+		tmp.Close()
+		return sum, err
+	}
+	if err := tmp.Close(); err != nil {
+		return sum, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return sum, fmt.Errorf("write %s: %w", path, err)
+	}
+	return sum, nil
+}
