@@ -147,7 +147,11 @@ func viewRun(r jobs.Run) runView {
 		v.Rate = strconv.FormatFloat(rate, 'f', 1, 64) + "/s"
 	}
 	if !r.FirstCallAt.IsZero() && r.LastOutcomeAt.After(r.FirstCallAt) {
-		v.Duration = r.LastOutcomeAt.Sub(r.FirstCallAt).Round(time.Second).String()
+		if d := r.LastOutcomeAt.Sub(r.FirstCallAt); d < time.Second {
+			v.Duration = "under 1s"
+		} else {
+			v.Duration = d.Round(time.Second).String()
+		}
 	}
 	switch {
 	case r.State == jobs.RunFinished && r.Cancelled:
