@@ -131,3 +131,66 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 		t.Errorf("rows with an outcome = %d, want %d", r.Done, n)
 	}
 }
+
+func TestGracefulShutdownLosesAndDoublesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 120
+	var rows []jobs.Row
+	for i := 1; i <= n; i++ {
+		b.stytch.AddMember(orgID, member(i), "deleted", true)
+		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
+	}
+	b.stytch.SetFaults(fakeidp.Faults{Latency: 300 * time.Millisecond})
+	b.queue("run-g", rows)
+	first := b.startChild(0)
+	b.wait("the first worker to be mid-run", 30*time.Second, func() bool { return b.stytch.TotalCalls() >= n/4 })
+	if err := first.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("worker after SIGTERM exited with %v, want a clean exit", err)
+	}
+	b.startChild(0)
+	b.waitFinished("run-g", 2*time.Minute)
+	for i := 1; i <= n; i++ {
+		if o := b.outcome("run-g", i+1); o.Outcome != jobs.Reactivated || o.Reason == jobs.ReasonConfirmedOnRetry {
+			t.Errorf("line %d = %s %s, want reactivated by its one call", i+1, o.Outcome, o.Reason)
+		}
+		if c := b.stytch.Calls(orgID + "/" + member(i)); c != 1 {
+			t.Errorf("member %d called %d times, want 1: in-flight calls finish on SIGTERM", i, c)
+		}
+	}
+}
+
+func TestAutoRateFindsTheProvidersLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n, fakeLimit = 600, 30
+	var rows []jobs.Row
+	for i := 1; i <= n; i++ {
+		b.stytch.AddMember(orgID, member(i), "deleted", true)
+		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
+	}
+	b.stytch.SetRateLimit(fakeidp.RateLimit{PerSecond: fakeLimit, Burst: 3})
+	b.queue("run-auto", rows)
+	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 5, Auto: true, MaxRate: 400}}
+	cfg.MaxAttempts = 50
+	b.start(cfg)
+	r := b.waitFinished("run-auto", 3*time.Minute)
+	if r.Counts[jobs.Reactivated] != n {
+		t.Fatalf("counts = %v, want all %d reactivated (429s are retried)", r.Counts, n)
+	}
+	settled, ok, err := b.store.AutoRate(b.ctx, jobs.Stytch)
+	if err != nil || !ok {
+		t.Fatalf("AutoRate = %v, %v, %v; want a recorded rate", settled, ok, err)
+	}
+	if settled < fakeLimit/3 || settled > fakeLimit*2 || b.stytch.Count429() == 0 {
+		t.Fatalf("auto rate settled on %.1f/s after %d 429s; want it near the provider's %d/s (found by its 429s)", settled, b.stytch.Count429(), fakeLimit)
+	}
+	t.Logf("auto rate settled on %.1f/s against a provider limit of %d/s, after %d 429s", settled, fakeLimit, b.stytch.Count429())
+	if got := b.stytch.MaxPerSecond(); got > 400 {
+		t.Fatalf("busiest second = %d, never above --max-rate 400", got)
+	}
+}

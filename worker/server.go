@@ -176,6 +176,12 @@ func (s *Server) Run(ctx context.Context) error {
 	s.asynq.Shutdown()
 	stop()
 	wg.Wait()
+	for p, pc := range s.pacers {
+		if pc.limit.Auto {
+			r, _ := pc.rate()
+			s.log.Info("--rate auto settled", "provider", p, "rate_per_second", r)
+		}
+	}
 	_ = s.client.Close()
 	_ = s.inspector.Close()
 	return nil
