@@ -1,0 +1,151 @@
+// This file is the dash command: it serves the web UI (runs, failures, reports, paused providers,
+// the asynq monitor and /metrics) on loopback, or anywhere behind basic auth.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"reactivator/internal/dash"
+	"reactivator/jobs"
+	"reactivator/worker"
+)
+
+// dashFlags are the dash command's flags; the password comes only from the environment or a file.
+type dashFlags struct {
+	addr         string
+	monitorWrite bool
+	user         string
+	passwordFile string
+}
+
+func (f *dashFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen address; other than loopback only with basic auth")
+	fs.BoolVar(&f.monitorWrite, "monitor-write", false, "let the queue monitor delete, run, archive and pause (default read-only)")
+	fs.StringVar(&f.user, "user", "", "basic-auth user name (env REACTIVATOR_DASH_USER)")
+	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the basic-auth password (env REACTIVATOR_DASH_PASSWORD_FILE, or REACTIVATOR_DASH_PASSWORD)")
+}
+
+func (a *app) dashCmd() *cobra.Command {
+	var f dashFlags
+	cmd := &cobra.Command{
+		Use:   "dash",
+		Short: "Serve the web UI: runs, failures, reports, paused providers, queue monitor, metrics",
+		Long: `dash serves the web UI of the shared Redis (REDIS_URL): every run with its progress and
+outcome counts, a page per run with its failures and report downloads (CSV, JSON, Markdown),
+paused providers with their reason and a resume button, the asynq queue monitor at /monitoring/
+and Prometheus metrics at /metrics. Pages refresh themselves while a run is in progress.
+
+It listens on 127.0.0.1:8080. The pages show account ids and can resume a provider, so any
+address other machines can reach (0.0.0.0, :8080, a LAN address) needs basic auth: set
+REACTIVATOR_DASH_USER and REACTIVATOR_DASH_PASSWORD (or --password-file), and put TLS in
+front of it. The queue monitor is read-only unless --monitor-write.`,
+		Example: `  # on the machine itself, then open http://127.0.0.1:8080/
+  export REDIS_URL=redis://redis:6379/0
+  reactivator dash
+
+  # for the team, behind basic auth
+  export REACTIVATOR_DASH_USER=ops
+  reactivator dash --addr :8080 --password-file /run/secrets/dash-password`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			user, password, err := a.dashCredentials(f)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			if err := dash.CheckBind(f.addr, user != ""); err != nil {
+				if errors.Is(err, dash.ErrNotLoopback) {
+					return usageError("--addr: %v: set REACTIVATOR_DASH_USER and REACTIVATOR_DASH_PASSWORD (or --password-file), or listen on 127.0.0.1", err)
+				}
+				return usageError("--addr: %v", err)
+			}
+			rc, err := a.connectRedis(ctx)
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			return a.serveDash(ctx, rc, f, user, password, reg)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// dashCredentials reads the basic-auth user and password; both or neither must be set.
+func (a *app) dashCredentials(f dashFlags) (user, password string, err error) {
+	user = a.first(f.user, "REACTIVATOR_DASH_USER")
+	password, err = a.secret(f.passwordFile, "REACTIVATOR_DASH_PASSWORD_FILE", "REACTIVATOR_DASH_PASSWORD")
+	if err != nil {
+		return "", "", err
+	}
+	switch {
+	case user != "" && password == "":
+		return "", "", errors.New("basic auth: REACTIVATOR_DASH_USER is set but no password: set REACTIVATOR_DASH_PASSWORD or --password-file")
+	case user == "" && password != "":
+		return "", "", errors.New("basic auth: a password is set but no user: set REACTIVATOR_DASH_USER or --user")
+	case strings.Contains(user, ":"):
+		return "", "", errors.New("basic auth: REACTIVATOR_DASH_USER must not contain a colon")
+	}
+	return user, password, nil
+}
+
+// serveDash serves the dashboard on f.addr until ctx ends. reg gets the dashboard's metrics
+// beside what the caller registered (the demo adds its in-process workers').
+func (a *app) serveDash(ctx context.Context, rc *redisConn, f dashFlags, user, password string, reg *prometheus.Registry) error {
+	h, err := dash.New(dash.Config{
+		Store: rc.store, Redis: rc.opt, Registry: reg, MonitorWrite: f.monitorWrite,
+		BasicAuthUser: user, BasicAuthPassword: password, Logger: a.log,
+		Resume: func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.opt, rc.store, p) },
+	})
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	defer h.Close()
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return withCode(exitError, fmt.Errorf("--addr %s: %w", f.addr, err))
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	monitor := "read-only"
+	if f.monitorWrite {
+		monitor = "writable"
+		a.log.Warn("the queue monitor can delete, run and archive tasks and pause queues (--monitor-write)")
+	}
+	auth := "no auth (loopback only)"
+	if user != "" {
+		auth = "basic auth as " + user
+	}
+	fmt.Fprintf(a.stdout, "dashboard on http://%s/ (%s; queue monitor %s at /monitoring/; metrics at /metrics)\n",
+		ln.Addr(), auth, monitor)
+	a.log.Info("serving the dashboard", "addr", ln.Addr().String(), "monitor_write", f.monitorWrite, "basic_auth", user != "")
+
+	select {
+	case err := <-served:
+		return withCode(exitError, fmt.Errorf("dashboard server stopped: %w", err))
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		a.log.Warn("dashboard shutdown cut requests short", "err", err)
+	}
+	<-served
+	a.log.Info("dashboard stopped")
+	return nil
+}
