@@ -150,6 +150,7 @@ func (a *app) commands() []*cobra.Command {
 		a.statusCmd(),
 		a.ingestCmd(),
 		a.workerCmd(),
+		a.runCmd(),
 		a.reportCmd(),
 		a.dashCmd(),
 	}
