@@ -572,6 +572,10 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 		{name: "cross-site fetch", header: http.Header{"Sec-Fetch-Site": {"cross-site"}}, want: http.StatusForbidden},
 		{name: "other origin, lying same-site", header: http.Header{"Origin": {"http://127.0.0.1:1"}, "Sec-Fetch-Site": {"same-site"}}, want: http.StatusForbidden},
 		{name: "null origin", header: http.Header{"Origin": {"null"}}, want: http.StatusForbidden},
+		{name: "other referer, no origin", header: http.Header{"Referer": {"https://evil.example/page"}}, want: http.StatusForbidden},
+		{name: "unparsable referer", header: http.Header{"Referer": {"http://[::1"}}, want: http.StatusForbidden},
+		{name: "own referer, no origin", header: http.Header{"Referer": {"SELF/"}}, want: http.StatusSeeOther},
+		{name: "no browser headers (curl)", header: http.Header{}, want: http.StatusSeeOther},
 		{name: "same origin", header: nil, want: http.StatusSeeOther},
 	}
 	for _, tt := range tests {
@@ -581,6 +585,9 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 			h := tt.header
 			if h == nil {
 				h = b.sameOrigin()
+			}
+			if ref := h.Get("Referer"); strings.HasPrefix(ref, "SELF") {
+				h = http.Header{"Referer": {b.srv.URL + strings.TrimPrefix(ref, "SELF")}}
 			}
 			resp, body := b.do(http.MethodPost, "/providers/stytch/resume", h)
 			if resp.StatusCode != tt.want {

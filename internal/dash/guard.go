@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -36,8 +37,9 @@ func basicAuth(user, password string, log *slog.Logger, next http.Handler) http.
 }
 
 // crossOrigin refuses state-changing requests (anything but GET, HEAD and OPTIONS) that a
-// browser marks as coming from another origin, by Sec-Fetch-Site or by an Origin header that
-// does not match the Host: the resume button, and the monitor's write API when it is enabled,
+// browser marks as coming from another origin, by Sec-Fetch-Site, by an Origin header that does
+// not match the Host, or (lacking both) by a Referer of another host. Requests with none of
+// them come from no browser (curl, scripts) and cannot be forged by a web page: the resume button, and the monitor's write API when it is enabled,
 // cannot be triggered by another site the operator has open.
 func crossOrigin(log *slog.Logger, next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
@@ -46,7 +48,33 @@ func crossOrigin(log *slog.Logger, next http.Handler) http.Handler {
 			"origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
 		http.Error(w, "cross-origin request refused: use the dashboard's own pages", http.StatusForbidden)
 	}))
-	return cop.Handler(next)
+	guarded := cop.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Browsers too old to send Sec-Fetch-Site or Origin still send a Referer: a state-changing
+		// request whose Referer names another host is refused as well.
+		if !safeMethod(r.Method) && r.Header.Get("Sec-Fetch-Site") == "" && r.Header.Get("Origin") == "" {
+			if ref := r.Header.Get("Referer"); ref != "" {
+				if u, err := url.Parse(ref); err != nil || u.Host != r.Host {
+					log.Warn("dashboard: refused a cross-origin request", "method", r.Method, "path", r.URL.Path,
+						"referer_host", hostOf(u), "remote", r.RemoteAddr)
+					http.Error(w, "cross-origin request refused: use the dashboard's own pages", http.StatusForbidden)
+					return
+				}
+			}
+		}
+		guarded.ServeHTTP(w, r)
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+func hostOf(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.Host
 }
 
 // readOnly refuses every request but GET and HEAD. It fences the embedded monitor in addition to
