@@ -89,7 +89,8 @@ const countsJS = `Object.fromEntries([...document.querySelectorAll('tr[data-run=
 
 func TestBrowserRunsPage(t *testing.T) {
 	t.Parallel()
-	b := setup(t, nil)
+	// No meta refresh: a reload between two steps would make them race the navigation.
+	b := setup(t, func(c *Config) { c.Refresh = -1 })
 	b.buildRun("stytch-members-3f9a2c", jobs.Stytch, mixedStytchRows(), false)
 	b.buildRun("zitadel-users-81be07", jobs.Zitadel, []row{
 		zitadelRow(1, outcome(jobs.Reactivated, 200, "")),

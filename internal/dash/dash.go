@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/hibiken/asynq"
 	asynqmetrics "github.com/hibiken/asynq/x/metrics"
@@ -47,6 +48,9 @@ type Config struct {
 	BasicAuthUser, BasicAuthPassword string
 	// Resume unpauses a provider (worker.Resume). Nil hides the resume button.
 	Resume func(ctx context.Context, p jobs.Provider) error
+	// Refresh is how often a page with a run in progress reloads itself; 0 means 5s, a negative
+	// value never.
+	Refresh time.Duration
 	// Logger gets errors and refused requests. Nil discards them.
 	Logger *slog.Logger
 }
@@ -83,6 +87,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Refresh == 0 {
+		cfg.Refresh = defaultRefresh
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()

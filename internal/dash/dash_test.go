@@ -864,3 +864,30 @@ func TestStaticAssetsAndHeaders(t *testing.T) {
 		}
 	}
 }
+
+func TestRefresh(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		refresh time.Duration
+		want    string // "" = no meta refresh
+	}{
+		{name: "default", refresh: 0, want: `<meta http-equiv="refresh" content="5">`},
+		{name: "two seconds", refresh: 2 * time.Second, want: `<meta http-equiv="refresh" content="2">`},
+		{name: "under a second rounds up", refresh: 100 * time.Millisecond, want: `<meta http-equiv="refresh" content="1">`},
+		{name: "never", refresh: -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, func(c *Config) { c.Refresh = tt.refresh })
+			b.buildRun("busy", jobs.Zitadel, []row{zitadelRow(1, nil)}, false)
+			for _, path := range []string{"/", "/runs/busy"} {
+				_, page := b.get(path)
+				if tt.want == "" && strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, tt.want) {
+					t.Errorf("GET %s with Refresh %v: want %q, page head:\n%.500s", path, tt.refresh, tt.want, page)
+				}
+			}
+		})
+	}
+}

@@ -28,8 +28,16 @@ var staticFS embed.FS
 // maxFailures is how many failures the run page lists; the reports have them all.
 const maxFailures = 200
 
-// refreshSeconds is how often a page with a run in progress reloads itself.
-const refreshSeconds = 5
+// defaultRefresh is how often a page with a run in progress reloads itself.
+const defaultRefresh = 5 * time.Second
+
+// refreshSeconds is the meta refresh of a page that shows a run in progress; 0 for none.
+func (h *Handler) refreshSeconds() int {
+	if h.cfg.Refresh < 0 {
+		return 0
+	}
+	return max(1, int(h.cfg.Refresh.Round(time.Second)/time.Second))
+}
 
 type pages struct {
 	runs, run, errPage *template.Template
@@ -220,12 +228,12 @@ func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
 	for _, run := range runs {
 		v := viewRun(run)
 		if run.State != jobs.RunFinished {
-			d.Refresh = refreshSeconds
+			d.Refresh = h.refreshSeconds()
 		}
 		d.Runs = append(d.Runs, v)
 	}
 	if len(paused) > 0 {
-		d.Refresh = refreshSeconds
+		d.Refresh = h.refreshSeconds()
 	}
 	h.render(w, r, h.pages.runs, d)
 }
@@ -281,7 +289,7 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 			"?status=archived",
 	}
 	if run.State != jobs.RunFinished {
-		d.Refresh = refreshSeconds
+		d.Refresh = h.refreshSeconds()
 	}
 	base := runURL(run.ID)
 	d.Downloads = []download{
