@@ -27,6 +27,7 @@ import (
 //	reactivator:cooldown:<provider>  string set with an expiry while a 429 cool-down lasts
 //	reactivator:{autorate:<p>}       string the rate --rate auto settled on (+ :up, :down guards)
 //	reactivator:budget:<provider>    the last reserved call slot of the provider's global budget (µs)
+//	reactivator:lock:<name>          string the token of the leader lock's holder, with an expiry (lock.go)
 const keyPrefix = "reactivator:"
 
 func runKey(id string) string  { return keyPrefix + "{" + id + "}:run" }

@@ -94,9 +94,37 @@ func ParseRunFinishedPayload(t *asynq.Task) (RunFinishedPayload, error) {
 	return p, nil
 }
 
-// InboxPickupPayload is the payload of an inbox:pickup task: the schedule whose inbox to read.
+// InboxPickupPayload is the payload of an inbox:pickup task: the schedule whose inbox to read,
+// and everything the pick-up needs, so a worker needs no copy of the schedules file.
 type InboxPickupPayload struct {
 	Schedule string `json:"schedule"`
+	// Inbox is the directory whose matching files are picked up.
+	Inbox string `json:"inbox,omitempty"`
+	// Pattern selects the files of Inbox (filepath.Match syntax); "" means "*.csv".
+	Pattern string `json:"pattern,omitempty"`
+	// Provider is the provider of the files' rows; "" reads it from each file's header.
+	Provider Provider `json:"provider,omitempty"`
+	// Rate is the schedule's requests per second, recorded on its runs; 0 means the workers'.
+	Rate float64 `json:"rate,omitempty"`
+	// Reports is the directory where finished runs' reports go; "" writes none.
+	Reports string `json:"reports,omitempty"`
+	// Settle leaves files modified less than this long ago (still being copied in) for the next
+	// pick-up; 0 picks them up at once.
+	Settle time.Duration `json:"settle,omitempty"`
+}
+
+// NewInboxPickupTaskFor returns the inbox:pickup task carrying p, on the control queue; opts
+// (asynq.Unique, say) come after the defaults.
+func NewInboxPickupTaskFor(p InboxPickupPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	if p.Schedule == "" || p.Inbox == "" {
+		return nil, fmt.Errorf("inbox:pickup task: schedule and inbox are required")
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("inbox:pickup task of %s: %w", p.Schedule, err)
+	}
+	opts = append([]asynq.Option{asynq.Queue(QueueControl), asynq.MaxRetry(3)}, opts...)
+	return asynq.NewTask(TypeInboxPickup, b, opts...), nil
 }
 
 // NewInboxPickupTask returns the inbox:pickup task of the named schedule.
