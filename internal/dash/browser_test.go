@@ -89,6 +89,7 @@ const countsJS = `Object.fromEntries([...document.querySelectorAll('tr[data-run=
 
 func TestBrowserRunsPage(t *testing.T) {
 	t.Parallel()
+	findChromium(t) // fail first, and with the fix, when chromium is missing
 	// No meta refresh: a reload between two steps would make them race the navigation.
 	b := setup(t, func(c *Config) { c.Refresh = -1 })
 	b.buildRun("stytch-members-3f9a2c", jobs.Stytch, mixedStytchRows(), false)
