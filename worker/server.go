@@ -153,6 +153,9 @@ func (s *Server) Mux() *asynq.ServeMux {
 // tasks still running then go back to the queue.
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.refreshPaused(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return err
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
