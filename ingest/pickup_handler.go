@@ -1,0 +1,104 @@
+// This file is responsible for the worker side of schedules: the inbox:pickup task handler and
+// the report file written when a picked-up run finishes.
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/hibiken/asynq"
+
+	"reactivator/jobs"
+)
+
+// PickupHandler handles inbox:pickup tasks: it runs Pickup with the schedule the task carries.
+type PickupHandler struct {
+	// Ingester ingests the picked-up files. Required.
+	Ingester *Ingester
+	// Logger gets a line per file; nil logs nothing.
+	Logger *slog.Logger
+}
+
+// ProcessTask implements asynq.Handler. A task without an inbox is dropped (asynq.SkipRetry);
+// an error that may pass (Redis unreachable) is returned for asynq to retry the task.
+func (h *PickupHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	p, err := jobs.ParseInboxPickupPayload(t)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	spec := SpecFromPayload(p)
+	spec.Logger = h.Logger
+	if err := spec.Validate(); err != nil {
+		return fmt.Errorf("schedule %s: %w: %w", p.Schedule, err, asynq.SkipRetry)
+	}
+	picked, err := Pickup(ctx, h.Ingester, spec)
+	if err != nil {
+		return fmt.Errorf("schedule %s: %w", p.Schedule, err)
+	}
+	if h.Logger != nil && len(picked) > 0 {
+		failed := 0
+		for _, pk := range picked {
+			if pk.Err != nil {
+				failed++
+			}
+		}
+		h.Logger.Info("inbox picked up", "schedule", p.Schedule, "inbox", p.Inbox, "files", len(picked), "refused", failed)
+	}
+	return nil
+}
+
+// ReportOnFinish returns a worker's OnRunFinished: it writes the CSV report of a run that a
+// pick-up gave a report path (jobs.Run.Extra[ExtraReportPath]), and does nothing for other runs.
+func ReportOnFinish(store *jobs.Store, log *slog.Logger) func(ctx context.Context, run jobs.Run) error {
+	return func(ctx context.Context, run jobs.Run) error {
+		path := run.Extra[ExtraReportPath]
+		if path == "" {
+			return nil
+		}
+		if err := WriteReportFile(ctx, store, run.ID, path); err != nil {
+			return err
+		}
+		if log != nil {
+			log.Info("report written", "run", run.ID, "path", path, "failures", run.Failures())
+		}
+		return nil
+	}
+}
+
+// WriteReportFile writes the CSV report of run runID to path whole or not at all: to a temporary
+// file beside it, then renamed over it, so a reader never sees half a report.
+func WriteReportFile(ctx context.Context, store *jobs.Store, runID, path string) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("report of run %s: %w", runID, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("report of run %s: %w", runID, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if _, err := store.WriteReport(ctx, f, runID, jobs.ReportOptions{Format: jobs.ReportCSV}); err != nil {
+		return fmt.Errorf("report of run %s: %w", runID, err)
+	}
+	if err := f.Chmod(0o640); err != nil {
+		return fmt.Errorf("report of run %s: %w", runID, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("report of run %s: %w", runID, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("report of run %s: %w", runID, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("report of run %s: %w", runID, err)
+	}
+	return nil
+}
