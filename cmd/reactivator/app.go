@@ -151,6 +151,7 @@ func (a *app) commands() []*cobra.Command {
 		a.ingestCmd(),
 		a.workerCmd(),
 		a.runCmd(),
+		a.demoCmd(),
 		a.reportCmd(),
 		a.dashCmd(),
 	}

@@ -23,6 +23,8 @@ type embedOptions struct {
 	stateDir string
 	// inProcess forces the in-process Redis.
 	inProcess bool
+	// fresh says the state is the command's own (the demo's), so nothing is said about resuming.
+	fresh bool
 }
 
 // oneShotRedis connects to --redis / REDIS_URL when given, else starts an embedded Redis (emb is
@@ -69,9 +71,14 @@ func (a *app) oneShotRedis(ctx context.Context, o embedOptions, w io.Writer) (rc
 		_ = emb.Close()
 		return nil, nil, withCode(exitError, fmt.Errorf("embedded redis does not answer: %w", err))
 	}
-	if emb.InProcess() {
+	switch {
+	case o.fresh && emb.InProcess():
+		fmt.Fprintln(w, "using an in-process Redis")
+	case o.fresh:
+		fmt.Fprintf(w, "using a private redis-server, state in %s\n", emb.StateDir())
+	case emb.InProcess():
 		fmt.Fprintln(w, "using an in-process Redis: an interrupted run cannot resume (install redis-server, or give --redis, for runs that can)")
-	} else {
+	default:
 		fmt.Fprintf(w, "using a private redis-server, state in %s; an interrupted run resumes\n", emb.StateDir())
 	}
 	return &redisConn{opt: opt, client: client, store: jobs.NewStore(client), url: emb.URL()}, emb, nil
@@ -87,29 +94,51 @@ func (a *app) closeEmbedded(emb *embedredis.Redis) {
 	}
 }
 
-// quietLogger returns a.log raised to warn unless debug logging was asked for: the worker's info
-// lines would only break a progress bar in a one-shot command.
+// quietLogger returns a.log for the in-process worker of a one-shot command, unless debug logging
+// was asked for: raised to warn, and to error for asynq's own lines (it warns "retry exhausted"
+// for every row that ends with a permanent outcome). They would only break the progress bar; the
+// outcomes are in the summary and the report.
 func (a *app) quietLogger() *slog.Logger {
 	if a.log.Enabled(context.Background(), slog.LevelDebug) {
 		return a.log
 	}
-	return slog.New(minLevel{Handler: a.log.Handler(), min: slog.LevelWarn})
+	return slog.New(quietHandler{Handler: a.log.Handler()})
 }
 
-// minLevel drops records below min.
-type minLevel struct {
+// quietHandler drops records below warn, and asynq's (component=asynq) below error.
+type quietHandler struct {
 	slog.Handler
-	min slog.Level
+	asynq bool // the logger carries component=asynq
 }
 
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
+func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
 }
 
-func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelError {
+		asynqLine := h.asynq
+		r.Attrs(func(at slog.Attr) bool {
+			asynqLine = asynqLine || isAsynqAttr(at)
+			return !asynqLine
+		})
+		if asynqLine {
+			return nil
+		}
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
-func (h minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
+func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	q := quietHandler{Handler: h.Handler.WithAttrs(attrs), asynq: h.asynq}
+	for _, at := range attrs {
+		q.asynq = q.asynq || isAsynqAttr(at)
+	}
+	return q
 }
+
+func (h quietHandler) WithGroup(name string) slog.Handler {
+	return quietHandler{Handler: h.Handler.WithGroup(name), asynq: h.asynq}
+}
+
+func isAsynqAttr(at slog.Attr) bool { return at.Key == "component" && at.Value.String() == "asynq" }

@@ -1,0 +1,373 @@
+// This file is the demo command: everything in one process against the built-in fake providers,
+// with generated sample files, the worker, the dashboard, and the reports.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"reactivator/ingest"
+	"reactivator/internal/dash"
+	"reactivator/internal/fakeidp"
+	"reactivator/jobs"
+	"reactivator/worker"
+	"reactivator/worker/stytch"
+	"reactivator/worker/zitadel"
+)
+
+// demoFlags are the demo command's own flags.
+type demoFlags struct {
+	once           bool
+	dir            string
+	members, users int
+	rate           string
+	latency        time.Duration
+	errorRate      float64
+	dashAddr       string
+	seed           uint64
+	embed          embedOptions
+}
+
+func (a *app) demoCmd() *cobra.Command {
+	var f demoFlags
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run everything in one process against built-in fake Stytch and ZITADEL servers",
+		Long: `demo shows reactivator at work without touching a real identity provider. It starts a fake
+Stytch and a fake ZITADEL on loopback ports, seeds them with a realistic mix of accounts (mostly
+deactivated ones, some already active, unverified emails, unknown ids, a typo and a repeat),
+writes a sample CSV file for each, and runs them as run would: an embedded Redis, the worker in
+this process, a little latency and a few 5xx answers so that retries show. The dashboard is
+served on 127.0.0.1; the status and report commands work from another terminal with the
+REDIS_URL it prints.
+
+The demo's files (samples, reports, Redis state) go to a fresh directory under the temporary
+directory, or --dir. It runs until Ctrl-C; with --once it finishes the samples, prints each run's
+Markdown report and exits.`,
+		Example: `  # watch it in the dashboard; Ctrl-C to stop
+  reactivator demo
+
+  # in CI or a README: run the samples and print the reports
+  reactivator demo --once
+
+  # bigger samples, slower, more errors
+  reactivator demo --members 500 --users 500 --rate stytch=20,zitadel=20 --error-rate 0.1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.demo(cmd.Context(), f)
+		},
+	}
+	fs := cmd.Flags()
+	fs.BoolVar(&f.once, "once", false, "finish the samples, print each run's Markdown report, exit")
+	fs.StringVar(&f.dir, "dir", "", "directory for the samples, reports and Redis state (default: a fresh one under the temporary directory)")
+	fs.IntVar(&f.members, "members", 60, "Stytch members in the sample")
+	fs.IntVar(&f.users, "users", 60, "ZITADEL users in the sample")
+	fs.StringVar(&f.rate, "rate", "stytch=10,zitadel=10", "requests per second per provider (slow enough to watch)")
+	fs.DurationVar(&f.latency, "latency", 80*time.Millisecond, "latency the fake providers add to each call")
+	fs.Float64Var(&f.errorRate, "error-rate", 0.05, "share of calls the fakes answer with a 5xx (retried)")
+	fs.StringVar(&f.dashAddr, "dash-addr", "127.0.0.1:0", "where the dashboard listens (loopback; port 0 picks a free one)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the sample accounts and of the faults")
+	fs.StringVar(&f.embed.stateDir, "state-dir", "", "directory of the embedded redis-server's state (default: redis/ in the demo's directory)")
+	fs.BoolVar(&f.embed.inProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed")
+	_ = fs.MarkHidden("in-process-redis")
+	return cmd
+}
+
+// demoFakes are the fake providers of a demo and the credentials that reach them.
+type demoFakes struct {
+	stytch       *fakeidp.Stytch
+	zitadel      *fakeidp.Zitadel
+	ps           providerSet
+	stURL, zURL  string
+	stRows, zRow []fakeidp.DemoRow
+	stop         func()
+}
+
+func (a *app) demo(ctx context.Context, f demoFlags) error {
+	switch {
+	case f.members < 0 || f.users < 0 || f.members+f.users == 0:
+		return usageError("--members %d --users %d: want some accounts", f.members, f.users)
+	case f.errorRate < 0 || f.errorRate >= 1:
+		return usageError("--error-rate %g: want a share from 0 to below 1", f.errorRate)
+	case f.latency < 0:
+		return usageError("--latency %s: want 0 or more", f.latency)
+	}
+	if err := dash.CheckBind(f.dashAddr, false); err != nil {
+		return usageError("--dash-addr: %v", err)
+	}
+	limits, err := parseRates(f.rate, 200)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+
+	dir := f.dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "reactivator-demo-"); err != nil {
+			return withCode(exitError, err)
+		}
+	}
+	samples, reports := filepath.Join(dir, "samples"), filepath.Join(dir, "reports")
+	for _, d := range []string{samples, reports} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return withCode(exitError, err)
+		}
+	}
+	if f.embed.stateDir == "" {
+		f.embed.stateDir = filepath.Join(dir, "redis")
+	}
+	f.embed.fresh = true
+
+	fakes, err := startDemoFakes(f)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	defer fakes.stop()
+	var files []string
+	for _, s := range []struct {
+		name string
+		p    jobs.Provider
+		rows []fakeidp.DemoRow
+	}{{"stytch-members.csv", jobs.Stytch, fakes.stRows}, {"zitadel-users.csv", jobs.Zitadel, fakes.zRow}} {
+		if len(s.rows) <= 2 { // only the typo and the repeat: no accounts asked for
+			continue
+		}
+		path := filepath.Join(samples, s.name)
+		if err := writeDemoFile(path, s.p, s.rows); err != nil {
+			return withCode(exitError, err)
+		}
+		files = append(files, path)
+	}
+	callers, err := fakes.ps.callers(ctx)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+
+	rc, emb, err := a.oneShotRedis(ctx, f.embed, a.stderr)
+	if err != nil {
+		return err
+	}
+	defer a.closeEmbedded(emb)
+	defer rc.Close()
+
+	reg := prometheus.NewRegistry()
+	srv, err := worker.New(worker.Config{
+		Redis: rc.opt, Store: rc.store, Callers: callers, Limits: limits, MaxAttempts: 12,
+		ShutdownTimeout: 10 * time.Second, Logger: a.quietLogger(), Metrics: worker.NewMetrics(reg),
+	})
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	w := startWorker(ctx, srv)
+	defer w.stop()
+
+	dashURL, stopDash, err := a.startDemoDash(rc, reg, f.dashAddr)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	defer stopDash()
+
+	a.printDemoIntro(a.stdout, f, fakes, files, reports, dashURL, rc, emb == nil)
+
+	cfg := ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), NewRun: true, StytchEnv: "test"}
+	var ids []string
+	byRun := map[string]runTarget{}
+	for _, path := range files {
+		res, err := a.ingestOne(ctx, cfg, path)
+		if err != nil {
+			if ctx.Err() != nil {
+				return a.demoInterrupted(f.once)
+			}
+			return withCode(exitError, fmt.Errorf("%s: %w", path, err))
+		}
+		ids = append(ids, res.RunID)
+		byRun[res.RunID] = runTarget{file: path, provider: res.Provider, report: filepath.Join(reports, filepath.Base(path)+".report.csv")}
+	}
+
+	bar := a.newBar(runsLabel(ids), 0)
+	res, err := watchRuns(w.ctx, rc.store, ids, waitInterval, false, barTicker(bar))
+	bar.Finish()
+	switch {
+	case ctx.Err() != nil:
+		return a.demoInterrupted(f.once)
+	case err != nil:
+		return withCode(exitError, err)
+	case res.code == exitInterrupted:
+		return withCode(exitError, fmt.Errorf("the worker stopped before the samples were done: %v", w.stop()))
+	}
+	fmt.Fprintln(a.stdout)
+	if err := a.writeRunReports(ctx, rc.store, ids, byRun, false); err != nil {
+		var ce *codeError
+		if !errors.As(err, &ce) || ce.code != exitSomeFailed {
+			return err
+		}
+	}
+	if f.once {
+		for _, id := range ids {
+			fmt.Fprintln(a.stdout)
+			if _, err := rc.store.WriteReport(ctx, a.stdout, id, jobs.ReportOptions{Format: jobs.ReportMarkdown}); err != nil {
+				return withCode(exitError, err)
+			}
+		}
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "\nEvery sample row has its outcome. The dashboard stays up at %s until Ctrl-C.\n", dashURL)
+	<-ctx.Done()
+	fmt.Fprintf(a.stderr, "demo stopped; its files stay in %s\n", dir)
+	return nil
+}
+
+// startDemoFakes starts the fake providers on loopback, seeded, with random credentials.
+func startDemoFakes(f demoFlags) (*demoFakes, error) {
+	secret, token := randomHex(24), randomHex(24)
+	projectID := "project-test-" + randomUUID()
+	st := fakeidp.NewStytch(projectID, secret)
+	z := fakeidp.NewZitadel("127.0.0.1")
+	z.AddToken(token, "100000000000000001")
+	faults := fakeidp.Faults{Latency: f.latency, Rate5xx: f.errorRate, Seed: int64(f.seed)}
+	st.SetFaults(faults)
+	z.SetFaults(faults)
+	d := &demoFakes{stytch: st, zitadel: z}
+	if f.members > 0 {
+		d.stRows = st.SeedDemo(f.members, f.seed)
+	}
+	if f.users > 0 {
+		d.zRow = z.SeedDemo(f.users, f.seed)
+	}
+	var stStop, zStop func()
+	d.stURL, stStop = fakeidp.Serve(st)
+	d.zURL, zStop = fakeidp.Serve(z)
+	d.stop = func() { stStop(); zStop() }
+	sc := stytch.Config{ProjectID: projectID, Secret: secret, BaseURL: d.stURL, Timeout: 10 * time.Second}
+	zc := zitadel.Config{BaseURL: d.zURL, Token: token, Timeout: 10 * time.Second}
+	if err := sc.Validate(); err != nil {
+		d.stop()
+		return nil, err
+	}
+	if err := zc.Validate(); err != nil {
+		d.stop()
+		return nil, err
+	}
+	if f.members > 0 {
+		d.ps.stytch = &sc
+	}
+	if f.users > 0 {
+		d.ps.zitadel = &zc
+	}
+	return d, nil
+}
+
+func writeDemoFile(path string, p jobs.Provider, rows []fakeidp.DemoRow) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fakeidp.WriteDemoCSV(fh, p, rows); err != nil {
+		_ = fh.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return fh.Close()
+}
+
+// startDemoDash serves the dashboard (internal/dash) on addr and returns its URL and a stop func.
+func (a *app) startDemoDash(rc *redisConn, reg *prometheus.Registry, addr string) (string, func(), error) {
+	h, err := dash.New(dash.Config{
+		Store: rc.store, Redis: rc.opt, Registry: reg, Logger: a.quietLogger(),
+		Resume: func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.opt, rc.store, p) },
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		_ = h.Close()
+		return "", nil, fmt.Errorf("dashboard: %w", err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("dashboard stopped", "err", err)
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+		<-done
+		_ = h.Close()
+	}, nil
+}
+
+// printDemoIntro says what the demo does and where to look.
+func (a *app) printDemoIntro(w io.Writer, f demoFlags, d *demoFakes, files []string, reports, dashURL string, rc *redisConn, shared bool) {
+	fmt.Fprintln(w, "reactivator demo: reactivating sample accounts against fake providers, all in this process")
+	fmt.Fprintln(w)
+	faults := fmt.Sprintf("%s latency, %.0f%% of calls answered 5xx and retried", f.latency, f.errorRate*100)
+	if d.ps.stytch != nil {
+		fmt.Fprintf(w, "  fake Stytch     %s  (%d members; %s)\n", d.stURL, f.members, faults)
+	}
+	if d.ps.zitadel != nil {
+		fmt.Fprintf(w, "  fake ZITADEL    %s  (%d users; %s)\n", d.zURL, f.users, faults)
+	}
+	for i, path := range files {
+		label := ""
+		if i == 0 {
+			label = "sample files"
+		}
+		fmt.Fprintf(w, "  %-14s  %s\n", label, path)
+	}
+	fmt.Fprintf(w, "  reports         %s%c\n", reports, filepath.Separator)
+	fmt.Fprintf(w, "  dashboard       %s  (asynq monitor %smonitoring/, metrics %smetrics)\n", dashURL, dashURL, dashURL)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "From another terminal, on the demo's Redis:")
+	if shared {
+		fmt.Fprintln(w, "  (REDIS_URL as you gave it)")
+	} else {
+		fmt.Fprintf(w, "  export REDIS_URL=%s\n", rc.url)
+	}
+	fmt.Fprintln(w, "  reactivator status --watch")
+	fmt.Fprintln(w, "  reactivator report RUN --format md      (RUN: an id that status lists)")
+	if !f.once {
+		fmt.Fprintln(w, "Press Ctrl-C to stop.")
+	}
+	fmt.Fprintln(w)
+}
+
+// demoInterrupted is the exit of a demo stopped by Ctrl-C: the normal end, unless --once.
+func (a *app) demoInterrupted(once bool) error {
+	if once {
+		return withCode(exitInterrupted, errors.New("interrupted before the samples were done"))
+	}
+	fmt.Fprintln(a.stderr, "demo stopped")
+	return nil
+}
+
+// randomHex returns n random bytes as hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// randomUUID returns a random version-4 UUID.
+func randomUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
