@@ -154,6 +154,7 @@ func (a *app) commands() []*cobra.Command {
 		a.demoCmd(),
 		a.reportCmd(),
 		a.dashCmd(),
+		a.schedulerCmd(),
 	}
 }
 

@@ -122,6 +122,11 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 		return withCode(exitError, err)
 	}
 
+	handlers, onFinished, err := a.scheduleHandlers(rc, ps.stytchEnv()) // schedules: inbox pick-ups, report files
+	if err != nil {
+		return withCode(exitError, err)
+	}
+
 	var m *worker.Metrics
 	if f.metricsAddr != "" {
 		var stop func()
@@ -136,6 +141,7 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 		Redis: rc.opt, Store: rc.store, Callers: callers, Limits: limits,
 		Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
 		ShutdownTimeout: f.shutdownTimeout, Logger: a.log, Metrics: m,
+		Handlers: handlers, OnRunFinished: onFinished,
 	})
 	if err != nil {
 		return withCode(exitError, err)
