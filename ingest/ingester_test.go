@@ -247,42 +247,56 @@ func TestIngestFileStytchWithEnvironment(t *testing.T) {
 
 func TestIngestAgainQueuesNothing(t *testing.T) {
 	t.Parallel()
-	b, ctx := setup(t), context.Background()
-	path := filepath.Join("testdata", "ingest-zitadel.csv")
-	in := b.ingester(t, Config{})
-	first, err := in.IngestFile(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := in.IngestFile(ctx, path)
-	if err != nil {
-		t.Fatalf("IngestFile again = %v", err)
-	}
-	want := Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyQueued: 3, Invalid: 1, Duplicate: 1, Resumed: true}
-	if again != want {
-		t.Fatalf("IngestFile again = %+v, want %+v", again, want)
-	}
-	checkSum(t, again)
-	if n := len(b.pending(t, jobs.Zitadel.Queue())); n != 3 {
-		t.Errorf("pending tasks = %d, want 3", n)
-	}
+	for _, tc := range []struct {
+		name     string
+		enqueuer func(b bundle) *asynq.Client
+	}{
+		{name: "asynq.NewClient", enqueuer: func(b bundle) *asynq.Client { return b.client }},
+		{name: "NewEnqueuer", enqueuer: func(b bundle) *asynq.Client { return NewEnqueuer(b.rdb) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, ctx := setup(t), context.Background()
+			path := filepath.Join("testdata", "ingest-zitadel.csv")
+			in, err := New(Config{Store: b.store, Enqueuer: tc.enqueuer(b)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := in.IngestFile(ctx, path)
+			if err != nil || first.Queued != 3 {
+				t.Fatalf("IngestFile = %+v, %v; want 3 queued", first, err)
+			}
+			again, err := in.IngestFile(ctx, path)
+			if err != nil {
+				t.Fatalf("IngestFile again = %v", err)
+			}
+			want := Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyQueued: 3, Invalid: 1, Duplicate: 1, Resumed: true}
+			if again != want {
+				t.Fatalf("IngestFile again = %+v, want %+v", again, want)
+			}
+			checkSum(t, again)
+			if n := len(b.pending(t, jobs.Zitadel.Queue())); n != 3 {
+				t.Errorf("pending tasks = %d, want 3", n)
+			}
 
-	// The workers record the queued rows' outcomes: the run is finished, and ingesting the
-	// file a third time finds them done.
-	for _, line := range []int{2, 3, 6} {
-		if _, _, err := b.store.Record(ctx, first.RunID, line, jobs.OutcomeRecord{Outcome: jobs.Reactivated}); err != nil {
-			t.Fatal(err)
-		}
+			// The workers record the queued rows' outcomes: the run is finished, and ingesting
+			// the file a third time finds them done.
+			for _, line := range []int{2, 3, 6} {
+				if _, _, err := b.store.Record(ctx, first.RunID, line, jobs.OutcomeRecord{Outcome: jobs.Reactivated}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			third, err := in.IngestFile(ctx, path)
+			if err != nil {
+				t.Fatalf("IngestFile a third time = %v", err)
+			}
+			want = Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyDone: 3, Invalid: 1, Duplicate: 1, Resumed: true, Finished: true}
+			if third != want {
+				t.Fatalf("IngestFile a third time = %+v, want %+v", third, want)
+			}
+			checkSum(t, third)
+		})
 	}
-	third, err := in.IngestFile(ctx, path)
-	if err != nil {
-		t.Fatalf("IngestFile a third time = %v", err)
-	}
-	want = Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyDone: 3, Invalid: 1, Duplicate: 1, Resumed: true, Finished: true}
-	if third != want {
-		t.Fatalf("IngestFile a third time = %+v, want %+v", third, want)
-	}
-	checkSum(t, third)
 }
 
 func TestIngestNewRun(t *testing.T) {
@@ -462,6 +476,21 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 
 func TestIngestCancelledThenResumed(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		enqueuer func(b bundle) *asynq.Client
+	}{
+		{name: "asynq.NewClient", enqueuer: func(b bundle) *asynq.Client { return b.client }},
+		{name: "NewEnqueuer", enqueuer: func(b bundle) *asynq.Client { return NewEnqueuer(b.rdb) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testCancelledThenResumed(t, tc.enqueuer)
+		})
+	}
+}
+
+func testCancelledThenResumed(t *testing.T, enqueuer func(bundle) *asynq.Client) {
 	b := setup(t)
 	const rows = 20000
 	var buf bytes.Buffer
@@ -473,7 +502,10 @@ func TestIngestCancelledThenResumed(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	in := b.ingester(t, Config{BatchSize: 100, Concurrency: 4})
+	in, err := New(Config{Store: b.store, Enqueuer: enqueuer(b), BatchSize: 100, Concurrency: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
 	first, err := in.Ingest(ctx, "big.csv", &cancelReader{Reader: bytes.NewReader(data), at: len(data) / 2, cancel: cancel})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Ingest cancelled mid-way = %+v, %v; want context.Canceled", first, err)
