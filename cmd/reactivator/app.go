@@ -130,6 +130,7 @@ outcome. Rows that could not be restored land in a report you can fix and feed b
 			return a.setupLogging()
 		},
 	}
+	root.Long += "\n\n" + envHelp()
 	root.SetVersionTemplate("reactivator {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
 	pf := root.PersistentFlags()
@@ -155,6 +156,7 @@ func (a *app) commands() []*cobra.Command {
 		a.reportCmd(),
 		a.dashCmd(),
 		a.schedulerCmd(),
+		a.fakeidpCmd(),
 	}
 }
 

@@ -1,0 +1,183 @@
+// This file is the hidden fakeidp command: it serves the fake Stytch and ZITADEL (internal/fakeidp)
+// with seeded accounts, for docker compose's demo profile, and can drop the matching sample
+// files into an inbox.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"reactivator/internal/fakeidp"
+	"reactivator/jobs"
+)
+
+// fakeidpFlags are the fakeidp command's flags.
+type fakeidpFlags struct {
+	stytchAddr, zitadelAddr string
+	members, users          int
+	seed                    uint64
+	latency                 time.Duration
+	errorRate               float64
+	writeCSV                string
+	probe                   bool
+}
+
+// fakeZitadelOrg is the organization of the fake ZITADEL's token.
+const fakeZitadelOrg = "100000000000000001"
+
+func (a *app) fakeidpCmd() *cobra.Command {
+	var f fakeidpFlags
+	cmd := &cobra.Command{
+		Use:    "fakeidp",
+		Hidden: true,
+		Short:  "Serve fake Stytch and ZITADEL APIs with seeded accounts (for the compose demo)",
+		Long: `fakeidp serves the fake Stytch B2B and ZITADEL APIs that the tests use, seeded with a mix of
+accounts (deactivated ones to restore, active ones, unverified emails, unknown ids), over plain
+HTTP: give workers their URLs on loopback (in compose, workers share the fake's network).
+
+It accepts the credentials of the environment, the same variables a worker reads:
+STYTCH_PROJECT_ID (a project-test- id), STYTCH_SECRET or STYTCH_SECRET_FILE, and ZITADEL_TOKEN
+or ZITADEL_TOKEN_FILE. With --write-csv it writes stytch-demo.csv and zitadel-demo.csv, the
+sample files of its accounts, into a directory (an inbox), each whole or not at all.
+
+It is for demos and tests only: it holds everything in memory and never calls anything.`,
+		Example: `  export STYTCH_PROJECT_ID=project-test-00000000-0000-4000-8000-000000000000 STYTCH_SECRET=demo ZITADEL_TOKEN=demo
+  reactivator fakeidp --write-csv /data/inbox
+  # the compose healthcheck
+  reactivator fakeidp --probe`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.probe {
+				return probeFakes(cmd.Context(), f)
+			}
+			return a.fakeidp(cmd.Context(), f)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.stytchAddr, "stytch-addr", "127.0.0.1:8081", "listen address of the fake Stytch")
+	fs.StringVar(&f.zitadelAddr, "zitadel-addr", "127.0.0.1:8082", "listen address of the fake ZITADEL")
+	fs.IntVar(&f.members, "members", 60, "Stytch members to seed")
+	fs.IntVar(&f.users, "users", 60, "ZITADEL users to seed")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the accounts: the same seed gives the same accounts and files")
+	fs.DurationVar(&f.latency, "latency", 20*time.Millisecond, "latency of each fake call")
+	fs.Float64Var(&f.errorRate, "error-rate", 0.02, "share of calls answered 5xx (retried by the workers)")
+	fs.StringVar(&f.writeCSV, "write-csv", "", "write the sample files of the seeded accounts into this directory")
+	fs.BoolVar(&f.probe, "probe", false, "check that the fakes at the given addresses answer, and exit (a healthcheck)")
+	return cmd
+}
+
+func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
+	projectID := a.first("", "STYTCH_PROJECT_ID")
+	secret, err := a.secret("", "STYTCH_SECRET_FILE", "STYTCH_SECRET")
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	token, err := a.secret("", "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	switch {
+	case !strings.HasPrefix(projectID, "project-test-") || secret == "":
+		return withCode(exitError, errors.New("set STYTCH_PROJECT_ID (a project-test- id) and STYTCH_SECRET: the credentials the fake Stytch accepts"))
+	case token == "":
+		return withCode(exitError, errors.New("set ZITADEL_TOKEN: the token the fake ZITADEL accepts"))
+	}
+	st := fakeidp.NewStytch(projectID, secret)
+	z := fakeidp.NewZitadel("") // any Host: workers may name it by a compose service name
+	z.AddToken(token, fakeZitadelOrg)
+	faults := fakeidp.Faults{Latency: f.latency, Rate5xx: f.errorRate, Seed: int64(f.seed)}
+	st.SetFaults(faults)
+	z.SetFaults(faults)
+	stRows, zRows := st.SeedDemo(f.members, f.seed), z.SeedDemo(f.users, f.seed)
+
+	servers := []*http.Server{}
+	errc := make(chan error, 2)
+	for _, srv := range []struct {
+		name, addr string
+		h          http.Handler
+	}{{"stytch", f.stytchAddr, st}, {"zitadel", f.zitadelAddr, z}} {
+		ln, err := net.Listen("tcp", srv.addr)
+		if err != nil {
+			for _, s := range servers {
+				_ = s.Close()
+			}
+			return withCode(exitError, fmt.Errorf("fake %s: %w", srv.name, err))
+		}
+		hs := &http.Server{Handler: srv.h, ReadHeaderTimeout: 5 * time.Second}
+		servers = append(servers, hs)
+		go func() {
+			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("fake %s: %w", srv.name, err)
+			}
+		}()
+		a.log.Info("fake provider serving", "provider", srv.name, "url", "http://"+ln.Addr().String())
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		for _, s := range servers {
+			_ = s.Shutdown(sctx)
+		}
+	}()
+	a.log.Info("fake accounts seeded", "stytch_members", f.members, "zitadel_users", f.users, "seed", f.seed)
+
+	if f.writeCSV != "" {
+		for _, file := range []struct {
+			p    jobs.Provider
+			rows []fakeidp.DemoRow
+		}{{jobs.Stytch, stRows}, {jobs.Zitadel, zRows}} {
+			path := filepath.Join(f.writeCSV, string(file.p)+"-demo.csv")
+			if err := writeWhole(path, file.p, file.rows); err != nil {
+				return withCode(exitError, err)
+			}
+			a.log.Info("sample file written", "path", path, "rows", len(file.rows))
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-errc:
+		return withCode(exitError, err)
+	}
+}
+
+// writeWhole writes a sample file under a hidden temporary name, then renames it into place, so
+// an inbox pick-up never sees it half-written.
+func writeWhole(path string, p jobs.Provider, rows []fakeidp.DemoRow) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := writeDemoFile(tmp, p, rows); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// probeFakes checks that both fakes answer HTTP at their addresses (--probe).
+func probeFakes(ctx context.Context, f fakeidpFlags) error {
+	client := &http.Client{Timeout: 3 * time.Second}
+	for _, addr := range []string{f.stytchAddr, f.zitadelAddr} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
+		if err != nil {
+			return withCode(exitError, err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return withCode(exitError, fmt.Errorf("fake at %s does not answer: %w", addr, err))
+		}
+		_ = resp.Body.Close()
+	}
+	return nil
+}
