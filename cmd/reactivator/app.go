@@ -157,6 +157,8 @@ func (a *app) commands() []*cobra.Command {
 		a.dashCmd(),
 		a.schedulerCmd(),
 		a.fakeidpCmd(),
+		a.cancelCmd(),
+		a.resumeCmd(),
 	}
 }
 

@@ -196,7 +196,21 @@ func (w *cliWorld) startWorker(args ...string) (stop func() result) {
 		return res
 	}
 	w.t.Cleanup(func() { stop() })
-	return stop
+	// Wait until the worker is serving (its asynq server sent a heartbeat): its credentials
+	// check is behind it, so a test may now break the credentials to hit a running worker.
+	insp := asynq.NewInspector(w.opt)
+	defer insp.Close()
+	for {
+		select {
+		case r := <-done:
+			w.t.Fatalf("worker exited before serving: %s", r)
+		default:
+		}
+		if servers, err := insp.Servers(); err == nil && len(servers) > 0 {
+			return stop
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // runOf returns the run of that id from the store.
