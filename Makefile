@@ -30,6 +30,18 @@ test: deps ## run every test with the race detector (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+.PHONY: chaos
+chaos: deps ## kill workers, restart Redis, break providers, revoke credentials, cancel: audit every row, print the table (~4 min)
+	REACTIVATOR_CHAOS=1 $(GO) test -count=1 -run '^TestChaos$$' -timeout 12m -v ./internal/chaos
+
+FUZZTIME ?= 20s
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (20s): the CSV reader and both error-body classifiers
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) ./worker/stytch
+	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) ./worker/zitadel
+
 .PHONY: lint
 lint: ## go vet, staticcheck and gofmt
 	$(GO) vet ./...

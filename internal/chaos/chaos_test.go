@@ -1,0 +1,266 @@
+package chaos
+
+// This file holds the chaos scenarios. Each runs in its own world (redis-server with the
+// append-only file, fakes, worker processes), injects its fault mid-run, waits for the run to
+// finish and audits it; TestChaos prints the table of all of them.
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"reactivator/internal/fakeidp"
+	"reactivator/jobs"
+)
+
+// chaosEnv turns the scenarios on: they take minutes (asynq recovers a killed worker's tasks
+// after about a minute), so `make chaos` sets it and plain `go test` skips them.
+const chaosEnv = "REACTIVATOR_CHAOS"
+
+// rows is the size of each scenario's run.
+const rows = 300
+
+func TestChaos(t *testing.T) {
+	if os.Getenv(chaosEnv) == "" {
+		t.Skipf("set %s=1 (or run `make chaos`): the scenarios take a few minutes", chaosEnv)
+	}
+	reactivatorBinary(t)
+	var mu sync.Mutex
+	var results []Result
+	add := func(r Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		results = append(results, r)
+	}
+	scenarios := []struct {
+		name string
+		run  func(t *testing.T) []Result
+	}{
+		{"1 sigkill", scenarioSIGKILL},
+		{"2 redis restart", scenarioRedisRestart},
+		{"3 provider faults", scenarioFaults},
+		{"4 credentials revoked", scenarioRevoked},
+		{"5 cancel", scenarioCancel},
+	}
+	t.Run("scenarios", func(t *testing.T) {
+		for _, s := range scenarios {
+			t.Run(s.name, func(t *testing.T) {
+				t.Parallel()
+				for _, r := range s.run(t) {
+					add(r)
+				}
+			})
+		}
+	})
+	slices.SortFunc(results, func(a, b Result) int { return strings.Compare(a.Scenario, b.Scenario) })
+	var sb strings.Builder
+	if err := WriteTable(&sb, results); err != nil {
+		t.Fatal(err)
+	}
+	// The table goes to stdout as it is, for `make chaos` and the README.
+	os.Stdout.WriteString("\n" + sb.String() + "\n")
+}
+
+// result audits a finished run and returns its table row.
+func (w *world) result(scenario, runID string, start time.Time, refusedBy func(calls int) int) Result {
+	w.t.Helper()
+	r, err := w.store.Run(context.Background(), runID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	elapsed := r.FinishedAt.Sub(start)
+	a := w.audit(runID, rows)
+	w.checkNoLeak()
+	return Result{Scenario: scenario, Audit: a, Refused: refusedBy(a.Calls), Elapsed: elapsed}
+}
+
+func (w *world) refusedStytch(calls int) int  { return w.stytch.TotalCalls() - calls }
+func (w *world) refusedZitadel(calls int) int { return w.zitadel.TotalCalls() - calls }
+
+// applyThenWait makes every call apply its change at once and answer d later (a stall shorter
+// than the client's timeout), so a fault that strikes a call in flight strikes one that already
+// changed the account: the retry must confirm it, not call it a failure.
+func applyThenWait(d time.Duration) fakeidp.Faults {
+	return fakeidp.Faults{RateStall: 1, Stall: d}
+}
+
+// allReactivated fails the test unless every row of the audit was reactivated.
+func allReactivated(t *testing.T, a Audit) {
+	t.Helper()
+	if a.Outcomes[jobs.Reactivated] != a.Rows {
+		t.Errorf("outcomes = %v, want all %d rows reactivated", a.Outcomes, a.Rows)
+	}
+}
+
+// scenarioSIGKILL kills the only worker with SIGKILL a third into the run and starts another:
+// asynq hands the dead worker's tasks to it once their lease runs out; a row whose call was in
+// flight is called again and reactivated on the retry's "not deactivated" (confirmed_on_retry).
+func scenarioSIGKILL(t *testing.T) []Result {
+	w := newWorld(t)
+	const run = "chaos-sigkill"
+	w.stytch.SetFaults(applyThenWait(100 * time.Millisecond))
+	start := time.Now()
+	w.ingest(jobs.Stytch, run, rows)
+	first := w.startWorker("worker-a", "--rate", "stytch=40")
+	w.waitFor("a third of the rows", time.Minute, func() bool { return w.done(run) >= rows/3 })
+	first.signal(t, syscall.SIGKILL)
+	t.Logf("SIGKILL at %d/%d rows done", w.done(run), rows)
+	w.startWorker("worker-b", "--rate", "stytch=40")
+	w.waitFinished(run, 4*time.Minute)
+	res := w.result("1. worker SIGKILLed mid-run, another started", run, start, w.refusedStytch)
+	allReactivated(t, res.Audit)
+	if res.Audit.ExtraCalls > 20 {
+		t.Errorf("extra calls = %d, want at most the 20 in flight at the kill", res.Audit.ExtraCalls)
+	}
+	return []Result{res}
+}
+
+// scenarioRedisRestart kills redis-server a third into the run and starts it again on the same
+// port two seconds later, from its append-only file; the two workers reconnect by themselves.
+func scenarioRedisRestart(t *testing.T) []Result {
+	w := newWorld(t)
+	const run = "chaos-redis"
+	w.stytch.SetFaults(applyThenWait(50 * time.Millisecond))
+	start := time.Now()
+	w.ingest(jobs.Stytch, run, rows)
+	w.startWorker("worker-a", "--rate", "stytch=40")
+	w.startWorker("worker-b", "--rate", "stytch=40")
+	w.waitFor("a third of the rows", time.Minute, func() bool { return w.done(run) >= rows/3 })
+	w.redis.Stop()
+	time.Sleep(2 * time.Second)
+	if err := w.redis.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("redis restarted at %d/%d rows done", w.done(run), rows)
+	w.waitFinished(run, 4*time.Minute)
+	res := w.result("2. redis-server restarted mid-run (AOF)", run, start, w.refusedStytch)
+	allReactivated(t, res.Audit)
+	return []Result{res}
+}
+
+// scenarioFaults runs a Stytch and a ZITADEL run through a provider that answers 20% of calls
+// 5xx, drops 10% of connections after applying the change, stalls 5% past the client's timeout,
+// and goes through 429 storms with and without Retry-After.
+func scenarioFaults(t *testing.T) []Result {
+	w := newWorld(t)
+	faults := fakeidp.Faults{Rate5xx: 0.2, RateDrop: 0.1, RateStall: 0.05, Stall: 3 * time.Second, Latency: 20 * time.Millisecond, Seed: 7}
+	w.stytch.SetFaults(faults)
+	faults.Seed = 8
+	w.zitadel.SetFaults(faults)
+	ctx, stopStorms := context.WithCancel(context.Background())
+	defer stopStorms()
+	go storms(ctx, w.stytch, w.zitadel)
+
+	start := time.Now()
+	w.ingest(jobs.Stytch, "chaos-faults-stytch", rows)
+	w.ingest(jobs.Zitadel, "chaos-faults-zitadel", rows)
+	w.startWorker("worker-a", "--rate", "stytch=50,zitadel=50")
+	w.startWorker("worker-b", "--rate", "stytch=50,zitadel=50")
+	w.waitFinished("chaos-faults-stytch", 6*time.Minute)
+	w.waitFinished("chaos-faults-zitadel", 6*time.Minute)
+	stopStorms()
+	out := []Result{
+		w.result("3a. Stytch: 20% 5xx, 10% drops, 5% stalls, 429 storms", "chaos-faults-stytch", start, w.refusedStytch),
+		w.result("3b. ZITADEL: 20% 5xx, 10% drops, 5% stalls, 429 storms", "chaos-faults-zitadel", start, w.refusedZitadel),
+	}
+	for _, r := range out {
+		if r.Audit.Outcomes[jobs.Reactivated]+r.Audit.Outcomes[jobs.Failed] != rows {
+			t.Errorf("%s: outcomes = %v, want every row reactivated (or failed after its attempts)", r.Scenario, r.Audit.Outcomes)
+		}
+		if r.Audit.Ambiguous == 0 {
+			t.Errorf("%s: no row confirmed on retry, want the drops and stalls confirmed", r.Scenario)
+		}
+	}
+	return out
+}
+
+// storms alternates the fakes between no limit and a 429 storm (5 calls/s), every other storm
+// with Retry-After, until ctx ends.
+func storms(ctx context.Context, fakes ...interface{ SetRateLimit(fakeidp.RateLimit) }) {
+	phases := []fakeidp.RateLimit{{}, {PerSecond: 5, Burst: 5, RetryAfter: true}, {}, {PerSecond: 5, Burst: 5}}
+	for i := 0; ; i++ {
+		for _, f := range fakes {
+			f.SetRateLimit(phases[i%len(phases)])
+		}
+		select {
+		case <-ctx.Done():
+			for _, f := range fakes {
+				f.SetRateLimit(fakeidp.RateLimit{})
+			}
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// scenarioRevoked revokes the ZITADEL token a third into the run: the queue pauses for every
+// worker and no row is burned. The operator rotates the token (new workers) and runs
+// `reactivator resume zitadel`; the run finishes with every row reactivated.
+func scenarioRevoked(t *testing.T) []Result {
+	w := newWorld(t)
+	const run = "chaos-revoked"
+	w.zitadel.SetFaults(applyThenWait(50 * time.Millisecond))
+	start := time.Now()
+	w.ingest(jobs.Zitadel, run, rows)
+	a := w.startWorker("worker-a", "--rate", "zitadel=40")
+	b := w.startWorker("worker-b", "--rate", "zitadel=40")
+	w.waitFor("a third of the rows", time.Minute, func() bool { return w.done(run) >= rows/3 })
+	w.zitadel.RevokeTokens()
+	w.waitFor("the zitadel queue to pause", 30*time.Second, func() bool {
+		p, err := w.store.Paused(context.Background())
+		return err == nil && p[jobs.Zitadel].Reason != ""
+	})
+	atPause, doneAtPause := w.zitadel.TotalCalls(), w.done(run)
+	time.Sleep(3 * time.Second)
+	if n := w.zitadel.TotalCalls() - atPause; n > 40 {
+		t.Errorf("%d calls in the 3s after the pause, want at most the 40 in flight", n)
+	}
+	r, err := w.store.Run(context.Background(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Failures() > 0 {
+		t.Errorf("while paused: counts = %v, want no row burned", r.Counts)
+	}
+	if !strings.Contains(r.Note, "resume zitadel") {
+		t.Errorf("while paused: run note = %q, want it to say `resume zitadel`", r.Note)
+	}
+	t.Logf("paused at %d/%d rows done; %d rows done in the 3s after", doneAtPause, rows, r.Done-doneAtPause)
+
+	a.signal(t, syscall.SIGTERM)
+	b.signal(t, syscall.SIGTERM)
+	w.zitadel.AddToken(token2, zOrg)
+	w.setenv("ZITADEL_TOKEN", token2)
+	w.startWorker("worker-c", "--rate", "zitadel=40")
+	w.startWorker("worker-d", "--rate", "zitadel=40")
+	w.cli("resume", "zitadel")
+	w.waitFinished(run, 3*time.Minute)
+	res := w.result("4. credentials revoked mid-run, rotated, resume", run, start, w.refusedZitadel)
+	allReactivated(t, res.Audit)
+	return []Result{res}
+}
+
+// scenarioCancel cancels a run a third into it with `reactivator cancel`: rows in flight end
+// with their call's outcome, the others as cancelled, never called.
+func scenarioCancel(t *testing.T) []Result {
+	w := newWorld(t)
+	const run = "chaos-cancel"
+	w.stytch.SetFaults(applyThenWait(100 * time.Millisecond))
+	start := time.Now()
+	w.ingest(jobs.Stytch, run, rows)
+	w.startWorker("worker-a", "--rate", "stytch=30")
+	w.startWorker("worker-b", "--rate", "stytch=30")
+	w.waitFor("a third of the rows", time.Minute, func() bool { return w.done(run) >= rows/3 })
+	w.cli("cancel", run)
+	w.waitFinished(run, 2*time.Minute)
+	res := w.result("5. run cancelled mid-way", run, start, w.refusedStytch)
+	if res.Audit.Outcomes[jobs.Cancelled] == 0 || res.Audit.Outcomes[jobs.Reactivated]+res.Audit.Outcomes[jobs.Cancelled] != rows {
+		t.Errorf("outcomes = %v, want reactivated and cancelled rows only", res.Audit.Outcomes)
+	}
+	return []Result{res}
+}
