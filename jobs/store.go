@@ -120,24 +120,30 @@ func (s *Store) CreateRun(ctx context.Context, r Run) (Run, bool, error) {
 	}
 	cols, _ := json.Marshal(r.Columns)
 	now := s.now()
-	created, err := s.rdb.HSetNX(ctx, runKey(r.ID), "id", r.ID).Result()
+	// One script, so that a concurrent CreateRun of the same id (two overlapping ingests of one
+	// file) never sees the run half-written.
+	n, err := createRunScript.Run(ctx, s.rdb, []string{runKey(r.ID)}, r.ID, string(r.Provider), r.File, string(cols), now.UnixMilli()).Int()
 	if err != nil {
 		return Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
 	}
-	if created {
-		_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.HSet(ctx, runKey(r.ID), "provider", string(r.Provider), "file", r.File, "columns", string(cols),
-				"created_at", now.UnixMilli(), "total", -1, "done", 0, "max_line", 0)
-			p.ZAdd(ctx, runsKey, redis.Z{Score: float64(now.UnixMilli()), Member: r.ID})
-			return nil
-		})
-		if err != nil {
-			return Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
-		}
-	}
 	got, err := s.Run(ctx, r.ID)
-	return got, created, err
+	if err != nil {
+		return Run{}, false, err
+	}
+	// The index is another key (another hash slot): added apart, idempotently, by every caller,
+	// so a creator that died in between is made good by the next.
+	if err := s.rdb.ZAddNX(ctx, runsKey, redis.Z{Score: float64(got.CreatedAt.UnixMilli()), Member: r.ID}).Err(); err != nil {
+		return Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
+	}
+	return got, n == 1, nil
 }
+
+var createRunScript = redis.NewScript(`
+if redis.call('HSETNX', KEYS[1], 'id', ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'provider', ARGV[2], 'file', ARGV[3], 'columns', ARGV[4],
+  'created_at', ARGV[5], 'total', -1, 'done', 0, 'max_line', 0)
+return 1
+`)
 
 // Run returns the run of that id, or ErrRunNotFound.
 func (s *Store) Run(ctx context.Context, id string) (Run, error) {
