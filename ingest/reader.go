@@ -493,8 +493,13 @@ func reportProvider(cr *csv.Reader, fields []string, buf []byte, atEOF bool) (p 
 	for {
 		rec, err := cr.Read()
 		end := cr.InputOffset()
+		if errors.Is(err, io.EOF) && atEOF {
+			// No row says which provider: the file holds none, which NewReader refuses as
+			// header-only with its own message. Either provider reads the header.
+			return jobs.Stytch, true, false
+		}
 		if errors.Is(err, io.EOF) {
-			return "", false, !atEOF
+			return "", false, true
 		}
 		if !atEOF && end == int64(len(buf)) && buf[end-1] != '\n' {
 			return "", false, true

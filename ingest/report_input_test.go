@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -48,5 +49,15 @@ func TestReaderAcceptsFailedOnlyReport(t *testing.T) {
 				t.Fatalf("Next() = %+v, %v; want valid row %+v", rec, err, tt.wantRow)
 			}
 		})
+	}
+}
+
+func TestReaderEmptyFailedOnlyReportIsHeaderOnly(t *testing.T) {
+	t.Parallel()
+	const csv = "line,provider,organization_id,member_id,user_id,outcome,reason,http_status,request_id,attempts,finished_at,message\n"
+	_, err := NewReader("failed.csv", strings.NewReader(csv), Options{})
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Msg, "header but no data rows") {
+		t.Fatalf("NewReader(empty failed-only report) = %v, want the header-only refusal", err)
 	}
 }

@@ -28,6 +28,7 @@ type fakeidpFlags struct {
 	latency                 time.Duration
 	errorRate               float64
 	writeCSV                string
+	credentialsDir          string
 	probe                   bool
 }
 
@@ -46,7 +47,9 @@ HTTP: give workers their URLs on loopback (in compose, workers share the fake's 
 
 It accepts the credentials of the environment, the same variables a worker reads:
 STYTCH_PROJECT_ID (a project-test- id), STYTCH_SECRET or STYTCH_SECRET_FILE, and ZITADEL_TOKEN
-or ZITADEL_TOKEN_FILE. With --write-csv it writes stytch-demo.csv and zitadel-demo.csv, the
+or ZITADEL_TOKEN_FILE; or, with --credentials-dir, a secret and token it makes up once and
+writes to files there for the workers' STYTCH_SECRET_FILE and ZITADEL_TOKEN_FILE, so no demo
+credential is written into a config file. With --write-csv it writes stytch-demo.csv and zitadel-demo.csv, the
 sample files of its accounts, into a directory (an inbox), each whole or not at all.
 
 It is for demos and tests only: it holds everything in memory and never calls anything.`,
@@ -71,17 +74,23 @@ It is for demos and tests only: it holds everything in memory and never calls an
 	fs.DurationVar(&f.latency, "latency", 20*time.Millisecond, "latency of each fake call")
 	fs.Float64Var(&f.errorRate, "error-rate", 0.02, "share of calls answered 5xx (retried by the workers)")
 	fs.StringVar(&f.writeCSV, "write-csv", "", "write the sample files of the seeded accounts into this directory")
+	fs.StringVar(&f.credentialsDir, "credentials-dir", "", "make up the fakes' secret and token (or reuse those there) and write them to stytch-secret and zitadel-token in this directory, for workers' *_FILE variables")
 	fs.BoolVar(&f.probe, "probe", false, "check that the fakes at the given addresses answer, and exit (a healthcheck)")
 	return cmd
 }
 
 func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
 	projectID := a.first("", "STYTCH_PROJECT_ID")
-	secret, err := a.secret("", "STYTCH_SECRET_FILE", "STYTCH_SECRET")
-	if err != nil {
-		return withCode(exitError, err)
+	var secret, token string
+	var err error
+	if f.credentialsDir != "" {
+		secret, token, err = demoCredentials(f.credentialsDir)
+	} else {
+		secret, err = a.secret("", "STYTCH_SECRET_FILE", "STYTCH_SECRET")
+		if err == nil {
+			token, err = a.secret("", "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
+		}
 	}
-	token, err := a.secret("", "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
 	if err != nil {
 		return withCode(exitError, err)
 	}
@@ -148,6 +157,35 @@ func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
 	case err := <-errc:
 		return withCode(exitError, err)
 	}
+}
+
+// demoCredentials returns the fakes' secret and token from dir, making them up and writing them
+// there the first time: a restarted fake keeps accepting what the running workers hold.
+func demoCredentials(dir string) (secret, token string, err error) {
+	get := func(name string) (string, error) {
+		path := filepath.Join(dir, name)
+		b, err := os.ReadFile(path)
+		if err == nil && len(strings.TrimSpace(string(b))) > 0 {
+			return strings.TrimSpace(string(b)), nil
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("--credentials-dir: %w", err)
+		}
+		v := randomHex(24)
+		tmp := filepath.Join(dir, "."+name+".tmp")
+		if err := os.WriteFile(tmp, []byte(v+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("--credentials-dir: %w", err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return "", fmt.Errorf("--credentials-dir: %w", err)
+		}
+		return v, nil
+	}
+	if secret, err = get("stytch-secret"); err != nil {
+		return "", "", err
+	}
+	token, err = get("zitadel-token")
+	return secret, token, err
 }
 
 // writeWhole writes a sample file under a hidden temporary name, then renames it into place, so

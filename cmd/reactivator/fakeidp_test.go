@@ -25,9 +25,16 @@ func TestFakeidpServesSeededAccountsAndWritesSamples(t *testing.T) {
 	if err := os.Mkdir(inbox, 0o750); err != nil {
 		t.Fatal(err)
 	}
+	creds := filepath.Join(w.dir, "creds")
+	if err := os.Mkdir(creds, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	fake := w.start("fakeidp", "--stytch-addr", addrs[0], "--zitadel-addr", addrs[1], "--members", "5", "--users", "4",
-		"--latency", "0s", "--error-rate", "0", "--write-csv", inbox)
+		"--latency", "0s", "--error-rate", "0", "--write-csv", inbox, "--credentials-dir", creds)
 	waitFor(t, "the sample files", func() bool { return len(listDir(t, inbox)) == 2 })
+	if got := listDir(t, creds); strings.Join(got, ",") != "stytch-secret,zitadel-token" {
+		t.Fatalf("credentials dir = %v, want [stytch-secret zitadel-token]", got)
+	}
 	if got := listDir(t, inbox); strings.Join(got, ",") != "stytch-demo.csv,zitadel-demo.csv" {
 		t.Fatalf("inbox = %v, want [stytch-demo.csv zitadel-demo.csv] and no temporary file", got)
 	}
@@ -40,6 +47,8 @@ func TestFakeidpServesSeededAccountsAndWritesSamples(t *testing.T) {
 
 	// A worker's settings pointed at the fakes pass the credentials check, and the sample files
 	// run to the end with the seeded outcomes.
+	w.setenv("STYTCH_SECRET_FILE", filepath.Join(creds, "stytch-secret"))
+	w.setenv("ZITADEL_TOKEN_FILE", filepath.Join(creds, "zitadel-token"))
 	w.setenv("STYTCH_BASE_URL", "http://"+addrs[0])
 	w.setenv("ZITADEL_URL", "http://"+addrs[1])
 	if r := w.run("check"); r.code != exitOK {
@@ -65,5 +74,18 @@ func TestFakeidpNeedsTestCredentials(t *testing.T) {
 	w.setenv("STYTCH_PROJECT_ID", "project-live-11111111-2222-4333-8444-555555555555")
 	if r := w.run("fakeidp", "--stytch-addr", "127.0.0.1:0", "--zitadel-addr", "127.0.0.1:0"); r.code != exitError || !strings.Contains(r.stderr, "project-test-") {
 		t.Errorf("fakeidp with a live project id = %s\nwant exit 1 asking for a project-test- id", r)
+	}
+}
+
+func TestDemoCredentialsAreMadeOnceThenReused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s1, t1, err := demoCredentials(dir)
+	if err != nil || len(s1) < 32 || len(t1) < 32 || s1 == t1 {
+		t.Fatalf("demoCredentials = %q, %q, %v; want two different random values", s1, t1, err)
+	}
+	s2, t2, err := demoCredentials(dir)
+	if err != nil || s2 != s1 || t2 != t1 {
+		t.Errorf("demoCredentials again = %q, %q, %v; want the first ones back (a restarted fake keeps the workers' credentials)", s2, t2, err)
 	}
 }

@@ -348,7 +348,9 @@ func TestSchedulerOneActiveStandbyTakesOver(t *testing.T) {
 	waitFor(t, "A to take over from the dead instance", func() bool { return a.count("scheduler active: this instance queues the pick-ups") == 1 })
 
 	b := w.start("scheduler", "--config", config, "--lock-ttl", "1s")
-	waitFor(t, "B on standby", func() bool { return b.count("scheduler standby: another instance is active; this one takes over if it stops") == 1 })
+	waitFor(t, "B on standby", func() bool {
+		return b.count("scheduler standby: another instance is active; this one takes over if it stops") == 1
+	})
 	waitFor(t, "A to queue three pick-ups", func() bool { return a.count("pick-up queued") >= 3 })
 	if n := b.count("pick-up queued"); n != 0 {
 		t.Fatalf("standby B queued %d pick-ups while A was active, want 0:\n%s", n, b.stderr)
@@ -382,5 +384,40 @@ func TestSchedulerOneActiveStandbyTakesOver(t *testing.T) {
 	}
 	if h, _ := w.store.LockHolder(ctx, schedulerLock); h != "" {
 		t.Errorf("scheduler lock after both stopped is held by %q, want free", h)
+	}
+}
+
+// TestCrontabOverlappingIngestsAreOneRun is the plain-crontab path: two `ingest --wait` of the
+// same file overlap (a slow night); the run id makes them one run, and both exit with its code.
+func TestCrontabOverlappingIngestsAreOneRun(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorld(t)
+	path := w.stytchCSV("nightly.csv", 20, 7) // member 7 is unknown: exit 3
+	stop := w.startWorker()
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = w.run("ingest", "--wait", path)
+		}()
+	}
+	wg.Wait()
+	stop()
+	for i, r := range results {
+		if r.code != exitSomeFailed {
+			t.Errorf("overlapping ingest --wait #%d = %s\nwant exit 3 (one row not found)", i, r)
+		}
+	}
+	run := w.onlyRun()
+	if run.Total != 20 || run.Counts[jobs.Reactivated] != 19 || run.Counts[jobs.NotFound] != 1 {
+		t.Errorf("the one run = %+v, want 20 rows: 19 reactivated, 1 not found", run)
+	}
+	for i := 1; i <= 20; i++ {
+		want := 1
+		if got := w.stytch.Calls(wOrgID + "/" + stytchMember(i)); got != want {
+			t.Errorf("Stytch calls for member %d = %d, want %d", i, got, want)
+		}
 	}
 }

@@ -54,7 +54,7 @@ func (s schedule) payload(reports string) jobs.InboxPickupPayload {
 // uniqueFor is how long a queued pick-up of the schedule makes another one redundant: most of the
 // time between two ticks, at least asynq's minimum of a second.
 func (s schedule) uniqueFor() time.Duration {
-	return max(time.Second, (s.every*9/10).Truncate(time.Second))
+	return max(time.Second, (s.every * 9 / 10).Truncate(time.Second))
 }
 
 var (

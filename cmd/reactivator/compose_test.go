@@ -1,0 +1,321 @@
+package main
+
+// These tests hold docker-compose.yml, .env.example, the Dockerfile and deploy/schedules.yaml to
+// what the program reads and to the deployment's promises, without a Docker engine: the compose
+// file is loaded with the compose-spec loader that docker compose itself uses.
+
+import (
+	"bufio"
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// repoRoot is the checkout's top directory, seen from this package.
+const repoRoot = "../.."
+
+// composeOnlyEnv are variables .env.example sets for docker compose itself, not for the program.
+var composeOnlyEnv = []string{"COMPOSE_PROFILES", "REACTIVATOR_VERSION"}
+
+// loadCompose loads docker-compose.yml with the given profiles, hermetically: no environment of
+// the test's, no .env of the developer's.
+func loadCompose(t *testing.T, profiles ...string) *types.Project {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(repoRoot, "docker-compose.yml")},
+		cli.WithWorkingDirectory(repoRoot),
+		cli.WithEnv(nil),
+		cli.WithProfiles(profiles),
+		cli.WithoutEnvironmentResolution,
+		cli.WithResolvedPaths(false),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := opts.LoadProject(ctx)
+	if err != nil {
+		t.Fatalf("load docker-compose.yml (profiles %v) = %v", profiles, err)
+	}
+	return p
+}
+
+func serviceNames(p *types.Project) []string {
+	var names []string
+	for name := range p.Services {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestComposeServicesPerProfile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		profiles []string
+		want     []string
+	}{
+		{nil, []string{"dash", "redis", "scheduler"}},
+		{[]string{"live"}, []string{"dash", "redis", "scheduler", "worker"}},
+		{[]string{"demo"}, []string{"dash", "demo-worker", "fakeidp", "redis", "scheduler"}},
+	} {
+		t.Run(strings.Join(append([]string{"profiles"}, tc.profiles...), "-"), func(t *testing.T) {
+			t.Parallel()
+			if got := serviceNames(loadCompose(t, tc.profiles...)); !slices.Equal(got, tc.want) {
+				t.Errorf("services with profiles %v = %v, want %v", tc.profiles, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestComposeRedis(t *testing.T) {
+	t.Parallel()
+	redis := loadCompose(t).Services["redis"]
+	if !strings.HasPrefix(redis.Image, "redis:7") {
+		t.Errorf("redis image = %q, want redis:7", redis.Image)
+	}
+	cmd := strings.Join(redis.Command, " ")
+	if !strings.Contains(cmd, "--appendonly yes") {
+		t.Errorf("redis command = %q, want --appendonly yes", cmd)
+	}
+	if !slices.ContainsFunc(redis.Volumes, func(v types.ServiceVolumeConfig) bool { return v.Type == "volume" && v.Target == "/data" }) {
+		t.Errorf("redis volumes = %+v, want a named volume on /data (its append-only file)", redis.Volumes)
+	}
+	if hc := redis.HealthCheck; hc == nil || strings.Join(hc.Test, " ") != "CMD redis-cli ping" {
+		t.Errorf("redis healthcheck = %+v, want CMD redis-cli ping", hc)
+	}
+}
+
+func TestComposeReactivatorServices(t *testing.T) {
+	t.Parallel()
+	all := loadCompose(t, "live", "demo")
+	for name, svc := range all.Services {
+		if name == "redis" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var build types.BuildConfig
+			if svc.Build != nil {
+				build = *svc.Build
+			}
+			if build.Context != "." || build.Dockerfile != "Dockerfile" || !strings.HasPrefix(svc.Image, "reactivator:") {
+				t.Errorf("%s: build context %q, Dockerfile %q, image %q; want built from the repository's Dockerfile as reactivator:<version>",
+					name, build.Context, build.Dockerfile, svc.Image)
+			}
+			if !svc.ReadOnly || !slices.Contains(svc.CapDrop, "ALL") {
+				t.Errorf("%s: read_only %v, cap_drop %v; want a read-only root and no capabilities", name, svc.ReadOnly, svc.CapDrop)
+			}
+			if name != "fakeidp" {
+				if d, ok := svc.DependsOn["redis"]; !ok || d.Condition != types.ServiceConditionHealthy {
+					t.Errorf("%s: depends_on redis = %+v, want condition service_healthy", name, d)
+				}
+				if u := svc.Environment["REDIS_URL"]; u == nil || *u != "redis://redis:6379/0" {
+					t.Errorf("%s: REDIS_URL = %v, want redis://redis:6379/0", name, u)
+				}
+			}
+			for _, port := range svc.Ports {
+				if port.HostIP != "127.0.0.1" {
+					t.Errorf("%s: publishes port %s on %q, want 127.0.0.1 only", name, port.Published, port.HostIP)
+				}
+			}
+			if len(svc.Command) == 0 {
+				t.Errorf("%s: no command", name)
+			}
+		})
+	}
+	for _, name := range []string{"worker", "demo-worker"} {
+		svc := all.Services[name]
+		if svc.Deploy == nil || svc.Deploy.Replicas == nil || *svc.Deploy.Replicas != 2 {
+			t.Errorf("%s: deploy.replicas = %+v, want 2", name, svc.Deploy)
+		}
+		if svc.Command[0] != "worker" {
+			t.Errorf("%s: command = %v, want worker", name, svc.Command)
+		}
+	}
+	dash := all.Services["dash"]
+	if len(dash.Ports) != 1 || dash.Ports[0].Published != "8080" || dash.Ports[0].HostIP != "127.0.0.1" {
+		t.Errorf("dash ports = %+v, want 127.0.0.1:8080", dash.Ports)
+	}
+	sched := all.Services["scheduler"]
+	if !slices.Equal(sched.Command[:1], []string{"scheduler"}) || !slices.ContainsFunc(sched.Volumes, func(v types.ServiceVolumeConfig) bool {
+		return v.Type == "bind" && strings.HasSuffix(v.Source, "deploy/schedules.yaml") && v.ReadOnly
+	}) {
+		t.Errorf("scheduler: command %v, volumes %+v; want scheduler with deploy/schedules.yaml mounted read-only", sched.Command, sched.Volumes)
+	}
+	// The scheduler's config names directories on the data volume, which the workers mount too.
+	for _, name := range []string{"scheduler", "worker", "demo-worker"} {
+		if !slices.ContainsFunc(all.Services[name].Volumes, func(v types.ServiceVolumeConfig) bool { return v.Source == "data" && v.Target == "/data" }) {
+			t.Errorf("%s: volumes %+v, want the data volume on /data (inboxes and reports)", name, all.Services[name].Volumes)
+		}
+	}
+}
+
+func TestComposeDemoWiresTheFakes(t *testing.T) {
+	t.Parallel()
+	p := loadCompose(t, "demo")
+	fake, worker := p.Services["fakeidp"], p.Services["demo-worker"]
+	if !slices.Equal(fake.Profiles, []string{"demo"}) || !slices.Equal(worker.Profiles, []string{"demo"}) {
+		t.Errorf("profiles of fakeidp, demo-worker = %v, %v; want demo", fake.Profiles, worker.Profiles)
+	}
+	if fake.Command[0] != "fakeidp" || fake.HealthCheck == nil || !slices.Contains(fake.HealthCheck.Test, "--probe") {
+		t.Errorf("fakeidp: command %v, healthcheck %+v; want fakeidp with a --probe healthcheck", fake.Command, fake.HealthCheck)
+	}
+	if d := worker.DependsOn["fakeidp"]; d.Condition != types.ServiceConditionHealthy {
+		t.Errorf("demo-worker depends_on fakeidp = %+v, want service_healthy", d)
+	}
+	// The workers share the fake's network, so its loopback addresses are theirs.
+	if worker.NetworkMode != "service:fakeidp" {
+		t.Errorf("demo-worker network_mode = %q, want service:fakeidp", worker.NetworkMode)
+	}
+	flag := func(args []string, name string) string {
+		if i := slices.Index(args, name); i >= 0 && i+1 < len(args) {
+			return args[i+1]
+		}
+		return ""
+	}
+	for _, tc := range []struct{ env, flag string }{{"STYTCH_BASE_URL", "--stytch-addr"}, {"ZITADEL_URL", "--zitadel-addr"}} {
+		v := worker.Environment[tc.env]
+		addr := flag(fake.Command, tc.flag)
+		if v == nil || addr == "" {
+			t.Errorf("demo-worker %s = %v, fakeidp %s = %q; want both set", tc.env, v, tc.flag, addr)
+			continue
+		}
+		u, err := url.Parse(*v)
+		if err != nil || u.Host != addr || u.Scheme != "http" || !strings.HasPrefix(addr, "127.0.0.1:") {
+			t.Errorf("demo-worker %s = %q, want http://%s (the fake, on loopback)", tc.env, *v, addr)
+		}
+	}
+	// The secret and token the fake makes up reach the workers as files, on a shared volume.
+	creds := flag(fake.Command, "--credentials-dir")
+	for _, env := range []string{"STYTCH_SECRET_FILE", "ZITADEL_TOKEN_FILE"} {
+		if v := worker.Environment[env]; v == nil || filepath.Dir(*v) != creds {
+			t.Errorf("demo-worker %s = %v, want a file in the fake's --credentials-dir %s", env, v, creds)
+		}
+	}
+	if fp, wp := fake.Environment["STYTCH_PROJECT_ID"], worker.Environment["STYTCH_PROJECT_ID"]; fp == nil || wp == nil || *fp != *wp || !strings.HasPrefix(*fp, "project-test-") {
+		t.Errorf("STYTCH_PROJECT_ID of fakeidp, demo-worker = %v, %v; want the same project-test- id", fp, wp)
+	}
+	if inbox := flag(fake.Command, "--write-csv"); !strings.HasPrefix(inbox, "/data/inbox") {
+		t.Errorf("fakeidp --write-csv = %q, want the inbox on the data volume", inbox)
+	}
+	// The demo's command lines are ones the program accepts.
+	for _, args := range [][]string{fake.Command, worker.Command, p.Services["scheduler"].Command, p.Services["dash"].Command} {
+		if _, _, err := (&app{}).rootCmd().Find(args); err != nil {
+			t.Errorf("command %v: %v", args, err)
+		}
+	}
+}
+
+// TestComposeEnvIsWhatTheProgramReads checks every variable compose and .env.example set.
+func TestComposeEnvIsWhatTheProgramReads(t *testing.T) {
+	t.Parallel()
+	p := loadCompose(t, "live", "demo")
+	for name, svc := range p.Services {
+		if name == "redis" {
+			continue
+		}
+		for k, v := range svc.Environment {
+			if !isKnownEnv(k) {
+				t.Errorf("docker-compose.yml sets %s on %s, which the program does not read (knownEnv)", k, name)
+			}
+			if looksSecret(k) && v != nil && *v != "" {
+				t.Errorf("docker-compose.yml sets the secret %s on %s: secrets belong in .env or a mounted file", k, name)
+			}
+		}
+		for _, ef := range svc.EnvFiles {
+			if filepath.Base(ef.Path) != ".env" || ef.Required {
+				t.Errorf("%s: env_file %+v, want the optional .env", name, ef)
+			}
+		}
+	}
+
+	f, err := os.Open(filepath.Join(repoRoot, ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line := regexp.MustCompile(`^#?\s*([A-Z][A-Z0-9_]*)=(.*)$`)
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		m := line.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+		if m == nil {
+			continue
+		}
+		n++
+		name, val := m[1], strings.TrimSpace(m[2])
+		if !isKnownEnv(name) && !slices.Contains(composeOnlyEnv, name) {
+			t.Errorf(".env.example sets %s, which the program does not read (knownEnv)", name)
+		}
+		if looksSecret(name) && val != "" {
+			t.Errorf(".env.example gives %s a value; leave secrets empty in the example", name)
+		}
+	}
+	if err := sc.Err(); err != nil || n < 5 {
+		t.Errorf(".env.example: %d variables, %v; want the example's variables", n, err)
+	}
+}
+
+// looksSecret reports whether a variable holds a secret itself (not a file name).
+func looksSecret(name string) bool {
+	return !strings.HasSuffix(name, "_FILE") && (strings.Contains(name, "SECRET") || strings.Contains(name, "TOKEN") || strings.Contains(name, "PASSWORD"))
+}
+
+func TestDockerfileBuildsAStaticNonRootImage(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(b)
+	if n := len(regexp.MustCompile(`(?m)^FROM `).FindAllString(df, -1)); n < 2 {
+		t.Errorf("Dockerfile has %d stages, want a multi-stage build", n)
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-X reactivator/internal/version.Version=${VERSION}", "./cmd/reactivator"} {
+		if !strings.Contains(df, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	users := regexp.MustCompile(`(?m)^USER\s+(\S+)`).FindAllStringSubmatch(df, -1)
+	if len(users) == 0 || strings.HasPrefix(users[len(users)-1][1], "0") || strings.HasPrefix(users[len(users)-1][1], "root") {
+		t.Errorf("Dockerfile USER = %v, want a non-root user", users)
+	}
+	froms := regexp.MustCompile(`(?m)^FROM\s+(\S+)`).FindAllStringSubmatch(df, -1)
+	if last := froms[len(froms)-1][1]; !strings.Contains(last, "distroless/static") && last != "scratch" {
+		t.Errorf("Dockerfile's final stage is FROM %s, want distroless/static or scratch", last)
+	}
+	di, err := os.ReadFile(filepath.Join(repoRoot, ".dockerignore"))
+	if err != nil || !regexp.MustCompile(`(?m)^\.env$`).Match(di) || !regexp.MustCompile(`(?m)^\.git$`).Match(di) {
+		t.Errorf(".dockerignore = %q, %v; want .env and .git kept out of the build context", di, err)
+	}
+	gi, err := os.ReadFile(filepath.Join(repoRoot, ".gitignore"))
+	if err != nil || !regexp.MustCompile(`(?m)^/?\.env$`).Match(gi) {
+		t.Errorf(".gitignore = %q, %v; want .env ignored", gi, err)
+	}
+}
+
+func TestDeploySchedulesLoad(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadSchedules(filepath.Join(repoRoot, "deploy", "schedules.yaml"))
+	if err != nil {
+		t.Fatalf("deploy/schedules.yaml: %v", err)
+	}
+	if cfg.Reports != "/data/reports" || len(cfg.Schedules) == 0 {
+		t.Errorf("deploy/schedules.yaml = %+v, want reports in /data/reports and schedules", cfg)
+	}
+	for _, s := range cfg.Schedules {
+		if !strings.HasPrefix(s.Inbox, "/data/inbox") {
+			t.Errorf("schedule %s: inbox %s, want one on the data volume (/data/inbox…)", s.Name, s.Inbox)
+		}
+	}
+}
