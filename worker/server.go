@@ -328,6 +328,12 @@ func Resume(ctx context.Context, redis asynq.RedisConnOpt, store *jobs.Store, p 
 	if err := store.ClearPaused(ctx, p); err != nil {
 		return err
 	}
+	if slices.Contains(queues, p.Queue()) {
+		// Rows that met the pause wait to be retried; bring them back now.
+		if _, err := insp.RunAllRetryTasks(p.Queue()); err != nil {
+			return fmt.Errorf("run %s retries: %w", p.Queue(), err)
+		}
+	}
 	if info, ok := pausedInfo[p]; ok && info.RunID != "" {
 		runs, err := store.Runs(ctx)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
 
 	"reactivator/jobs"
@@ -66,13 +65,6 @@ retries are run at once); the row that met the fatal answer is called again.`,
 			}
 			if err := worker.Resume(ctx, rc.opt, rc.store, p); err != nil {
 				return withCode(exitError, fmt.Errorf("resume %s: %w", p, err))
-			}
-			// Rows that met the pause wait to be retried (30s); bring them back now.
-			insp := asynq.NewInspectorFromRedisClient(rc.client)
-			if n, err := insp.RunAllRetryTasks(p.Queue()); err != nil {
-				a.log.Debug("could not run the retry tasks", "queue", p.Queue(), "err", err)
-			} else if n > 0 {
-				a.log.Debug("retry tasks run now", "queue", p.Queue(), "tasks", n)
 			}
 			info, was := paused[p]
 			if !was {
