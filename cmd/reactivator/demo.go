@@ -88,12 +88,10 @@ Markdown report and exits.`,
 
 // demoFakes are the fake providers of a demo and the credentials that reach them.
 type demoFakes struct {
-	stytch       *fakeidp.Stytch
-	zitadel      *fakeidp.Zitadel
-	ps           providerSet
-	stURL, zURL  string
-	stRows, zRow []fakeidp.DemoRow
-	stop         func()
+	ps            providerSet
+	stURL, zURL   string
+	stRows, zRows []fakeidp.DemoRow
+	stop          func()
 }
 
 func (a *app) demo(ctx context.Context, f demoFlags) error {
@@ -140,7 +138,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 		name string
 		p    jobs.Provider
 		rows []fakeidp.DemoRow
-	}{{"stytch-members.csv", jobs.Stytch, fakes.stRows}, {"zitadel-users.csv", jobs.Zitadel, fakes.zRow}} {
+	}{{"stytch-members.csv", jobs.Stytch, fakes.stRows}, {"zitadel-users.csv", jobs.Zitadel, fakes.zRows}} {
 		if len(s.rows) <= 2 { // only the typo and the repeat: no accounts asked for
 			continue
 		}
@@ -239,12 +237,12 @@ func startDemoFakes(f demoFlags) (*demoFakes, error) {
 	faults := fakeidp.Faults{Latency: f.latency, Rate5xx: f.errorRate, Seed: int64(f.seed)}
 	st.SetFaults(faults)
 	z.SetFaults(faults)
-	d := &demoFakes{stytch: st, zitadel: z}
+	d := &demoFakes{}
 	if f.members > 0 {
 		d.stRows = st.SeedDemo(f.members, f.seed)
 	}
 	if f.users > 0 {
-		d.zRow = z.SeedDemo(f.users, f.seed)
+		d.zRows = z.SeedDemo(f.users, f.seed)
 	}
 	var stStop, zStop func()
 	d.stURL, stStop = fakeidp.Serve(st)
