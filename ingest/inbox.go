@@ -280,6 +280,11 @@ func pickOne(ctx context.Context, in *Ingester, spec PickupSpec, name string) (P
 	stop()
 
 	if err != nil {
+		if _, serr := os.Lstat(work); errors.Is(serr, fs.ErrNotExist) {
+			// Taken back from processing/ by another worker (it looked stale): that one has it.
+			log.Warn("file was taken over by another worker during its ingestion", "err", err)
+			return p, false, nil
+		}
 		if transient(ctx, in, err) {
 			if rerr := renameNoReplace(work, src); rerr != nil {
 				log.Warn("ingest failed; the file stays in processing and is picked up again later", "err", err)
