@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -63,6 +64,9 @@ type app struct {
 
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Logs, progress and messages reach the same streams from several goroutines: one lock each
+	// keeps their lines whole.
+	stdout, stderr = &syncWriter{w: stdout}, &syncWriter{w: stderr}
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := a.rootCmd()
 	root.SetArgs(args)
@@ -186,8 +190,23 @@ func (a *app) setupLogging() error {
 	return nil
 }
 
+// syncWriter serialises writes to one stream.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
 // isTerminal reports whether w is a terminal (progress bars and text logs go there).
 func (a *app) isTerminal(w io.Writer) bool {
+	if sw, ok := w.(*syncWriter); ok {
+		w = sw.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
