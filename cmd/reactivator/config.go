@@ -210,6 +210,10 @@ func (r *redisConn) Close() error {
 // redisFromURL connects to the Redis at url (asynq's URL forms), with caFile as the trusted CA of
 // rediss://. It checks the server answers and is 6.2 or newer.
 func redisFromURL(ctx context.Context, url, caFile string) (*redisConn, error) {
+	if rest, ok := strings.CutPrefix(url, "unix://"); ok {
+		// go-redis's unix:// is asynq's redis-socket:// (the same shape).
+		url = "redis-socket://" + rest
+	}
 	opt, err := asynq.ParseRedisURI(url)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
