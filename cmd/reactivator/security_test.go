@@ -533,7 +533,10 @@ func TestSecurityDashNeedsAuthBeyondLoopback(t *testing.T) {
 		t.Run(addr, func(t *testing.T) {
 			t.Parallel()
 			w := newCLIWorld(t)
-			r := w.run("dash", "--addr", addr)
+			// A dash that did bind would serve until its context ends: give it one.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			r := w.runCtx(ctx, "dash", "--addr", addr)
 			if r.code != exitUsage || !strings.Contains(r.stderr, "basic auth") {
 				t.Errorf("dash --addr %s without credentials: %s\nwant exit 2 asking for basic auth", addr, r)
 			}
