@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,14 +34,27 @@ func readmeCommands(t *testing.T) []readmeLine {
 			in, info = !in, strings.TrimPrefix(line, "```")
 			continue
 		}
-		if !in || (info != "sh" && info != "") {
+		if !in || (info != "sh" && info != "" && info != "crontab") {
 			continue
+		}
+		kind := info
+		if info == "crontab" {
+			// A crontab entry: the reactivator command up to its redirections, run like an sh line.
+			i := strings.Index(line, "reactivator ")
+			if strings.HasPrefix(line, "#") || i < 0 {
+				continue
+			}
+			line = line[i:]
+			if j := strings.IndexAny(line, ">|&"); j >= 0 {
+				line = line[:j]
+			}
+			kind = "sh"
 		}
 		if i := strings.Index(line, " #"); i >= 0 {
 			line = line[:i]
 		}
 		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, readmeLine{block: info, text: line})
+			out = append(out, readmeLine{block: kind, text: line})
 		}
 	}
 	return out
@@ -111,6 +125,9 @@ func TestReadmeCommandsRun(t *testing.T) {
 			continue
 		}
 		for i, a := range args {
+			if strings.HasSuffix(a, ".csv") && strings.Contains(a, "/") {
+				args[i] = filepath.Base(a) // /data/exports/users.csv: the world's users.csv
+			}
 			if a == "RUN" {
 				if lastRun == "" {
 					t.Fatalf("README line %q names RUN before any run was made", l.text)
