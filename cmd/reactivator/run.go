@@ -25,12 +25,9 @@ import (
 type runFlags struct {
 	provider, delimiter, runID string
 	newRun, noCheck            bool
-	rate                       string
-	maxRate                    float64
-	concurrency, maxAttempts   int
-	maxRowAge, shutdownTimeout time.Duration
-	report                     string
-	embed                      embedOptions
+	serveFlags
+	report string
+	embed  embedOptions
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -79,12 +76,7 @@ line.`,
 	fs.StringVar(&f.runID, "run", "", "the run's id (one file only; default: provider and a hash of the file)")
 	fs.BoolVar(&f.newRun, "new-run", false, "start a fresh run even if this file was run before")
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the credentials check")
-	fs.StringVar(&f.rate, "rate", "", `requests per second per provider: "stytch=50,zitadel=40", or "stytch=auto" (env REACTIVATOR_RATE; default stytch=50,zitadel=40)`)
-	fs.Float64Var(&f.maxRate, "max-rate", 200, "the most requests per second --rate auto may reach")
-	fs.IntVar(&f.concurrency, "concurrency", 100, "how many rows are handled at once")
-	fs.IntVar(&f.maxAttempts, "max-attempts", 12, "transient failures a row may have before it ends failed")
-	fs.DurationVar(&f.maxRowAge, "max-row-age", 24*time.Hour, "a row queued longer ago than this ends failed")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 40*time.Second, "how long calls in flight may finish after Ctrl-C")
+	f.serveFlags.register(fs)
 	fs.StringVar(&f.report, "report", "", "where the report goes (default FILE.csv.report.csv; with several files, a directory)")
 	fs.StringVar(&f.embed.stateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default ~/.local/state/reactivator/redis)")
 	fs.BoolVar(&f.embed.inProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed (an interrupted run cannot resume)")
@@ -105,28 +97,9 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 	if err != nil {
 		return err
 	}
-	switch {
-	case f.concurrency < 1:
-		return usageError("--concurrency %d: want 1 or more", f.concurrency)
-	case f.maxAttempts < 1:
-		return usageError("--max-attempts %d: want 1 or more", f.maxAttempts)
-	case f.maxRowAge <= 0:
-		return usageError("--max-row-age %s: want a positive duration, e.g. 24h", f.maxRowAge)
-	case f.shutdownTimeout <= 0:
-		return usageError("--shutdown-timeout %s: want a positive duration, e.g. 40s", f.shutdownTimeout)
-	case f.maxRate <= 0:
-		return usageError("--max-rate %g: want a positive number of requests per second", f.maxRate)
-	}
-	spec := f.rate
-	if !rateFromFlag {
-		spec = strings.TrimSpace(a.getenv("REACTIVATOR_RATE"))
-	}
-	limits, err := parseRates(spec, f.maxRate)
+	limits, err := a.limits(f.serveFlags, rateFromFlag)
 	if err != nil {
-		if rateFromFlag {
-			return withCode(exitUsage, err)
-		}
-		return withCode(exitError, fmt.Errorf("REACTIVATOR_RATE: %w", err))
+		return err
 	}
 	targets, err := reportTargets(files, f.report)
 	if err != nil {
