@@ -202,6 +202,15 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
+// Fd returns the file descriptor of the stream behind s, so terminal checks see through it; a
+// stream that is no file gives an invalid descriptor.
+func (s *syncWriter) Fd() uintptr {
+	if f, ok := s.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
+
 // isTerminal reports whether w is a terminal (progress bars and text logs go there).
 func (a *app) isTerminal(w io.Writer) bool {
 	if sw, ok := w.(*syncWriter); ok {

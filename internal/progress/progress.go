@@ -23,11 +23,13 @@ package progress
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 // PlainInterval is the least time between two plain (not terminal) progress lines.
@@ -161,11 +163,46 @@ func (b *Bar) draw(force bool) {
 			progressbar.OptionSetRenderBlankState(false),
 		)
 	}
-	b.bar.Describe(b.description())
+	desc := b.description()
+	if cols := termWidth(b.w); cols > 0 {
+		// Stay off the last column: a line that fills it wraps when the bar clears it.
+		desc = fit(desc, cols-barPrefix(b.total)-4)
+	}
+	b.bar.Describe(desc)
 	_ = b.bar.Set(min(b.done, b.total))
 }
 
 // description is the terminal bar's text: label, rate, time left and counts.
+// barPrefix is how many columns the bar takes before its description: percent, bar, counts.
+func barPrefix(total int) int {
+	digits := len(strconv.Itoa(total))
+	return 4 + 2 + 30 + 2 + 2*digits + 4
+}
+
+// termWidth returns the columns of the terminal behind w, 0 when unknown. w may wrap the
+// terminal's file and say so with an Fd method.
+func termWidth(w io.Writer) int {
+	if f, ok := w.(interface{ Fd() uintptr }); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return 0
+}
+
+// fit cuts s to at most n columns, ending with "…" when cut, so the bar never wraps a line
+// (a wrapped line is redrawn below itself instead of in place).
+func fit(s string, n int) string {
+	if n < 1 {
+		return ""
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 func (b *Bar) description() string {
 	parts := []string{}
 	if r := b.rate(); r > 0 {

@@ -221,3 +221,23 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestFitNeverWraps(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly ten", 11, "exactly ten"},
+		{"reactivated 76, not_deactivated 15", 20, "reactivated 76, not…"},
+		{"αβγδε", 3, "αβ…"},
+		{"anything", 0, ""},
+	}
+	for _, tt := range tests {
+		if got := fit(tt.in, tt.n); got != tt.want {
+			t.Errorf("fit(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
