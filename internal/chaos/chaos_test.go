@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"reactivator/internal/fakeidp"
 	"reactivator/jobs"
 )
@@ -46,6 +48,7 @@ func TestChaos(t *testing.T) {
 		{"3 provider faults", scenarioFaults},
 		{"4 credentials revoked", scenarioRevoked},
 		{"5 cancel", scenarioCancel},
+		{"6 duplicate deliveries", scenarioDuplicates},
 	}
 	t.Run("scenarios", func(t *testing.T) {
 		for _, s := range scenarios {
@@ -262,5 +265,41 @@ func scenarioCancel(t *testing.T) []Result {
 	if res.Audit.Outcomes[jobs.Cancelled] == 0 || res.Audit.Outcomes[jobs.Reactivated]+res.Audit.Outcomes[jobs.Cancelled] != rows {
 		t.Errorf("outcomes = %v, want reactivated and cancelled rows only", res.Audit.Outcomes)
 	}
+	return []Result{res}
+}
+
+// scenarioDuplicates delivers every task twice, as asynq may (it promises at-least-once: a task
+// whose lease expired under a stalled but living worker runs again elsewhere): a copy of each
+// row's task is queued beside the original before two workers start. Each row must still get
+// one outcome and, once recorded, no further call.
+func scenarioDuplicates(t *testing.T) []Result {
+	w := newWorld(t)
+	const run = "chaos-dup"
+	w.stytch.SetFaults(applyThenWait(20 * time.Millisecond))
+	start := time.Now()
+	w.ingest(jobs.Stytch, run, rows)
+	client := asynq.NewClientFromRedisClient(w.rdb)
+	for i := 1; i <= rows; i++ {
+		r := jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: stytchMember(i)}
+		task, err := jobs.NewReactivateTask(run, r, time.Now(), asynq.TaskID(jobs.TaskID(run, r)+":again"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.Enqueue(task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.startWorker("worker-a", "--rate", "stytch=100")
+	w.startWorker("worker-b", "--rate", "stytch=100")
+	w.waitFinished(run, 2*time.Minute)
+	// The copies of rows already recorded still run after the run finished: wait for the queue
+	// to drain, so the audit counts every call they could make.
+	insp := asynq.NewInspectorFromRedisClient(w.rdb)
+	w.waitFor("every copy to run", time.Minute, func() bool {
+		q, err := insp.GetQueueInfo(jobs.Stytch.Queue())
+		return err == nil && q.Pending+q.Active+q.Scheduled+q.Retry == 0
+	})
+	res := w.result("6. every task delivered twice", run, start, w.refusedStytch)
+	allReactivated(t, res.Audit)
 	return []Result{res}
 }
