@@ -198,7 +198,7 @@ func (l *schedulerLeader) run(ctx context.Context) {
 // when ctx ends (releasing the lock, so a standby takes over at once) or the lock is lost.
 func (l *schedulerLeader) lead(ctx context.Context) {
 	l.log.Info("scheduler active: this instance queues the pick-ups", "schedules", len(l.cfg.Schedules))
-	sched := asynq.NewSchedulerFromRedisClient(l.rc.client, &asynq.SchedulerOpts{
+	sched := asynq.NewScheduler(l.rc.opt, &asynq.SchedulerOpts{
 		Logger: asynqLogger{l.log}, LogLevel: asynq.WarnLevel, PostEnqueueFunc: l.enqueued,
 	})
 	for _, s := range l.cfg.Schedules {

@@ -365,6 +365,11 @@ func TestSchedulerOneActiveStandbyTakesOver(t *testing.T) {
 	waitFor(t, "B to queue a pick-up", func() bool { return b.count("pick-up queued") >= 1 })
 	resB := b.stop()
 	queuedByB := strings.Count(resB.stderr, `msg="pick-up queued"`)
+	for name, res := range map[string]result{"A": resA, "B": resB} {
+		if strings.Contains(res.stderr, "level=ERROR") {
+			t.Errorf("scheduler %s logged an error in a clean hand-over:\n%s", name, res.stderr)
+		}
+	}
 
 	// No worker ran: every pick-up queued is still in the control queue, and each was queued by
 	// the one active instance of its time.
