@@ -301,56 +301,96 @@ func TestSecurityRedisPasswordNeverLeaks(t *testing.T) {
 
 func TestSecurityIDsCannotChangeTheURL(t *testing.T) {
 	t.Parallel()
-	w := newCLIWorld(t)
 	// Ids that would change the path or the query: refused before any call.
-	hostile := []string{"../../v1/b2b/organizations/search", "..", "member-test-a%2Fb", "member-test-a?x=1", "member-test-a#frag",
-		"member-test-a\nb", `member-test-a\b`, "member-test-a/../../x", "member-test-%2e%2e"}
+	hostile := []string{"../../v1/b2b/organizations/search", "..", "x-%2Fb", "x-a?x=1", "x-a#frag",
+		"x-a\nb", `x-a\b`, "x-a/../../x", "x-%2e%2e"}
 	// Ids with characters a path must escape: called, with each id one escaped segment.
-	odd := map[string]string{
-		`member-test-a"b`:   "member-test-a%22b",
-		"member-test-é":     "member-test-%C3%A9",
-		"member-test-[1]":   "member-test-%5B1%5D",
-		"member-test-a<b>c": "member-test-a%3Cb%3Ec",
-	}
-	recs := [][]string{{"organization_id", "member_id"}}
-	for _, id := range hostile {
-		recs = append(recs, []string{wOrgID, id}, []string{strings.Replace(id, "member-test-", "organization-test-", 1), stytchMember(1)})
-	}
+	odd := map[string]string{`x-a"b`: "x-a%22b", "x-é": "x-%C3%A9", "x-[1]": "x-%5B1%5D", "x-a<b>c": "x-a%3Cb%3Ec"}
 	oddIDs := make([]string, 0, len(odd))
 	for id := range odd {
 		oddIDs = append(oddIDs, id)
 	}
 	slices.Sort(oddIDs)
-	for _, id := range oddIDs {
-		w.stytch.AddMember(wOrgID, id, fakeidp.StytchDeleted, true)
-		recs = append(recs, []string{wOrgID, id})
-	}
-	path := w.csvFile("hostile.csv", recs)
-	r := w.run("run", path, "--report", filepath.Join(w.dir, "hostile.report.csv"))
-	if r.code != exitSomeFailed {
-		t.Fatalf("run: %s\nwant exit 3 (the hostile rows are invalid)", r)
-	}
-	run := w.onlyRun()
-	if got, want := run.Counts[jobs.Invalid], 2*len(hostile); got != want {
-		t.Errorf("invalid rows = %d, want %d (every hostile id refused): %v", got, want, run.Counts)
-	}
-	if got := run.Counts[jobs.Reactivated]; got != len(odd) {
-		t.Errorf("reactivated rows = %d, want the %d odd but valid ids: %v", got, len(odd), run.Counts)
-	}
-	var reactivatePaths []string
-	for _, p := range w.stytch.LastPaths() {
-		if strings.HasSuffix(p, "/reactivate") {
-			reactivatePaths = append(reactivatePaths, p)
-		}
-	}
-	var want []string
-	for _, id := range oddIDs {
-		want = append(want, "/v1/b2b/organizations/"+wOrgID+"/members/"+odd[id]+"/reactivate")
-	}
-	slices.Sort(reactivatePaths)
-	slices.Sort(want)
-	if !slices.Equal(reactivatePaths, want) {
-		t.Errorf("paths that reached the fake = %q\nwant exactly %q", reactivatePaths, want)
+
+	tests := []struct {
+		provider jobs.Provider
+		// rows returns the CSV records for an id, adding the account to the fake when add is set.
+		rows   func(w *cliWorld, id string, add bool) [][]string
+		header []string
+		// path is the exact path a call for an escaped id must arrive at.
+		path  func(escaped string) string
+		paths func(w *cliWorld) []string
+	}{{
+		provider: jobs.Stytch,
+		header:   []string{"organization_id", "member_id"},
+		rows: func(w *cliWorld, id string, add bool) [][]string {
+			// "x-…" ids get Stytch's prefixes; path segments ("..") stay as they are.
+			member, org := id, id
+			if rest, ok := strings.CutPrefix(id, "x-"); ok {
+				member, org = "member-test-x-"+rest, "organization-test-x-"+rest
+			}
+			if add {
+				w.stytch.AddMember(wOrgID, member, fakeidp.StytchDeleted, true)
+				return [][]string{{wOrgID, member}}
+			}
+			return [][]string{{wOrgID, member}, {org, stytchMember(1)}}
+		},
+		path: func(e string) string {
+			return "/v1/b2b/organizations/" + wOrgID + "/members/member-test-" + e + "/reactivate"
+		},
+		paths: func(w *cliWorld) []string { return w.stytch.LastPaths() },
+	}, {
+		provider: jobs.Zitadel,
+		header:   []string{"user_id"},
+		rows: func(w *cliWorld, id string, add bool) [][]string {
+			if add {
+				w.zitadel.AddUser(id, wZOrg, fakeidp.ZitadelInactive)
+			}
+			return [][]string{{id}}
+		},
+		path:  func(e string) string { return "/v2/users/" + e + "/reactivate" },
+		paths: func(w *cliWorld) []string { return w.zitadel.LastPaths() },
+	}}
+	for _, tt := range tests {
+		t.Run(string(tt.provider), func(t *testing.T) {
+			t.Parallel()
+			w := newCLIWorld(t)
+			recs := [][]string{tt.header}
+			nHostile := 0
+			for _, id := range hostile {
+				rs := tt.rows(w, id, false)
+				recs = append(recs, rs...)
+				nHostile += len(rs)
+			}
+			var want []string
+			for _, id := range oddIDs {
+				recs = append(recs, tt.rows(w, id, true)...)
+				want = append(want, tt.path(odd[id]))
+			}
+			path := w.csvFile("hostile.csv", recs)
+			r := w.run("run", path, "--report", filepath.Join(w.dir, "hostile.report.csv"))
+			if r.code != exitSomeFailed {
+				t.Fatalf("run: %s\nwant exit 3 (the hostile rows are invalid)", r)
+			}
+			run := w.onlyRun()
+			if got := run.Counts[jobs.Invalid]; got != nHostile {
+				t.Errorf("invalid rows = %d, want %d (every hostile id refused): %v", got, nHostile, run.Counts)
+			}
+			if got := run.Counts[jobs.Reactivated]; got != len(odd) {
+				t.Errorf("reactivated rows = %d, want the %d odd but valid ids: %v", got, len(odd), run.Counts)
+			}
+			var got []string
+			for _, p := range tt.paths(w) {
+				if strings.HasSuffix(p, "/reactivate") {
+					got = append(got, p)
+				}
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("paths that reached the fake = %q\nwant exactly %q", got, want)
+			}
+		})
 	}
 }
 
