@@ -32,6 +32,11 @@ func TestChaos(t *testing.T) {
 		t.Skipf("set %s=1 (or run `make chaos`): the scenarios take a few minutes", chaosEnv)
 	}
 	reactivatorBinary(t)
+	t.Cleanup(func() {
+		if binary.dir != "" {
+			_ = os.RemoveAll(binary.dir)
+		}
+	})
 	var mu sync.Mutex
 	var results []Result
 	add := func(r Result) {
