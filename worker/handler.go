@@ -115,9 +115,12 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		return &RetryError{Reason: "interrupted", RetryAfter: time.Second}
 	}
 	if retried, _ := asynq.GetRetryCount(ctx); retried+1 >= s.cfg.MaxAttempts {
+		msg := fmt.Sprintf("%d failed attempts; last: %s", retried+1, res.Message)
+		if att.MaybeApplied || res.Ambiguous {
+			msg += "; an attempt may have reached the provider: check the account before retrying"
+		}
 		return h.finish(ctx, log, p.RunID, row.Line, jobs.OutcomeRecord{Outcome: jobs.Failed, Reason: "attempts_exhausted",
-			HTTPStatus: res.HTTPStatus, RequestID: res.RequestID, Attempts: att.N,
-			Message: fmt.Sprintf("%d failed attempts; last: %s", retried+1, res.Message)})
+			HTTPStatus: res.HTTPStatus, RequestID: res.RequestID, Attempts: att.N, Message: msg})
 	}
 	log.Debug("transient answer, will retry", "status", res.HTTPStatus, "msg", res.Message, "attempt", att.N)
 	return &RetryError{Reason: res.Message, RetryAfter: res.RetryAfter, Failure: true}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -189,6 +190,9 @@ func TestStytchOutcomesEndToEnd(t *testing.T) {
 	}
 	if got := b.outcome("run-s", 7); got.Attempts != 3 || got.Reason == jobs.ReasonConfirmedOnRetry {
 		t.Errorf("line 7 (two 503s, then success) = attempts %d reason %q, want 3 attempts, plain success", got.Attempts, got.Reason)
+	}
+	if got := b.outcome("run-s", 8); !strings.Contains(got.Message, "may have reached the provider") {
+		t.Errorf("line 8 (500s, each possibly applied) message = %q, want it to say an attempt may have reached the provider", got.Message)
 	}
 	if got := b.outcome("run-s", 8); got.Attempts != 4 || got.HTTPStatus != 500 {
 		t.Errorf("line 8 (500 forever) = attempts %d status %d, want 4 (MaxAttempts), 500", got.Attempts, got.HTTPStatus)

@@ -68,10 +68,10 @@ func (c Config) Validate() error {
 	if c.BaseURL != "" {
 		if u, err := url.Parse(c.BaseURL); err == nil && u.User != nil {
 			// Said without the URL: its user info may hold a password.
-			return errors.New("stytch config: BaseURL must not carry user info (user:password@)")
+			return errors.New("stytch config: BaseURL (STYTCH_BASE_URL) must not carry user info (user:password@)")
 		}
 		if _, err := httpapi.ParseBaseURL(c.BaseURL); err != nil {
-			return fmt.Errorf("stytch config: BaseURL: %w", err)
+			return fmt.Errorf("stytch config: BaseURL (STYTCH_BASE_URL): %w", err)
 		}
 	}
 	if c.Timeout < 0 {
