@@ -66,7 +66,11 @@ func readmeCommands(t *testing.T) []readmeLine {
 // program reads; `make` lines must name Makefile targets (.ci/run runs `make test` itself).
 func TestReadmeCommandsRun(t *testing.T) {
 	lines := readmeCommands(t)
-	makefile, err := os.ReadFile("../../Makefile")
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile(filepath.Join(repo, "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +107,11 @@ func TestReadmeCommandsRun(t *testing.T) {
 			}
 			continue
 		case "go":
+			if fields[1] == "test" && strings.Contains(l.text, "-bench") {
+				// A benchmark table (minutes long; make bench runs it): the benchmark must exist.
+				checkBenchmark(t, repo, l.text, fields)
+				continue
+			}
 			if strings.Join(fields[:3], " ") == "go run ./cmd/reactivator" {
 				fields = append([]string{"reactivator"}, fields[3:]...)
 			} else {
@@ -159,4 +168,26 @@ func TestReadmeCommandsRun(t *testing.T) {
 	if ran < 8 {
 		t.Fatalf("ran %d README commands, want the quickstarts, fix-and-retry and the fleet's (at least 8)", ran)
 	}
+}
+
+// checkBenchmark fails when a `go test -bench NAME ./pkg/` line names no benchmark of that package.
+func checkBenchmark(t *testing.T, repo, line string, fields []string) {
+	t.Helper()
+	name, pkg := "", ""
+	for i, f := range fields {
+		if f == "-bench" && i+1 < len(fields) {
+			name = fields[i+1]
+		}
+		if strings.HasPrefix(f, "./") {
+			pkg = f
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(repo, pkg, "*_test.go"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err == nil && regexp.MustCompile(`func Benchmark\w*`+regexp.QuoteMeta(name)).Match(b) {
+			return
+		}
+	}
+	t.Errorf("README runs %q, but %s has no benchmark matching %s", line, pkg, name)
 }
