@@ -244,40 +244,16 @@ func redisFromURL(ctx context.Context, url, caFile string) (*redisConn, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	info, err := client.Info(pctx, "server").Result()
-	if err != nil {
+	store := jobs.NewStore(client)
+	if err := store.CheckServer(pctx); err != nil {
 		_ = client.Close()
+		var old *jobs.OldRedisError
+		if errors.As(err, &old) {
+			return nil, fmt.Errorf("redis at %s: %w", redactURL(url), err)
+		}
 		return nil, fmt.Errorf("redis at %s does not answer: %w", redactURL(url), err)
 	}
-	if v := redisVersion(info); v != "" && versionLess(v, "6.2") {
-		_ = client.Close()
-		return nil, fmt.Errorf("redis at %s is %s; reactivator needs 6.2 or newer", redactURL(url), v)
-	}
-	return &redisConn{opt: opt, client: client, store: jobs.NewStore(client), url: url}, nil
-}
-
-func redisVersion(info string) string {
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-func versionLess(v, min string) bool {
-	a, b := strings.Split(v, "."), strings.Split(min, ".")
-	for i := 0; i < len(b); i++ {
-		x, y := 0, 0
-		if i < len(a) {
-			x, _ = strconv.Atoi(a[i])
-		}
-		y, _ = strconv.Atoi(b[i])
-		if x != y {
-			return x < y
-		}
-	}
-	return false
+	return &redisConn{opt: opt, client: client, store: store, url: url}, nil
 }
 
 // redactURL hides a Redis password in messages.

@@ -22,6 +22,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sys/unix"
+
+	"reactivator/jobs"
 )
 
 // childSupported says whether this platform can run the redis-server child.
@@ -135,12 +137,12 @@ func (c *child) waitReady(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
-	info, err := rdb.Info(ctx, "server").Result()
-	if err != nil {
-		return fmt.Errorf("embedded redis-server: read its version: %w", err)
-	}
-	if v := infoField(info, "redis_version"); v != "" && versionLess(v, "6.2") {
-		return fmt.Errorf("the redis-server on PATH is %s; reactivator needs 6.2 or newer: upgrade it, or give --redis", v)
+	if err := jobs.NewStore(rdb).CheckServer(ctx); err != nil {
+		var old *jobs.OldRedisError
+		if errors.As(err, &old) {
+			return fmt.Errorf("the redis-server on PATH is %s; reactivator needs %s or newer: upgrade it, or give --redis", old.Version, jobs.MinRedisVersion)
+		}
+		return fmt.Errorf("embedded redis-server: %w", err)
 	}
 	return nil
 }
@@ -253,30 +255,4 @@ func readLockInfo(f *os.File) (pid, server int) {
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// infoField returns a field of an INFO answer.
-func infoField(info, field string) string {
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-// versionLess compares dotted versions numerically.
-func versionLess(v, min string) bool {
-	a, b := strings.Split(v, "."), strings.Split(min, ".")
-	for i := range b {
-		x, y := 0, 0
-		if i < len(a) {
-			x, _ = strconv.Atoi(a[i])
-		}
-		y, _ = strconv.Atoi(b[i])
-		if x != y {
-			return x < y
-		}
-	}
-	return false
 }

@@ -78,6 +78,18 @@ func NewClient(timeout time.Duration) *http.Client {
 	}
 }
 
+// ClientFor returns the client and timeout a provider client uses: hc when given, else
+// NewClient; the timeout is DefaultTimeout when zero.
+func ClientFor(hc *http.Client, timeout time.Duration) (*http.Client, time.Duration) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if hc == nil {
+		hc = NewClient(timeout)
+	}
+	return hc, timeout
+}
+
 // SetCommonHeaders sets the headers every provider call carries.
 func SetCommonHeaders(h http.Header) {
 	h.Set("User-Agent", version.UserAgent())

@@ -52,14 +52,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stytch config: BaseURL: %w", err)
 	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = httpapi.DefaultTimeout
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = httpapi.NewClient(timeout)
-	}
+	hc, timeout := httpapi.ClientFor(cfg.HTTPClient, cfg.Timeout)
 	c := &Client{
 		projectID: cfg.ProjectID, secret: cfg.Secret, env: env, base: base, timeout: timeout,
 		session: cfg.MemberSession, jwt: cfg.MemberSessionJWT, hc: hc,

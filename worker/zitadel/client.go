@@ -47,14 +47,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zitadel: BaseURL (ZITADEL_URL): %w", err)
 	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = httpapi.DefaultTimeout
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = httpapi.NewClient(timeout)
-	}
+	hc, timeout := httpapi.ClientFor(cfg.HTTPClient, cfg.Timeout)
 	c := &Client{
 		base:       strings.TrimRight(u.String(), "/"),
 		api:        cfg.api(),
