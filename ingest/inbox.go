@@ -40,9 +40,6 @@ const (
 	ExtraReportPath = "report_path"
 	// ExtraSchedule is the schedule that picked the run's file up.
 	ExtraSchedule = "schedule"
-	// ExtraRate is the schedule's rate, requests per second (informational: workers pace each
-	// provider with their own --rate).
-	ExtraRate = "rate"
 )
 
 // PickupSpec says which files of an inbox to pick up and where their reports go. Zero values
@@ -60,7 +57,8 @@ type PickupSpec struct {
 	Reports string
 	// Schedule names the schedule in the runs' extras and in logs; "" records none.
 	Schedule string
-	// Rate is recorded on each run (ExtraRate); 0 records none.
+	// Rate caps each new run's calls per second (jobs.Run.RateLimit), under the provider's
+	// limit; 0 leaves only the provider's limit.
 	Rate float64
 	// Settle leaves files modified less than this long ago for a later pick-up, so a file still
 	// being copied in is not read half-written; 0 picks every file up at once.
@@ -165,9 +163,12 @@ func Pickup(ctx context.Context, in *Ingester, spec PickupSpec) ([]Picked, error
 		return nil, errors.New("pickup: needs an Ingester with a Store, not a dry run")
 	}
 	ing := in
-	if spec.Provider != "" && spec.Provider != in.cfg.Options.Provider {
+	if (spec.Provider != "" && spec.Provider != in.cfg.Options.Provider) || spec.Rate != in.cfg.RunRate {
 		cfg := in.cfg
-		cfg.Options.Provider = spec.Provider
+		if spec.Provider != "" {
+			cfg.Options.Provider = spec.Provider
+		}
+		cfg.RunRate = spec.Rate
 		ing = &Ingester{cfg: cfg}
 	}
 	st, err := os.Stat(spec.Inbox)
@@ -309,11 +310,9 @@ func pickOne(ctx context.Context, in *Ingester, spec PickupSpec, name string) (P
 
 	store := in.cfg.Store
 	ctx = context.WithoutCancel(ctx) // the run is queued: file it even if we are being stopped
-	for k, v := range map[string]string{ExtraSchedule: spec.Schedule, ExtraRate: formatRate(spec.Rate)} {
-		if v != "" {
-			if err := store.SetRunExtra(ctx, res.RunID, k, v); err != nil {
-				return p, true, fmt.Errorf("pick up %s: %w", src, err)
-			}
+	if spec.Schedule != "" {
+		if err := store.SetRunExtra(ctx, res.RunID, ExtraSchedule, spec.Schedule); err != nil {
+			return p, true, fmt.Errorf("pick up %s: %w", src, err)
 		}
 	}
 	if spec.Reports != "" {
@@ -350,13 +349,6 @@ func pickOne(ctx context.Context, in *Ingester, spec PickupSpec, name string) (P
 		}
 	}
 	return p, true, nil
-}
-
-func formatRate(r float64) string {
-	if r <= 0 {
-		return ""
-	}
-	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // transient reports whether an ingestion error may pass by itself (the file should be tried

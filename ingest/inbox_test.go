@@ -106,7 +106,7 @@ func TestPickupIngestsAndFilesEachFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if run.Extra[ExtraReportPath] != p.ReportPath || run.Extra[ExtraSchedule] != "test" || run.Extra[ExtraRate] != "12.5" {
+		if run.Extra[ExtraReportPath] != p.ReportPath || run.Extra[ExtraSchedule] != "test" || run.RateLimit != 12.5 {
 			t.Errorf("run %s extras = %v, want report_path %s, schedule test, rate 12.5", run.ID, run.Extra, p.ReportPath)
 		}
 	}

@@ -50,6 +50,9 @@ type Config struct {
 	// RunID names the run; "" derives it from the file: "<provider>-<12 hex of the sha256 of its
 	// bytes>", so ingesting the same file again resumes the same run.
 	RunID string
+	// RunRate caps a new run's calls per second below its provider's limit (a schedule's
+	// rate); 0 leaves only the provider's limit.
+	RunRate float64
 	// NewRun appends "-<UTC time yyyymmddThhmmss>" to the run id, starting a fresh run.
 	NewRun bool
 	// DryRun reads and validates the file and counts what would be queued; it writes nothing to
@@ -268,7 +271,7 @@ func (in *Ingester) openRun(ctx context.Context, name string, res Result, sum Su
 			return openedRun{}, nil
 		}
 	} else {
-		run, created, err = in.cfg.Store.CreateRun(ctx, jobs.Run{ID: res.RunID, Provider: sum.Provider, File: res.File, Columns: extra})
+		run, created, err = in.cfg.Store.CreateRun(ctx, jobs.Run{ID: res.RunID, Provider: sum.Provider, File: res.File, Columns: extra, RateLimit: in.cfg.RunRate})
 	}
 	if err != nil {
 		return openedRun{}, err

@@ -23,6 +23,7 @@ import (
 //	reactivator:{R}:seen             hash  row key -> first line with those ids (dedupe)
 //	reactivator:{R}:out              hash  line -> the row's outcome record (JSON); set once, first wins
 //	reactivator:{R}:att              hash  line -> attempts*4 + flags (1 in flight, 2 ambiguous)
+//	reactivator:{R}:budget           string the last reserved call slot of a run with its own rate (µs)
 //	reactivator:paused               hash  provider -> why its queue was paused (JSON)
 //	reactivator:cooldown:<provider>  string set with an expiry while a 429 cool-down lasts
 //	reactivator:{autorate:<p>}       string the rate --rate auto settled on (+ :up, :down guards)
@@ -81,16 +82,19 @@ type Run struct {
 	// Total is the number of input rows; -1 while ingesting.
 	Total int `json:"total"`
 	// Done is the number of rows with an outcome.
-	Done          int               `json:"done"`
-	Counts        map[Outcome]int   `json:"counts"`
-	State         RunState          `json:"state"`
-	Cancelled     bool              `json:"cancelled,omitempty"`
-	FirstCallAt   time.Time         `json:"first_call_at,omitzero"`
-	LastOutcomeAt time.Time         `json:"last_outcome_at,omitzero"`
-	FinishedAt    time.Time         `json:"finished_at,omitzero"`
-	Note          string            `json:"note,omitempty"`
-	MaxLine       int               `json:"max_line"`
-	Extra         map[string]string `json:"-"`
+	Done          int             `json:"done"`
+	Counts        map[Outcome]int `json:"counts"`
+	State         RunState        `json:"state"`
+	Cancelled     bool            `json:"cancelled,omitempty"`
+	FirstCallAt   time.Time       `json:"first_call_at,omitzero"`
+	LastOutcomeAt time.Time       `json:"last_outcome_at,omitzero"`
+	FinishedAt    time.Time       `json:"finished_at,omitzero"`
+	Note          string          `json:"note,omitempty"`
+	// RateLimit caps this run's calls per second, below its provider's limit (a schedule's rate);
+	// 0 means only the provider's limit applies.
+	RateLimit float64           `json:"rate_limit,omitempty"`
+	MaxLine   int               `json:"max_line"`
+	Extra     map[string]string `json:"-"`
 }
 
 // Failures returns the number of rows that ended as a permanent failure.
@@ -122,7 +126,11 @@ func (s *Store) CreateRun(ctx context.Context, r Run) (Run, bool, error) {
 	now := s.now()
 	// One script, so that a concurrent CreateRun of the same id (two overlapping ingests of one
 	// file) never sees the run half-written.
-	n, err := createRunScript.Run(ctx, s.rdb, []string{runKey(r.ID)}, r.ID, string(r.Provider), r.File, string(cols), now.UnixMilli()).Int()
+	rate := ""
+	if r.RateLimit > 0 {
+		rate = strconv.FormatFloat(r.RateLimit, 'f', -1, 64)
+	}
+	n, err := createRunScript.Run(ctx, s.rdb, []string{runKey(r.ID)}, r.ID, string(r.Provider), r.File, string(cols), now.UnixMilli(), rate).Int()
 	if err != nil {
 		return Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
 	}
@@ -142,6 +150,7 @@ var createRunScript = redis.NewScript(`
 if redis.call('HSETNX', KEYS[1], 'id', ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'provider', ARGV[2], 'file', ARGV[3], 'columns', ARGV[4],
   'created_at', ARGV[5], 'total', -1, 'done', 0, 'max_line', 0)
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'rate_limit', ARGV[6]) end
 return 1
 `)
 
@@ -172,6 +181,7 @@ func parseRun(m map[string]string) Run {
 		FirstCallAt: ms("first_call_at"), LastOutcomeAt: ms("last_at"), FinishedAt: ms("finished_at"),
 		Note: m["note"], MaxLine: num("max_line"), Extra: map[string]string{},
 	}
+	r.RateLimit, _ = strconv.ParseFloat(m["rate_limit"], 64)
 	_ = json.Unmarshal([]byte(m["columns"]), &r.Columns)
 	for _, o := range Outcomes {
 		if n := num("n:" + string(o)); n > 0 {
@@ -697,15 +707,24 @@ return {1, wait}
 // A reservation is one round trip per call whatever the contention: unlike an allow/deny limiter,
 // waiters do not wake together to race for the next token.
 func (s *Store) Reserve(ctx context.Context, p Provider, perSecond float64, burst int, maxWait time.Duration) (time.Duration, bool, error) {
+	return s.reserve(ctx, keyPrefix+"budget:"+string(p), perSecond, burst, maxWait)
+}
+
+// ReserveRun takes a slot in a run's own budget (Run.RateLimit), as Reserve does for a provider.
+func (s *Store) ReserveRun(ctx context.Context, runID string, perSecond float64, maxWait time.Duration) (time.Duration, bool, error) {
+	return s.reserve(ctx, keyPrefix+"{"+runID+"}:budget", perSecond, 1, maxWait)
+}
+
+func (s *Store) reserve(ctx context.Context, key string, perSecond float64, burst int, maxWait time.Duration) (time.Duration, bool, error) {
 	if perSecond <= 0 {
 		return 0, true, nil
 	}
 	burst = max(burst, 1)
 	interval := 1e6 / perSecond
-	v, err := reserveScript.Run(ctx, s.rdb, []string{keyPrefix + "budget:" + string(p)},
+	v, err := reserveScript.Run(ctx, s.rdb, []string{key},
 		int64(interval), int64(interval*float64(burst-1)), maxWait.Microseconds()).Int64Slice()
 	if err != nil {
-		return 0, false, fmt.Errorf("rate budget of %s: %w", p, err)
+		return 0, false, fmt.Errorf("rate budget %s: %w", key, err)
 	}
 	return time.Duration(v[1]) * time.Microsecond, v[0] == 1, nil
 }

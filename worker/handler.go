@@ -45,7 +45,8 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 	// A row that needs no call must not take a share of the rate budget: look first. Without a
 	// limit Begin alone decides.
 	need := true
-	if rate, _ := h.pacer.rate(); rate > 0 {
+	runRate := s.runRate(ctx, p.RunID)
+	if rate, _ := h.pacer.rate(); rate > 0 || runRate > 0 {
 		if need, err = s.store.NeedsCall(ctx, p.RunID, row.Line); err != nil {
 			return err
 		}
@@ -58,7 +59,7 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		if s.isPaused(h.provider) {
 			return &RetryError{Reason: fmt.Sprintf("%s queue is paused: %s", h.provider, s.pauseReason(h.provider)), RetryAfter: 30 * time.Second}
 		}
-		if err := h.pacer.wait(ctx, budgetWait); err != nil {
+		if err := h.pacer.wait(ctx, budgetWait, p.RunID, runRate); err != nil {
 			return err
 		}
 	}

@@ -91,7 +91,7 @@ func (pc *pacer) rate() (float64, int) {
 // longer than maxWait: the task then goes back to the queue instead of holding a worker slot.
 // The process's own limiter paces it first; then the call reserves its slot in the fleet's
 // global budget, one Redis round trip per call.
-func (pc *pacer) wait(ctx context.Context, maxWait time.Duration) error {
+func (pc *pacer) wait(ctx context.Context, maxWait time.Duration, runID string, runRate float64) error {
 	start := time.Now()
 	cd, err := pc.cooldownLeft(ctx)
 	if err != nil {
@@ -106,11 +106,13 @@ func (pc *pacer) wait(ctx context.Context, maxWait time.Duration) error {
 		}
 	}
 	perSecond, burst := pc.rate()
-	if perSecond <= 0 {
+	if perSecond <= 0 && runRate <= 0 {
 		return nil
 	}
-	if err := pc.local.Wait(ctx); err != nil {
-		return err
+	if pc.local != nil && perSecond > 0 {
+		if err := pc.local.Wait(ctx); err != nil {
+			return err
+		}
 	}
 	left := max(maxWait-time.Since(start), 0)
 	d, ok, err := pc.store.Reserve(ctx, pc.provider, perSecond, burst, left)
@@ -119,6 +121,17 @@ func (pc *pacer) wait(ctx context.Context, maxWait time.Duration) error {
 	}
 	if !ok {
 		return &RetryError{Reason: fmt.Sprintf("waiting for the %s rate budget", pc.provider), RetryAfter: d - left}
+	}
+	if runRate > 0 {
+		// A run with a rate of its own (a schedule's) also takes a slot of its own budget.
+		dr, ok, err := pc.store.ReserveRun(ctx, runID, runRate, left)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &RetryError{Reason: fmt.Sprintf("waiting for run %s's own rate budget", runID), RetryAfter: dr - left}
+		}
+		d = max(d, dr)
 	}
 	if err := sleep(ctx, d); err != nil {
 		return err

@@ -95,6 +95,35 @@ type Server struct {
 
 	mu     sync.Mutex
 	paused map[jobs.Provider]string
+	rates  map[string]runRate // run id -> its own rate limit, as last read
+}
+
+// runRate is a run's own rate limit (jobs.Run.RateLimit) and when it was read.
+type runRate struct {
+	perSecond float64
+	at        time.Time
+}
+
+// runRate returns a run's own rate limit, 0 for none, reading the store at most every 30s per
+// run: it is set when the run is created and does not change.
+func (s *Server) runRate(ctx context.Context, runID string) float64 {
+	s.mu.Lock()
+	r, ok := s.rates[runID]
+	s.mu.Unlock()
+	if ok && time.Since(r.at) < 30*time.Second {
+		return r.perSecond
+	}
+	run, err := s.store.Run(ctx, runID)
+	if err != nil {
+		return r.perSecond
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.rates) > 10000 {
+		clear(s.rates)
+	}
+	s.rates[runID] = runRate{perSecond: run.RateLimit, at: time.Now()}
+	return run.RateLimit
 }
 
 // New returns a Server; Run starts it.
@@ -106,7 +135,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, store: cfg.Store, log: cfg.Logger, now: time.Now,
 		client: asynq.NewClient(cfg.Redis), inspector: asynq.NewInspector(cfg.Redis),
-		pacers: map[jobs.Provider]*pacer{}, paused: map[jobs.Provider]string{},
+		pacers: map[jobs.Provider]*pacer{}, paused: map[jobs.Provider]string{}, rates: map[string]runRate{},
 	}
 	queues := map[string]int{}
 	for p := range cfg.Callers {

@@ -58,9 +58,14 @@ func setup(t testing.TB) *bundle {
 func member(i int) string { return fmt.Sprintf("member-test-00000000-0000-4000-8000-%012d", i) }
 
 // queue records a run of the given rows and queues their tasks, as ingest does.
-func (b *bundle) queue(runID string, rows []jobs.Row) {
+func (b *bundle) queue(runID string, rows []jobs.Row) { b.queueRun(jobs.Run{ID: runID}, rows) }
+
+// queueRun is queue for a run with settings of its own (a rate limit, say).
+func (b *bundle) queueRun(run jobs.Run, rows []jobs.Row) {
 	b.t.Helper()
-	if _, _, err := b.store.CreateRun(b.ctx, jobs.Run{ID: runID, Provider: rows[0].Provider, File: runID + ".csv"}); err != nil {
+	runID := run.ID
+	run.Provider, run.File = rows[0].Provider, runID+".csv"
+	if _, _, err := b.store.CreateRun(b.ctx, run); err != nil {
 		b.t.Fatal(err)
 	}
 	in := make([]jobs.IngestRow, len(rows))
@@ -369,5 +374,27 @@ func TestMaxRowAgeEndsStaleRows(t *testing.T) {
 	b.waitFinished("run-a", 20*time.Second)
 	if o := b.outcome("run-a", 2); o.Outcome != jobs.Failed || o.Reason != "max_row_age" || b.stytch.TotalCalls() != 0 {
 		t.Fatalf("stale row = %+v with %d calls, want failed max_row_age, no call", o, b.stytch.TotalCalls())
+	}
+}
+
+func TestRunWithItsOwnRateStaysUnderIt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n, runRate = 30, 5
+	var rows []jobs.Row
+	for i := 1; i <= n; i++ {
+		b.stytch.AddMember(orgID, member(i), "deleted", true)
+		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
+	}
+	b.queueRun(jobs.Run{ID: "run-rate", RateLimit: runRate}, rows)
+	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 100}}
+	b.start(cfg)
+	r := b.waitFinished("run-rate", time.Minute)
+	if r.Counts[jobs.Reactivated] != n {
+		t.Fatalf("counts = %v, want %d reactivated", r.Counts, n)
+	}
+	if got := b.stytch.MaxPerSecond(); got > runRate+1 {
+		t.Fatalf("busiest second = %d calls, want at most the run's own rate %d (+1 burst) under the provider's 100/s (histogram %v)", got, runRate, b.stytch.Histogram())
 	}
 }

@@ -54,8 +54,8 @@ Workers read the inboxes and write the reports, so they need those directories m
       inbox: /data/inbox/zitadel    # absolute; only files directly in it are picked up
       pattern: "*.csv"              # optional, default *.csv; hidden files (.x.csv) are skipped
       provider: zitadel             # optional; else read from each file's header
-      rate: 40                      # optional; recorded on the runs: workers pace each
-                                    # provider with their own --rate
+      rate: 40                      # optional: the runs' own calls per second, under the
+                                    # provider's --rate (else only the provider's limit)
       settle: 5s                    # optional, default 5s: files modified more recently are
                                     # left for the next tick (still being copied in)
 
