@@ -287,10 +287,10 @@ const (
 
 var addRowsScript = redis.NewScript(luaRecord + `
 local run, rows, seen, out = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local now = ARGV[1]
+local now, dup = ARGV[1], ARGV[2]
 local res = {}
 local maxline = tonumber(redis.call('HGET', run, 'max_line') or '0')
-local i = 2
+local i = 3
 while i <= #ARGV do
   local line, key, input, rec, kind = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
   i = i + 5
@@ -307,7 +307,7 @@ while i <= #ARGV do
     elseif first == line then
       if redis.call('HEXISTS', out, line) == 1 then table.insert(res, 1) else table.insert(res, 0) end
     else
-      record(run, out, line, 'duplicate', string.gsub(rec, '@FIRST@', first), now)
+      record(run, out, line, 'duplicate', string.gsub(dup, '@FIRST@', first), now)
       table.insert(res, 2)
     end
   end
@@ -325,8 +325,9 @@ func (s *Store) AddRows(ctx context.Context, runID string, rows []IngestRow) ([]
 		return nil, nil
 	}
 	now := s.now().UnixMilli()
-	args := make([]any, 0, 1+5*len(rows))
-	args = append(args, now)
+	dup := OutcomeRecord{Outcome: Duplicate, Message: "duplicate of line @FIRST@", FinishedAt: time.UnixMilli(now)}
+	args := make([]any, 0, 2+5*len(rows))
+	args = append(args, now, dup.encode())
 	for _, r := range rows {
 		in, _ := json.Marshal(r.Input)
 		line := strconv.Itoa(r.Row.Line)
@@ -335,8 +336,7 @@ func (s *Store) AddRows(ctx context.Context, runID string, rows []IngestRow) ([]
 			args = append(args, line, "", in, rec.encode(), "i")
 			continue
 		}
-		rec := OutcomeRecord{Outcome: Duplicate, Message: "duplicate of line @FIRST@", FinishedAt: time.UnixMilli(now)}
-		args = append(args, line, r.Row.Key(), in, rec.encode(), "v")
+		args = append(args, line, r.Row.Key(), in, "", "v")
 	}
 	res, err := addRowsScript.Run(ctx, s.rdb, []string{runKey(runID), rowsKey(runID), seenKey(runID), outKey(runID)}, args...).Int64Slice()
 	if err != nil {
