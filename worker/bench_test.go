@@ -16,7 +16,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"reactivator/internal/fakeidp"
-	"reactivator/jobs"
 )
 
 // BenchmarkWorkerTable prints the workers' performance table (make bench): achieved rate against
@@ -46,14 +45,7 @@ func BenchmarkWorkerTable(b *testing.B) {
 	fmt.Println()
 }
 
-func benchRows(bd *bundle, runID string, n int) {
-	rows := make([]jobs.Row, n)
-	for i := range rows {
-		bd.stytch.AddMember(orgID, member(i+1), "deleted", true)
-		rows[i] = jobs.Row{Line: i + 2, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i + 1)}
-	}
-	bd.queue(runID, rows)
-}
+func benchRows(bd *bundle, runID string, n int) { bd.queue(runID, bd.deletedMembers(n)) }
 
 // childCPU returns a finished child's user+system CPU time.
 func childCPU(cmd *exec.Cmd) time.Duration {

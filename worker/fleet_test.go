@@ -67,11 +67,7 @@ func TestThreeWorkersShareOneLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const n, limit = 240, 40
-	var rows []jobs.Row
-	for i := 1; i <= n; i++ {
-		b.stytch.AddMember(orgID, member(i), "deleted", true)
-		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
-	}
+	rows := b.deletedMembers(n)
 	b.queue("run-l", rows)
 	for range 3 {
 		cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
@@ -95,11 +91,7 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	}
 	b := setup(t)
 	const n = 300
-	var rows []jobs.Row
-	for i := 1; i <= n; i++ {
-		b.stytch.AddMember(orgID, member(i), "deleted", true)
-		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
-	}
+	rows := b.deletedMembers(n)
 	b.stytch.SetFaults(fakeidp.Faults{Latency: 100 * time.Millisecond})
 	b.queue("run-k", rows)
 	first := b.startChild(50)
@@ -136,11 +128,7 @@ func TestGracefulShutdownLosesAndDoublesNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const n = 120
-	var rows []jobs.Row
-	for i := 1; i <= n; i++ {
-		b.stytch.AddMember(orgID, member(i), "deleted", true)
-		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
-	}
+	rows := b.deletedMembers(n)
 	b.stytch.SetFaults(fakeidp.Faults{Latency: 300 * time.Millisecond})
 	b.queue("run-g", rows)
 	first := b.startChild(0)
@@ -167,11 +155,7 @@ func TestAutoRateFindsTheProvidersLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const n, fakeLimit = 600, 30
-	var rows []jobs.Row
-	for i := 1; i <= n; i++ {
-		b.stytch.AddMember(orgID, member(i), "deleted", true)
-		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
-	}
+	rows := b.deletedMembers(n)
 	b.stytch.SetRateLimit(fakeidp.RateLimit{PerSecond: fakeLimit, Burst: 3})
 	b.queue("run-auto", rows)
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})

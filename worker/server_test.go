@@ -57,6 +57,17 @@ func setup(t testing.TB) *bundle {
 
 func member(i int) string { return fmt.Sprintf("member-test-00000000-0000-4000-8000-%012d", i) }
 
+// deletedMembers adds members 1..n to the fake Stytch, deleted with a verified email (each can be
+// reactivated), and returns their rows, lines 2..n+1.
+func (b *bundle) deletedMembers(n int) []jobs.Row {
+	rows := make([]jobs.Row, n)
+	for i := 1; i <= n; i++ {
+		b.stytch.AddMember(orgID, member(i), "deleted", true)
+		rows[i-1] = jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)}
+	}
+	return rows
+}
+
 // queue records a run of the given rows and queues their tasks, as ingest does.
 func (b *bundle) queue(runID string, rows []jobs.Row) { b.queueRun(jobs.Run{ID: runID}, rows) }
 
@@ -291,11 +302,7 @@ func TestWrongSecretPausesAndResumeFinishes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const n = 200
-	var rows []jobs.Row
-	for i := 1; i <= n; i++ {
-		b.stytch.AddMember(orgID, member(i), "deleted", true)
-		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
-	}
+	rows := b.deletedMembers(n)
 	b.stytch.SetSecret("rotated-secret")
 	b.queue("run-p", rows)
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
@@ -336,11 +343,7 @@ func TestWrongSecretPausesAndResumeFinishes(t *testing.T) {
 func TestCancelledRunEndsUncalledRows(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	var rows []jobs.Row
-	for i := 1; i <= 50; i++ {
-		b.stytch.AddMember(orgID, member(i), "deleted", true)
-		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
-	}
+	rows := b.deletedMembers(50)
 	b.queue("run-c", rows)
 	if _, _, err := b.store.Cancel(b.ctx, "run-c"); err != nil {
 		t.Fatal(err)
@@ -381,11 +384,7 @@ func TestRunWithItsOwnRateStaysUnderIt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const n, runRate = 30, 5
-	var rows []jobs.Row
-	for i := 1; i <= n; i++ {
-		b.stytch.AddMember(orgID, member(i), "deleted", true)
-		rows = append(rows, jobs.Row{Line: i + 1, Provider: jobs.Stytch, OrgID: orgID, MemberID: member(i)})
-	}
+	rows := b.deletedMembers(n)
 	b.queueRun(jobs.Run{ID: "run-rate", RateLimit: runRate}, rows)
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
 	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 100}}
