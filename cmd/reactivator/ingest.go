@@ -13,17 +13,53 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"reactivator/ingest"
 	"reactivator/internal/progress"
 	"reactivator/jobs"
 )
 
+// fileFlags say how to read input files and name their runs: ingest's and run's.
+type fileFlags struct {
+	provider, delimiter, runID string
+	newRun, noCheck            bool
+}
+
+func (f *fileFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.provider, "provider", "", "the files' provider, stytch or zitadel (default: from the header)")
+	fs.StringVar(&f.delimiter, "delimiter", "", "field delimiter: ',', ';' or tab (default: detected)")
+	fs.StringVar(&f.runID, "run", "", "the run's id (one file only; default: provider and a hash of the file)")
+	fs.BoolVar(&f.newRun, "new-run", false, "start a fresh run even if this file was queued before")
+	fs.BoolVar(&f.noCheck, "no-check", false, "skip the credentials check")
+}
+
+// options turns the flags into the reader's options, refusing bad values as usage errors.
+func (f fileFlags) options(nFiles int) (ingest.Options, error) {
+	var o ingest.Options
+	if f.provider != "" {
+		p, err := jobs.ParseProvider(strings.ToLower(f.provider))
+		if err != nil {
+			return o, usageError("--provider: %v", err)
+		}
+		o.Provider = p
+	}
+	d, err := parseDelimiter(f.delimiter)
+	if err != nil {
+		return o, err
+	}
+	o.Delimiter = d
+	if f.runID != "" && nFiles > 1 {
+		return o, usageError("--run names one run: give one file, or leave --run out (each file gets its own run)")
+	}
+	return o, nil
+}
+
 // ingestFlags are the ingest command's own flags.
 type ingestFlags struct {
-	provider, delimiter, runID    string
-	newRun, dryRun, wait, noCheck bool
-	concurrency                   int
+	fileFlags
+	dryRun, wait bool
+	concurrency  int
 }
 
 func (a *app) ingestCmd() *cobra.Command {
@@ -65,13 +101,9 @@ With --wait, ingest blocks until every run is finished and exits like run: 0 eve
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.provider, "provider", "", "the files' provider, stytch or zitadel (default: from the header)")
-	fs.StringVar(&f.delimiter, "delimiter", "", "field delimiter: ',', ';' or tab (default: detected)")
-	fs.StringVar(&f.runID, "run", "", "the run's id (one file only; default: provider and a hash of the file)")
-	fs.BoolVar(&f.newRun, "new-run", false, "start a fresh run even if this file was ingested before")
+	f.fileFlags.register(fs)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and print what would be queued; touch nothing (no Redis needed)")
 	fs.BoolVar(&f.wait, "wait", false, "block until every run is finished; the exit code says how they ended")
-	fs.BoolVar(&f.noCheck, "no-check", false, "skip the credentials check")
 	fs.IntVar(&f.concurrency, "concurrency", ingest.DefaultConcurrency, "how many tasks are queued at once")
 	pf.register(fs)
 	return cmd
@@ -167,24 +199,13 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 	return waitError(res)
 }
 
-// options turns the flags into the reader's options, refusing bad values as usage errors.
+// options is fileFlags.options with ingest's own checks.
 func (f ingestFlags) options(nFiles int) (ingest.Options, error) {
-	var o ingest.Options
-	if f.provider != "" {
-		p, err := jobs.ParseProvider(strings.ToLower(f.provider))
-		if err != nil {
-			return o, usageError("--provider: %v", err)
-		}
-		o.Provider = p
-	}
-	d, err := parseDelimiter(f.delimiter)
+	o, err := f.fileFlags.options(nFiles)
 	if err != nil {
 		return o, err
 	}
-	o.Delimiter = d
 	switch {
-	case f.runID != "" && nFiles > 1:
-		return o, usageError("--run names one run: give one file, or leave --run out (each file gets its own run)")
 	case f.dryRun && f.wait:
 		return o, usageError("--dry-run queues nothing, so there is nothing to --wait for")
 	case f.concurrency < 0:

@@ -23,8 +23,7 @@ import (
 
 // runFlags are the run command's own flags.
 type runFlags struct {
-	provider, delimiter, runID string
-	newRun, noCheck            bool
+	fileFlags
 	serveFlags
 	report string
 	embed  embedOptions
@@ -71,11 +70,7 @@ line.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.provider, "provider", "", "the files' provider, stytch or zitadel (default: from the header)")
-	fs.StringVar(&f.delimiter, "delimiter", "", "field delimiter: ',', ';' or tab (default: detected)")
-	fs.StringVar(&f.runID, "run", "", "the run's id (one file only; default: provider and a hash of the file)")
-	fs.BoolVar(&f.newRun, "new-run", false, "start a fresh run even if this file was run before")
-	fs.BoolVar(&f.noCheck, "no-check", false, "skip the credentials check")
+	f.fileFlags.register(fs)
 	f.serveFlags.register(fs)
 	fs.StringVar(&f.report, "report", "", "where the report goes (default FILE.csv.report.csv; with several files, a directory)")
 	fs.StringVar(&f.embed.stateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default ~/.local/state/reactivator/redis)")
@@ -93,7 +88,7 @@ type runTarget struct {
 }
 
 func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateFromFlag bool, files []string) error {
-	opts, err := ingestFlags{provider: f.provider, delimiter: f.delimiter, runID: f.runID, newRun: f.newRun}.options(len(files))
+	opts, err := f.fileFlags.options(len(files))
 	if err != nil {
 		return err
 	}
