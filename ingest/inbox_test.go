@@ -420,7 +420,7 @@ func TestPickupHandlerDropsTasksWithoutInbox(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	h := &PickupHandler{Ingester: b.ingester(t, Config{})}
-	err := h.ProcessTask(context.Background(), jobs.NewInboxPickupTask("old"))
+	err := h.ProcessTask(context.Background(), asynq.NewTask(jobs.TypeInboxPickup, []byte(`{"schedule":"old"}`)))
 	if !errors.Is(err, asynq.SkipRetry) {
 		t.Errorf("ProcessTask(payload without inbox) = %v, want SkipRetry", err)
 	}

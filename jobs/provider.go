@@ -44,12 +44,3 @@ func (p Provider) Queue() string { return "reactivator-" + string(p) }
 // TaskType returns the provider's reactivate task type.
 func (p Provider) TaskType() string { return "reactivate:" + string(p) }
 
-// ProviderOfQueue returns the provider whose reactivate tasks use queue q.
-func ProviderOfQueue(q string) (Provider, bool) {
-	for _, p := range Providers {
-		if p.Queue() == q {
-			return p, true
-		}
-	}
-	return "", false
-}

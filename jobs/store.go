@@ -729,11 +729,6 @@ func (s *Store) reserve(ctx context.Context, key string, perSecond float64, burs
 	return time.Duration(v[1]) * time.Microsecond, v[0] == 1, nil
 }
 
-// SetAutoRate records the rate --rate auto is using for a provider, shared by every worker.
-func (s *Store) SetAutoRate(ctx context.Context, p Provider, perSecond float64) error {
-	return s.rdb.Set(ctx, autoRateKey(p), strconv.FormatFloat(perSecond, 'f', 2, 64), 0).Err()
-}
-
 // AutoRate returns the rate --rate auto last settled on for a provider; ok is false when none.
 func (s *Store) AutoRate(ctx context.Context, p Provider) (float64, bool, error) {
 	v, err := s.rdb.Get(ctx, autoRateKey(p)).Float64()

@@ -127,12 +127,6 @@ func NewInboxPickupTaskFor(p InboxPickupPayload, opts ...asynq.Option) (*asynq.T
 	return asynq.NewTask(TypeInboxPickup, b, opts...), nil
 }
 
-// NewInboxPickupTask returns the inbox:pickup task of the named schedule.
-func NewInboxPickupTask(schedule string) *asynq.Task {
-	b, _ := json.Marshal(InboxPickupPayload{Schedule: schedule})
-	return asynq.NewTask(TypeInboxPickup, b, asynq.Queue(QueueControl), asynq.MaxRetry(3))
-}
-
 // ParseInboxPickupPayload decodes an inbox:pickup payload.
 func ParseInboxPickupPayload(t *asynq.Task) (InboxPickupPayload, error) {
 	var p InboxPickupPayload

@@ -219,15 +219,6 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
-// Limits returns the rates in force now, by provider (Auto's current value included).
-func (s *Server) Limits() map[jobs.Provider]float64 {
-	out := map[jobs.Provider]float64{}
-	for p, pc := range s.pacers {
-		out[p], _ = pc.rate()
-	}
-	return out
-}
-
 func (s *Server) countOutcome(p jobs.Provider, o jobs.Outcome) {
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.Outcomes.WithLabelValues(string(p), string(o)).Inc()
