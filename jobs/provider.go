@@ -43,4 +43,3 @@ func (p Provider) Queue() string { return "reactivator-" + string(p) }
 
 // TaskType returns the provider's reactivate task type.
 func (p Provider) TaskType() string { return "reactivate:" + string(p) }
-
