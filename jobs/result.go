@@ -25,6 +25,9 @@ type Result struct {
 	Ambiguous bool
 	// Called is false when the client refused the row before any request was sent.
 	Called bool
+	// Reason, when set, is the reason the row records instead of ErrorType (for example
+	// ReasonNoPermissionInOrg for a ZITADEL 403 the worker must not pause on).
+	Reason string
 }
 
 // ErrFatal is wrapped by errors that stop a provider's queue: refused credentials, a missing

@@ -1,0 +1,89 @@
+// This file defines Account, what a read of one account found, and the reasons a read gives.
+package jobs
+
+import (
+	"context"
+	"time"
+)
+
+// AccountState is an account's state as a provider read reports it, in our own words.
+type AccountState string
+
+// The states a read can report. Both providers map their own words onto these.
+const (
+	// StateActive: ZITADEL USER_STATE_ACTIVE, Stytch status "active".
+	StateActive AccountState = "active"
+	// StateDeactivated: ZITADEL USER_STATE_INACTIVE, Stytch status "deleted": reactivate can bring it back.
+	StateDeactivated AccountState = "deactivated"
+	// StateLocked: ZITADEL USER_STATE_LOCKED: needs an unlock, not a reactivation.
+	StateLocked AccountState = "locked"
+	// StateInitial: ZITADEL USER_STATE_INITIAL: never set up.
+	StateInitial AccountState = "initial"
+	// StateInvited: Stytch status "invited".
+	StateInvited AccountState = "invited"
+	// StatePending: Stytch status "pending".
+	StatePending AccountState = "pending"
+	// StateNotFound: the read found no such account (ZITADEL QUERY-Dfbg2, Stytch member_not_found).
+	StateNotFound AccountState = "not_found"
+	// StateUnknown: the read answered a state we do not know; its raw word is in Account.Raw.
+	StateUnknown AccountState = "unknown"
+)
+
+// Account is what one read of one account found.
+type Account struct {
+	// ID is the account's provider id (ZITADEL user id, Stytch member id).
+	ID string
+	// OrgID is the organisation it lives in (ZITADEL resourceOwner, Stytch organization_id).
+	OrgID string
+	// Email is its primary email address, when the read shows one.
+	Email string
+	State AccountState
+	// Raw is the provider's own word for the state (USER_STATE_LOCKED, deleted…).
+	Raw string
+	// ChangedAt is when the account last changed: ZITADEL details.changeDate, Stytch updated_at.
+	// Zero when the read does not say.
+	ChangedAt time.Time
+	// RequestID is the read's request id.
+	RequestID string
+}
+
+// Reader reads one account. Both provider clients implement it. The error wraps ErrFatal when
+// the credentials or permissions are refused; any other error (transport, 5xx, an unexpected
+// body) means the read gave nothing usable. A missing account is State StateNotFound, no error.
+type Reader interface {
+	ReadAccount(ctx context.Context, r Row) (Account, error)
+}
+
+// Reasons a read of the account gives to a not_deactivated row (design: "not_deactivated says
+// the account's state") and the reasons of the ambiguous-call rule.
+const (
+	ReasonAlreadyActive = "already_active"
+	ReasonLocked        = "locked"
+	ReasonInitial       = "initial"
+	ReasonInvited       = "invited"
+	ReasonPending       = "pending"
+	ReasonStateUnknown  = "state_unknown"
+	// ReasonAssumedOnRetry marks a row whose earlier attempt may have reached the provider and
+	// whose retry answered "not deactivated", but whose account could not be read to decide.
+	ReasonAssumedOnRetry = "assumed_on_retry"
+	// ReasonNoPermissionInOrg marks a ZITADEL row refused with 403 because the service user has
+	// user.write in some organisations but not in the row's.
+	ReasonNoPermissionInOrg = "no_permission_in_org"
+)
+
+// NotDeactivatedReason maps a read account's state to the reason a not_deactivated row records.
+func NotDeactivatedReason(s AccountState) string {
+	switch s {
+	case StateActive:
+		return ReasonAlreadyActive
+	case StateLocked:
+		return ReasonLocked
+	case StateInitial:
+		return ReasonInitial
+	case StateInvited:
+		return ReasonInvited
+	case StatePending:
+		return ReasonPending
+	}
+	return ReasonStateUnknown
+}
