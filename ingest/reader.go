@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -274,6 +275,9 @@ func (r *Reader) record(line, end int, fields []string, reason string) Record {
 	}
 	if reason == "" && len(fields) != len(r.header) {
 		reason = fmt.Sprintf("wrong number of fields: got %d, want %d as in the header", len(fields), len(r.header))
+	}
+	if reason == "" {
+		reason = r.spreadsheetDamage(fields)
 	}
 	if reason == "" {
 		if err := rec.Row.Validate(); err != nil {
@@ -778,4 +782,62 @@ func (c *checker) notUTF8(x byte, at int64) *FileError {
 	}
 	return &FileError{File: c.file, Line: c.line, Msg: fmt.Sprintf(
 		"not UTF-8 (byte 0x%02x at column %d): save the file as CSV UTF-8", x, max(at-c.lineStart+1, 1))}
+}
+
+// spreadsheetDamage returns why a record's id cell looks like a number a spreadsheet rewrote, ""
+// when none does. It names the column as the header writes it.
+func (r *Reader) spreadsheetDamage(fields []string) string {
+	for _, i := range [...]int{r.cols.user, r.cols.member, r.cols.org} {
+		if i < 0 || i >= len(fields) || i >= len(r.header) {
+			continue
+		}
+		if v := strings.TrimSpace(fields[i]); spreadsheetNumber(v) {
+			return fmt.Sprintf("%s %q: this looks like a number a spreadsheet rewrote (scientific notation): export the column as text", r.header[i], v)
+		}
+	}
+	return ""
+}
+
+// spreadsheetNumber reports whether an id cell holds what a spreadsheet writes for a long number
+// it stored as a float: scientific notation with an explicit exponent sign ("3.30154E+17",
+// "1,23457E+17" with a decimal comma, "6.96290129064883E+16"), or a long run of digits with a
+// decimal point and only zeros after it ("69629012906488300.0").
+//
+// ZITADEL v2 lets callers choose user ids, so a number-like id is not wrong in itself; only these
+// two shapes are refused, because no id a person or a system picks has them while every
+// spreadsheet and dataframe export of a long integer does: a mantissa of one non-zero digit and at
+// most 14 decimals (a float's 15 significant digits) followed by E+ or e+ and an exponent of at
+// least 11 (spreadsheets keep shorter numbers as written); or at least 12 digits, a point or comma
+// and nothing but zeros. Stytch ids are safe too: they start with member- or organization-, and an
+// organization slug cannot hold '+'. Near misses stay ids: "3E17" (no sign), "12345.0" (short),
+// "69629012906488300.5", "1.2E+5" (small exponent).
+func spreadsheetNumber(s string) bool {
+	if len(s) < 5 || s[0] < '1' || s[0] > '9' {
+		return false
+	}
+	if e := strings.IndexAny(s, "Ee"); e > 0 {
+		mant, exp := s[:e], s[e+1:]
+		if len(mant) > 1 {
+			if (mant[1] != '.' && mant[1] != ',') || len(mant) < 3 || len(mant) > 16 || !allIn(mant[2:], '0', '9') {
+				return false
+			}
+		}
+		if len(exp) < 2 || exp[0] != '+' || len(exp) > 3 || !allIn(exp[1:], '0', '9') {
+			return false
+		}
+		n, _ := strconv.Atoi(exp[1:]) // digits only, checked above
+		return n >= 11
+	}
+	p := strings.IndexAny(s, ".,")
+	return p >= 12 && allIn(s[:p], '0', '9') && len(s) > p+1 && allIn(s[p+1:], '0', '0')
+}
+
+// allIn reports whether every byte of s is in lo..hi.
+func allIn(s string, lo, hi byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < lo || s[i] > hi {
+			return false
+		}
+	}
+	return true
 }

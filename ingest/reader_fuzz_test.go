@@ -76,6 +76,7 @@ func FuzzReader(f *testing.F) {
 		"\xff\xfeu\x00s\x00e\x00r\x00",
 		"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
 		"user_\"id\n1\n",
+		"user_id;org_id\n3.30154E+17;1,23457E+17\n69629012906488300.0;\n3E17;\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s), uint8(0))
@@ -133,6 +134,8 @@ func FuzzReader(f *testing.F) {
 				invalid++
 			} else if err := rec.Row.Validate(); err != nil {
 				t.Fatalf("valid record %+v fails Validate: %v", rec, err)
+			} else if spreadsheetNumber(rec.Row.UserID) || spreadsheetNumber(rec.Row.MemberID) || spreadsheetNumber(rec.Row.OrgID) {
+				t.Fatalf("valid record %+v holds a number a spreadsheet rewrote", rec)
 			}
 		}
 		if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {

@@ -828,3 +828,67 @@ func BenchmarkReader(b *testing.B) {
 		})
 	}
 }
+
+// TestReaderSpreadsheetNumbers: an id cell a spreadsheet turned into a number is an invalid row
+// whose message says so and names the column; ids that merely look numeric stay valid.
+func TestReaderSpreadsheetNumbers(t *testing.T) {
+	t.Parallel()
+	const msg = "this looks like a number a spreadsheet rewrote (scientific notation): export the column as text"
+	cases := []struct {
+		name, header, cell string
+		damaged            bool
+	}{
+		{"excel scientific", "user_id", "3.30154E+17", true},
+		{"decimal comma", "user_id", "1,23457E+17", true},
+		{"fifteen digits", "user_id", "6.96290129064883E+16", true},
+		{"lower-case e", "user_id", "3.30154e+17", true},
+		{"no decimals", "user_id", "3E+17", true},
+		{"decimal point", "user_id", "69629012906488300.0", true},
+		{"decimal comma, zeros", "user_id", "69629012906488300,00", true},
+		{"header as written", "ID", "3.30154E+17", true},
+		{"zitadel org id", "org_id", "2.84022E+17", true},
+		{"stytch member id", "member_id", "3.30154E+17", true},
+		{"plain digits", "user_id", "330154000000000000", false},
+		{"no exponent sign", "user_id", "3E17", false},
+		{"negative exponent", "user_id", "3.3E-17", false},
+		{"small exponent", "user_id", "1.2E+5", false},
+		{"leading zero", "user_id", "0.5E+17", false},
+		{"two points", "user_id", "1.2.3E+17", false},
+		{"text after it", "user_id", "3.30154E+17x", false},
+		{"short with a point", "user_id", "12345.0", false},
+		{"not only zeros after the point", "user_id", "69629012906488300.5", false},
+		{"letters", "user_id", "user-1.0", false},
+		{"three-digit exponent", "user_id", "1E+100", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var header, row string
+			switch c.header {
+			case "member_id":
+				header, row = "organization_id;member_id", org+";"+c.cell
+			case "org_id":
+				header, row = "user_id;org_id", uid+";"+c.cell
+			default:
+				header, row = c.header, c.cell
+			}
+			rd, err := ingest.NewReader("ids.csv", strings.NewReader(header+"\n"+row+"\n"), ingest.Options{Delimiter: ';'})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := rd.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := c.header + " " + fmt.Sprintf("%q", c.cell) + ": " + msg
+			switch {
+			case c.damaged && rec.Invalid != want:
+				t.Errorf("cell %q: Invalid = %q, want %q", c.cell, rec.Invalid, want)
+			case !c.damaged && strings.Contains(rec.Invalid, "spreadsheet"):
+				t.Errorf("cell %q: Invalid = %q, want an id (it is not clearly a spreadsheet number)", c.cell, rec.Invalid)
+			case !c.damaged && c.header != "member_id" && rec.Invalid != "":
+				t.Errorf("cell %q: Invalid = %q, want a valid row", c.cell, rec.Invalid)
+			}
+		})
+	}
+}
