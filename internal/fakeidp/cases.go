@@ -1,10 +1,11 @@
 // This file is the one table of provider answers that the clients' classifiers and the fake
 // providers are both tested against, so the two cannot drift apart. Bodies are the providers'
-// real ones (shared/docs/providers.md and the real ZITADEL transcripts).
+// real ones (docs/providers.md and the real ZITADEL transcripts).
 package fakeidp
 
 import (
 	"fmt"
+	"time"
 
 	"reactivator/jobs"
 )
@@ -24,10 +25,23 @@ type Case struct {
 	// ContentType defaults to application/json.
 	ContentType string
 	Body        string
+	// Op is the call the answer is to: "" a reactivate, OpRead a read of one account.
+	Op string
 	// Want is the class a client must give the answer; WantType the error type or id it must report.
+	// For a read, Want is "" when the read gives an account, ClassFatal when it gives an error
+	// wrapping jobs.ErrFatal and ClassTransient when it gives another error.
 	Want     jobs.Class
 	WantType string
+	// WantAccount is the account a read must give (Want ""); its RequestID is not compared.
+	WantAccount jobs.Account
 }
+
+// The calls a Case can answer besides reactivate.
+const (
+	// OpRead is a read of one account: ZITADEL GET /v2/users/{id} (or v1 GET
+	// /management/v1/users/{id}), Stytch GET .../members/dangerously_get/{id}?include_deleted=true.
+	OpRead = "read"
+)
 
 // StytchRequestID is the request id of every scripted Stytch case.
 const StytchRequestID = "request-id-test-55d4f6a2-0b9e-4c57-9f0c-3a8a3c0f2e11"
@@ -45,6 +59,13 @@ func StytchError(status int, errorType, message string) string {
 func StytchSuccess(orgID, memberID string) string {
 	return fmt.Sprintf(`{"request_id":%q,"member_id":%q,"member":{"organization_id":%q,"member_id":%q,"email_address":"ada@example.com","status":"active","name":"Ada","email_address_verified":true,"roles":[],"trusted_metadata":{},"untrusted_metadata":{}},"organization":{"organization_id":%q,"organization_name":"Acme","organization_slug":"acme"},"status_code":200}`,
 		StytchRequestID, memberID, orgID, memberID, orgID)
+}
+
+// StytchMember returns Stytch's 200 body of a member read (dangerously get): the member with its
+// status, email and times.
+func StytchMember(orgID, memberID, status string, verified bool, created, updated time.Time) string {
+	return fmt.Sprintf(`{"request_id":%q,"member_id":%q,"member":{"organization_id":%q,"member_id":%q,"email_address":"ada@example.com","status":%q,"name":"Ada","email_address_verified":%t,"is_locked":false,"roles":[],"trusted_metadata":{},"untrusted_metadata":{},"created_at":%q,"updated_at":%q},"organization":{"organization_id":%q,"organization_name":"Acme","organization_slug":"acme"},"status_code":200}`,
+		StytchRequestID, memberID, orgID, memberID, status, verified, created.UTC().Format(time.RFC3339), updated.UTC().Format(time.RFC3339), orgID)
 }
 
 // ZitadelError returns a grpc-gateway error body with one ErrorDetail carrying id.
@@ -74,7 +95,8 @@ func zitadelCase(name, api string, status, code int, message, id string, want jo
 		Body: ZitadelError(code, message, id), Want: want, WantType: id}
 }
 
-// Cases is every answer of the classification tables in shared/docs/providers.md.
+// Cases is every answer of the classification tables in docs/providers.md, and every answer a
+// real ZITADEL gave to a reactivate, a read or a permission look-up.
 var Cases = func() []Case {
 	c := []Case{
 		{Name: "stytch/success_200", Provider: jobs.Stytch, Status: 200, Body: StytchSuccess("organization-test-00000000-0000-4000-8000-000000000001", "member-test-00000000-0000-4000-8000-000000000002"), Want: jobs.ClassReactivated},
@@ -153,14 +175,113 @@ var Cases = func() []Case {
 	}
 	c = append(c,
 		// v2 checks existence and state before permission: any 7 is fatal.
-		zitadelCase("zitadel_v2/permission_denied", "v2", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassFatal),
+		zitadelCase("zitadel_v2/permission_denied", "v2", 403, 7, "No matching permissions found", "AUTH-AWfge", jobs.ClassFatal),
+		zitadelCase("zitadel_v2/permission_denied_v1_id", "v2", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassFatal),
 		// v1 checks permission first, in the caller's org or the row's x-zitadel-orgid.
 		zitadelCase("zitadel_v1/permission_denied_own_org", "v1", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassFatal),
 		with(zitadelCase("zitadel_v1/permission_denied_row_org", "v1", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassRejected), true),
 		with(zitadelCase("zitadel_v1/unknown_row_org", "v1", 403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds", jobs.ClassNotFound), true),
 		zitadelCase("zitadel_v1/unknown_default_org", "v1", 403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds", jobs.ClassFatal),
 	)
+	c = append(c, readCases()...)
 	return c
 }()
 
 func with(c Case, rowOrg bool) Case { c.RowOrg = rowOrg; return c }
+
+// Ids and times of the real ZITADEL answers the read cases quote.
+const (
+	zDefaultOrg = "401899638682091521"
+	zOtherOrg   = "401899899316076545"
+)
+
+// mustTime parses an RFC 3339 time of the table.
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Stytch member read times of the table.
+var (
+	stytchCreated = time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+	stytchUpdated = time.Date(2026, 11, 23, 17, 37, 45, 0, time.UTC)
+)
+
+// readCases are the answers to a read of one account.
+func readCases() []Case {
+	zread := func(name, api string, status int, body string, want jobs.Class, acct jobs.Account) Case {
+		return Case{Name: "zitadel_" + api + "/" + name, Provider: jobs.Zitadel, API: api, Op: OpRead, Status: status,
+			Header: map[string]string{"X-Request-Id": ZitadelRequestID}, Body: body, Want: want, WantAccount: acct}
+	}
+	zerr := func(name, api string, status, code int, message, id string, want jobs.Class) Case {
+		c := zread(name, api, status, ZitadelError(code, message, id), want, jobs.Account{})
+		c.WantType = id
+		return c
+	}
+	acct := func(id, org, email string, st jobs.AccountState, raw, changed string) jobs.Account {
+		return jobs.Account{ID: id, OrgID: org, Email: email, State: st, Raw: raw, ChangedAt: mustTime(changed)}
+	}
+	notFound := jobs.Account{State: jobs.StateNotFound}
+	c := []Case{
+		// A real server's reads: every state, before and after a reactivate, a machine user.
+		zread("read_active", "v2", 200, zReadActive, "", acct("401901624148099073", zDefaultOrg, "t2c-141355-act@example.com", jobs.StateActive, "USER_STATE_ACTIVE", "2026-11-30T14:13:56.480383Z")),
+		zread("read_inactive", "v2", 200, zReadInactive, "", acct("401901625960038401", zDefaultOrg, "t2c-141355-deact@example.com", jobs.StateDeactivated, "USER_STATE_INACTIVE", "2026-11-30T14:13:59.753650Z")),
+		zread("read_after_reactivate", "v2", 200, zReadReactivated, "", acct("401901625960038401", zDefaultOrg, "t2c-141355-deact@example.com", jobs.StateActive, "USER_STATE_ACTIVE", "2026-11-30T14:14:00.103182Z")),
+		zread("read_locked", "v2", 200, zReadLocked, "", acct("401901627788754945", zDefaultOrg, "t2c-141355-lock@example.com", jobs.StateLocked, "USER_STATE_LOCKED", "2026-11-30T14:13:59.780996Z")),
+		zread("read_initial", "v2", 200, zReadInitial, "", acct("401901631513296897", zDefaultOrg, "t2c-141355-init@example.com", jobs.StateInitial, "USER_STATE_INITIAL", "2026-11-30T14:13:59.814916Z")),
+		zread("read_machine", "v2", 200, zReadMachine, "", acct("401901631697846273", zDefaultOrg, "", jobs.StateActive, "USER_STATE_ACTIVE", "2026-11-30T14:13:59.924001Z")),
+		zread("read_other_org_by_viewer", "v2", 200, zReadOtherOrg, "", acct("401901577977200641", zOtherOrg, "t2a-141324-o1@example.com", jobs.StateDeactivated, "USER_STATE_INACTIVE", "2026-11-30T14:13:30.101865Z")),
+		zread("read_deactivated_while_locked", "v2", 200, zReadDeactivatedWhileLocked, "", acct("401901853123543041", zDefaultOrg, "t2f-141609-lock1@example.com", jobs.StateDeactivated, "USER_STATE_INACTIVE", "2026-11-30T14:16:15.313067Z")),
+		zread("read_inactive", "v1", 200, zReadInactiveV1, "", acct("401901625960038401", zDefaultOrg, "t2c-141355-deact@example.com", jobs.StateDeactivated, "USER_STATE_INACTIVE", "2026-11-30T14:13:59.753650Z")),
+		zread("read_after_reactivate", "v1", 200, zReadReactivatedV1, "", acct("401901625960038401", zDefaultOrg, "t2c-141355-deact@example.com", jobs.StateActive, "USER_STATE_ACTIVE", "2026-11-30T14:14:00.103182Z")),
+		// Removed and never-existing users answer alike, on both APIs.
+		zread("read_removed", "v2", 404, zReadNotFound, "", notFound),
+		zread("read_never_existed", "v2", 404, zReadNotFound, "", notFound),
+		zread("read_removed", "v1", 404, zReadNotFound, "", notFound),
+		zread("read_never_existed", "v1", 404, zReadNotFound, "", notFound),
+		// A user state this client does not know: read, but unknown.
+		zread("read_unknown_state", "v2", 200, `{"details":{"sequence":"2","changeDate":"2026-11-30T14:13:56.480383Z","resourceOwner":"401899638682091521"},"user":{"userId":"1","state":"USER_STATE_SUSPENDED","username":"s"}}`, "",
+			jobs.Account{ID: "1", OrgID: zDefaultOrg, State: jobs.StateUnknown, Raw: "USER_STATE_SUSPENDED", ChangedAt: mustTime("2026-11-30T14:13:56.480383Z")}),
+		// The caller has no role at all: reading is denied too.
+		zerr("read_no_role", "v2", 404, 5, "membership not found", "AUTHZ-cdgFk", jobs.ClassFatal),
+		zerr("read_no_role", "v1", 404, 5, "membership not found", "AUTHZ-cdgFk", jobs.ClassFatal),
+		zerr("read_bad_token", "v2", 401, 16, "Errors.Token.Invalid", "AUTH-7fs1e", jobs.ClassFatal),
+		zerr("read_bad_token", "v1", 401, 16, "Errors.Token.Invalid", "AUTH-7fs1e", jobs.ClassFatal),
+		zread("read_no_token", "v2", 401, ZitadelNoAuth, jobs.ClassFatal, jobs.Account{}),
+		zread("read_wrong_host", "v2", 404, ZitadelWrongHost, jobs.ClassFatal, jobs.Account{}),
+		zerr("read_unavailable", "v2", 503, 14, "Errors.Internal", "QUERY-Dh42f", jobs.ClassTransient),
+		zerr("read_rate_limited", "v2", 429, 8, "Errors.Quota.RequestsExhausted", "QUOTA-vjAy8", jobs.ClassTransient),
+		{Name: "zitadel_v2/read_html_502", Provider: jobs.Zitadel, API: "v2", Op: OpRead, Status: 502, ContentType: "text/html", Body: fmt.Sprintf(ProxyPage, 502, 502), Want: jobs.ClassTransient},
+		zread("read_200_not_a_user", "v2", 200, `{"ok":true}`, jobs.ClassTransient, jobs.Account{}),
+	}
+	sread := func(name string, status int, body string, want jobs.Class, acct jobs.Account) Case {
+		return Case{Name: "stytch/" + name, Provider: jobs.Stytch, Op: OpRead, Status: status, Body: body, Want: want, WantAccount: acct}
+	}
+	const sOrg, sMember = "organization-test-00000000-0000-4000-8000-000000000001", "member-test-00000000-0000-4000-8000-000000000002"
+	sacct := func(st jobs.AccountState, raw string) jobs.Account {
+		return jobs.Account{ID: sMember, OrgID: sOrg, Email: "ada@example.com", State: st, Raw: raw, ChangedAt: stytchUpdated}
+	}
+	for _, m := range []struct {
+		status string
+		state  jobs.AccountState
+	}{{"active", jobs.StateActive}, {"deleted", jobs.StateDeactivated}, {"invited", jobs.StateInvited}, {"pending", jobs.StatePending}, {"suspended", jobs.StateUnknown}} {
+		c = append(c, sread("read_"+m.status, 200, StytchMember(sOrg, sMember, m.status, true, stytchCreated, stytchUpdated), "", sacct(m.state, m.status)))
+	}
+	c = append(c,
+		sread("read_member_not_found", 404, StytchError(404, "member_not_found", "scripted member_not_found"), "", jobs.Account{State: jobs.StateNotFound}),
+		sread("read_unauthorized", 401, StytchError(401, "unauthorized_credentials", "scripted unauthorized_credentials"), jobs.ClassFatal, jobs.Account{}),
+		sread("read_internal_error", 500, StytchError(500, "internal_server_error", "scripted internal_server_error"), jobs.ClassTransient, jobs.Account{}),
+		sread("read_too_many_requests", 429, StytchError(429, "too_many_requests", "scripted too_many_requests"), jobs.ClassTransient, jobs.Account{}),
+		Case{Name: "stytch/read_html_404_wrong_base_url", Provider: jobs.Stytch, Op: OpRead, Status: 404, ContentType: "text/html", Body: fmt.Sprintf(ProxyPage, 404, 404), Want: jobs.ClassFatal},
+		sread("read_200_not_a_member", 200, `{"request_id":"`+StytchRequestID+`","status_code":200}`, jobs.ClassTransient, jobs.Account{}),
+	)
+	for i := range c {
+		if c[i].Want != "" && c[i].Provider == jobs.Stytch && c[i].Status != 200 && c[i].ContentType == "" {
+			c[i].WantType = map[int]string{401: "unauthorized_credentials", 500: "internal_server_error", 429: "too_many_requests"}[c[i].Status]
+		}
+	}
+	return c
+}

@@ -2,11 +2,15 @@
 package fakeidp
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"reactivator/jobs"
 )
 
 // caseNamed returns the table's case called name.
@@ -228,8 +232,17 @@ func TestZitadelAnswersAreTheTables(t *testing.T) {
 				if a.err != nil {
 					t.Fatalf("reactivate: %v", a.err)
 				}
-				if a.status != want.Status || a.body != want.Body {
-					t.Errorf("reactivate = %d %s, want %d %s", a.status, a.body, want.Status, want.Body)
+				wantBody := want.Body
+				if want.Want == jobs.ClassReactivated {
+					// The success carries the user's new version: sequence and change date.
+					u, _ := z.User(tUser)
+					wantBody = fmt.Sprintf(`{"details":{"sequence":"%d", "changeDate":%q, "resourceOwner":%q}}`, u.Sequence, protoTime(u.Changed), u.OrgID)
+					if !sameJSONShape(t, a.body, want.Body) || u.Sequence != 4 || !u.Changed.Equal(z.now()) {
+						t.Errorf("reactivated user %+v: want sequence 4 and changed now (%v), body of the table's shape", u, z.now())
+					}
+				}
+				if a.status != want.Status || a.body != wantBody {
+					t.Errorf("reactivate = %d %s, want %d %s", a.status, a.body, want.Status, wantBody)
 				}
 				if _, ok := want.Header["X-Request-Id"]; !ok && a.header.Get("X-Request-Id") == "" {
 					t.Errorf("reactivate answered without X-Request-Id")
@@ -370,4 +383,34 @@ func TestWrongHostBodyIsTheTranscripts(t *testing.T) {
 	if got := wrongHostBody(r, "localhost:8080"); got != ZitadelWrongHost {
 		t.Errorf("wrongHostBody(127.0.0.1:8080, localhost:8080) = %s, want %s", got, ZitadelWrongHost)
 	}
+}
+
+// sameJSONShape reports whether two JSON bodies have the same keys at every level (values aside).
+func sameJSONShape(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		t.Errorf("bodies %s and %s: not both JSON", a, b)
+		return false
+	}
+	return shape(x) == shape(y)
+}
+
+// shape is the keys of a JSON value, nested, sorted by encoding/json.
+func shape(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		m := map[string]string{}
+		for k, e := range v {
+			m[k] = shape(e)
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	case []any:
+		if len(v) > 0 {
+			return "[" + shape(v[0]) + "]"
+		}
+		return "[]"
+	}
+	return "."
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Stytch member statuses.
@@ -66,10 +67,12 @@ type stytchMember struct {
 	status   string
 	verified bool
 	success  template
+	// created and updated are the member's created_at and updated_at; every change moves updated.
+	created, updated time.Time
 }
 
-// Stytch is a fake Stytch B2B API. It serves PUT /v1/b2b/organizations/{org}/members/{member}/reactivate
-// and POST /v1/b2b/organizations/search behind HTTP Basic auth (project id and secret); any other
+// Stytch is a fake Stytch B2B API. It serves PUT /v1/b2b/organizations/{org}/members/{member}/reactivate,
+// GET /v1/b2b/organizations/members/dangerously_get/{member} and POST /v1/b2b/organizations/search behind HTTP Basic auth (project id and secret); any other
 // path gets a plain-text 404, not Stytch's JSON error form, as a wrong base URL would.
 // Create it with NewStytch; it is safe for concurrent use.
 type Stytch struct {
@@ -149,8 +152,19 @@ func (s *Stytch) AddMember(orgID, memberID string, status string, verifiedEmail 
 	if o := s.orgs[orgID]; o == nil || o.id != orgID {
 		s.addOrg(orgID, "")
 	}
+	now := s.now().UTC().Truncate(time.Second)
 	s.members[memberID] = &stytchMember{orgID: orgID, status: status, verified: verifiedEmail,
-		success: split(StytchSuccess(orgID, memberID), StytchRequestID)}
+		success: split(StytchSuccess(orgID, memberID), StytchRequestID), created: now, updated: now}
+}
+
+// UpdatedAt returns a member's updated_at, zero for an unknown member.
+func (s *Stytch) UpdatedAt(memberID string) time.Time {
+	s.state.RLock()
+	defer s.state.RUnlock()
+	if m := s.members[memberID]; m != nil {
+		return m.updated
+	}
+	return time.Time{}
 }
 
 // Status returns a member's status, "" when the organization (id or slug) has no such member.
@@ -199,6 +213,10 @@ func (s *Stytch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.seen(p, false)
 	if r.Method == http.MethodPost && p == stytchAPI+"search" {
 		s.search(w, r)
+		return
+	}
+	if id, ok := strings.CutPrefix(p, stytchAPI+"members/dangerously_get/"); ok && r.Method == http.MethodGet && id != "" && !strings.Contains(id, "/") {
+		s.dangerouslyGet(w, r, id)
 		return
 	}
 	http.NotFound(w, r)
@@ -289,6 +307,7 @@ func (s *Stytch) apply(orgRef, memberID string) (string, template) {
 		return "email_unverified_for_reactivation", template{}
 	}
 	m.status = StytchActive
+	m.updated = s.now().UTC().Truncate(time.Second)
 	return "", m.success
 }
 
@@ -378,4 +397,31 @@ func (s *Stytch) search(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header()["Content-Type"] = ctJSON
 	writeBody(w, http.StatusOK, string(body))
+}
+
+// dangerouslyGet serves GET /v1/b2b/organizations/members/dangerously_get/{member}: the member
+// in any organization; a deleted one only with include_deleted=true (docs/providers.md, "Get
+// member"). Reads meet neither faults nor the rate limit.
+func (s *Stytch) dangerouslyGet(w http.ResponseWriter, r *http.Request, rawID string) {
+	if !s.authorized(r) {
+		s.writeError(w, "unauthorized_credentials")
+		return
+	}
+	id, err := url.PathUnescape(rawID)
+	if err != nil {
+		s.writeError(w, "member_not_found")
+		return
+	}
+	s.state.RLock()
+	m := s.members[id]
+	var body string
+	if m != nil && (m.status != StytchDeleted || r.URL.Query().Get("include_deleted") == "true") {
+		body = StytchMember(m.orgID, id, m.status, m.verified, m.created, m.updated)
+	}
+	s.state.RUnlock()
+	if body == "" {
+		s.writeError(w, "member_not_found")
+		return
+	}
+	s.write(w, http.StatusOK, split(body, StytchRequestID))
 }

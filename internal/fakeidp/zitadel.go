@@ -36,13 +36,19 @@ var (
 		ZitadelError(5, "User could not be found", "COMMAND-4M0sd"),
 		ZitadelError(5, "User could not be found", "COMMAND-9hy5kzbuk6"),
 	}
-	zPermissionDenied = ZitadelError(7, "No matching permissions found", "AUTH-5mWD2")
-	zOrgMissing       = ZitadelError(7, "Organisation doesn't exist", "AUTH-Bs7Ds")
-	zBadToken         = ZitadelError(16, "Errors.Token.Invalid", "AUTH-7fs1e")
-	zQuota            = ZitadelError(8, "Errors.Quota.RequestsExhausted", "QUOTA-vjAy8")
-	zUnavailable      = ZitadelError(14, "Errors.Internal", "QUERY-Dh42f")
-	zMethod           = `{"code":12,"message":"Method Not Allowed"}`
-	zNoRoute          = `{"code":5,"message":"Not Found"}`
+	// zPermissionDenied is the 403 of a caller without the permission: v1's id, v2's id.
+	zPermissionDenied = [2]string{
+		ZitadelError(7, "No matching permissions found", "AUTH-5mWD2"),
+		ZitadelError(7, "No matching permissions found", "AUTH-AWfge"),
+	}
+	// zNoMembership is the 404 of a caller without any role (v1 and v2).
+	zNoMembership = ZitadelError(5, "membership not found", "AUTHZ-cdgFk")
+	zOrgMissing   = ZitadelError(7, "Organisation doesn't exist", "AUTH-Bs7Ds")
+	zBadToken     = ZitadelError(16, "Errors.Token.Invalid", "AUTH-7fs1e")
+	zQuota        = ZitadelError(8, "Errors.Quota.RequestsExhausted", "QUOTA-vjAy8")
+	zUnavailable  = ZitadelError(14, "Errors.Internal", "QUERY-Dh42f")
+	zMethod       = `{"code":12,"message":"Method Not Allowed"}`
+	zNoRoute      = `{"code":5,"message":"Not Found"}`
 )
 
 // zitadelAPI says which gateway answers a route: the management v1 and auth v1 APIs share one
@@ -106,11 +112,13 @@ var (
 // zitadelIDs encodes request ids like ZITADEL's (20 lowercase base32hex characters).
 var zitadelIDs = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
 
-type zitadelUser struct{ orgID, state string }
-
 // principal is who a bearer token acts as.
 type principal struct {
 	userID, orgID string
+	// iamRoles are the service user's instance-wide roles; orgRoles its roles per organization.
+	// A principal with neither has no membership at all (AUTHZ-cdgFk).
+	iamRoles []string
+	orgRoles map[string][]string
 	// expires is zero for a token that does not expire (a PAT).
 	expires time.Time
 	// noAPI marks a token issued without the ZITADEL API audience scope.
@@ -170,15 +178,7 @@ func (z *Zitadel) AddOrg(orgID string) {
 // missing. state is one of "active", "inactive", "locked", "initial" or "deleted"; it panics on
 // another.
 func (z *Zitadel) AddUser(userID, orgID string, state string) {
-	switch state {
-	case ZitadelActive, ZitadelInactive, ZitadelLocked, ZitadelInitial, ZitadelDeleted:
-	default:
-		panic(fmt.Sprintf("fakeidp: unknown ZITADEL user state %q", state))
-	}
-	z.state.Lock()
-	defer z.state.Unlock()
-	z.orgs[orgID] = true
-	z.users[userID] = &zitadelUser{orgID: orgID, state: state}
+	z.AddZitadelUser(ZitadelUser{ID: userID, OrgID: orgID, State: state})
 }
 
 // State returns a user's state, "" for an unknown user.
@@ -186,18 +186,16 @@ func (z *Zitadel) State(userID string) string {
 	z.state.RLock()
 	defer z.state.RUnlock()
 	if u := z.users[userID]; u != nil {
-		return u.state
+		return u.State
 	}
 	return ""
 }
 
 // AddToken adds a personal access token of a service user of organization orgID (the org v1
-// acts in when no x-zitadel-orgid header is sent), adding the organization when it is missing.
+// acts in when no x-zitadel-orgid header is sent) with the role IAM_OWNER, adding the
+// organization when it is missing.
 func (z *Zitadel) AddToken(token string, orgID string) {
-	z.state.Lock()
-	defer z.state.Unlock()
-	z.orgs[orgID] = true
-	z.tokens[token] = principal{userID: z.newID(), orgID: orgID}
+	z.AddServiceUser(token, orgID, Membership{IAM: true, Roles: []string{RoleIAMOwner}})
 }
 
 // RevokeTokens invalidates every token: personal access tokens and those issued at
@@ -210,7 +208,7 @@ func (z *Zitadel) RevokeTokens() {
 
 // DenyWrite takes user.write in organization orgID away from every service user: v1 then answers
 // 403 code 7 AUTH-5mWD2 before looking the user up; v2 looks the user up first and answers 7 only
-// for a user that is inactive (shared/docs/providers.md, permission order).
+// for a user that is inactive (docs/providers.md, permission order).
 func (z *Zitadel) DenyWrite(orgID string) {
 	z.state.Lock()
 	defer z.state.Unlock()
@@ -237,6 +235,10 @@ const (
 	routeV2
 	routeMe
 	routeToken
+	routeV1Read
+	routeV2Read
+	routePerms
+	routeMemberships
 )
 
 // route finds the route of an escaped path and, for reactivate, the escaped user id.
@@ -245,11 +247,17 @@ func route(p string) (zitadelRoute, string) {
 		if id, ok := strings.CutSuffix(rest, "/reactivate"); ok && id != "" && !strings.Contains(id, "/") {
 			return routeV2, id
 		}
+		if rest != "" && !strings.Contains(rest, "/") {
+			return routeV2Read, rest
+		}
 		return routeNone, ""
 	}
 	if rest, ok := strings.CutPrefix(p, "/management/v1/users/"); ok {
 		if id, ok := strings.CutSuffix(rest, "/_reactivate"); ok && id != "" && !strings.Contains(id, "/") {
 			return routeV1, id
+		}
+		if rest != "" && !strings.Contains(rest, "/") && !strings.HasPrefix(rest, "_") {
+			return routeV1Read, rest
 		}
 		return routeNone, ""
 	}
@@ -258,6 +266,10 @@ func route(p string) (zitadelRoute, string) {
 		return routeMe, ""
 	case "/oauth/v2/token":
 		return routeToken, ""
+	case "/auth/v1/permissions/zitadel/me/_search":
+		return routePerms, ""
+	case "/auth/v1/memberships/me/_search":
+		return routeMemberships, ""
 	}
 	return routeNone, ""
 }
@@ -276,9 +288,9 @@ func (z *Zitadel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	api := apiPlain
 	switch rt {
-	case routeV1, routeMe:
+	case routeV1, routeMe, routeV1Read, routePerms, routeMemberships:
 		api = apiV1
-	case routeV2:
+	case routeV2, routeV2Read:
 		api = apiV2
 	}
 	if !z.hostOK(r.Host) {
@@ -292,6 +304,12 @@ func (z *Zitadel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		z.reactivate(w, r, flt, api, rawID)
 	case rt == routeMe && r.Method == http.MethodGet:
 		z.me(w, r)
+	case (rt == routeV1Read || rt == routeV2Read) && r.Method == http.MethodGet:
+		z.read(w, r, api, rawID)
+	case rt == routePerms && r.Method == http.MethodPost:
+		z.permissions(w, r)
+	case rt == routeMemberships && r.Method == http.MethodPost:
+		z.memberships(w, r)
 	case rt == routeToken && r.Method == http.MethodPost:
 		z.token(w, r)
 	default:
@@ -430,7 +448,7 @@ func (z *Zitadel) reactivate(w http.ResponseWriter, r *http.Request, flt Faults,
 		}
 		return
 	}
-	_, org, ok := z.authorize(w, r, api)
+	p, org, ok := z.authorize(w, r, api)
 	if !ok {
 		return
 	}
@@ -447,7 +465,7 @@ func (z *Zitadel) reactivate(w http.ResponseWriter, r *http.Request, flt Faults,
 		z.reply(w, &zHeaders[api][0], http.StatusServiceUnavailable, zUnavailable)
 		return
 	}
-	status, body := z.apply(api, org, id)
+	status, body := z.apply(p, api, org, id)
 	if !z.deliver(w, r, fl) {
 		return
 	}
@@ -461,31 +479,30 @@ func b2i(b bool) int {
 	return 0
 }
 
-// apply reactivates the user when it can, checking in each API's order, and returns the answer.
-func (z *Zitadel) apply(api zitadelAPI, org, id string) (int, string) {
+// apply reactivates the user when it can, checking in each API's order, and returns the answer:
+// v2 checks existence, then state, then permission; v1 permission in the acting org first, then
+// finds the user only in that org, then checks its state (docs/providers.md).
+func (z *Zitadel) apply(p principal, api zitadelAPI, org, id string) (int, string) {
 	z.state.Lock()
 	defer z.state.Unlock()
+	if st, body, denied := z.denied(p, api, permWrite, org, true); denied {
+		return st, body
+	}
 	u := z.users[id]
-	if api == apiV1 {
-		// v1: permission in the acting org first; a user of another org is not found.
-		if z.deny[org] {
-			return http.StatusForbidden, zPermissionDenied
-		}
-		if u != nil && u.orgID != org {
-			u = nil
-		}
+	if api == apiV1 && u != nil && u.OrgID != org {
+		u = nil
 	}
 	switch {
-	case u == nil || u.state == ZitadelDeleted:
+	case u == nil || u.State == ZitadelDeleted:
 		return http.StatusNotFound, zNotFound[api]
-	case u.state != ZitadelInactive:
+	case u.State != ZitadelInactive:
 		return http.StatusBadRequest, zNotInactive[api]
-	case api == apiV2 && z.deny[u.orgID]:
-		// v2: permission last, so only an inactive user shows it.
-		return http.StatusForbidden, zPermissionDenied
 	}
-	u.state = ZitadelActive
-	return http.StatusOK, ZitadelSuccess
+	if st, body, denied := z.denied(p, api, permWrite, u.OrgID, false); denied {
+		return st, body
+	}
+	z.change(u, ZitadelActive)
+	return http.StatusOK, changeBody(u)
 }
 
 type meUser struct {

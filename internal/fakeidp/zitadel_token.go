@@ -41,7 +41,10 @@ type KeyFile struct {
 	UserID string `json:"userId"`
 }
 
-// AddClient adds a service user of organization orgID with client credentials: POST
+// iamOwner is the role of service users added with AddClient and AddKey.
+var iamOwner = []string{RoleIAMOwner}
+
+// AddClient adds a service user of organization orgID, IAM_OWNER, with client credentials: POST
 // /oauth/v2/token with grant_type=client_credentials and Basic clientID:secret (or client_id and
 // client_secret in the form) issues its tokens.
 func (z *Zitadel) AddClient(clientID, secret, orgID string) {
@@ -51,7 +54,7 @@ func (z *Zitadel) AddClient(clientID, secret, orgID string) {
 	z.clients[clientID] = zitadelClient{secret: secret, userID: z.newID(), orgID: orgID}
 }
 
-// AddKey generates an RSA key for service user userID of organization orgID and returns its key
+// AddKey generates an RSA key for service user userID (IAM_OWNER) of organization orgID and returns its key
 // file ({"type":"serviceaccount","keyId","key" (PKCS#1 PEM),"userId"}). The jwt-bearer grant at
 // /oauth/v2/token then accepts assertions signed RS256 with it: kid the key id, iss and sub the
 // user id, aud the instance's issuer URL (scheme and Host of the token request), exp and iat set.
@@ -103,7 +106,7 @@ func (z *Zitadel) token(w http.ResponseWriter, r *http.Request) {
 			z.oauthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 			return
 		}
-		p = principal{userID: c.userID, orgID: c.orgID}
+		p = principal{userID: c.userID, orgID: c.orgID, iamRoles: iamOwner}
 	case jwtBearerGrant:
 		assertion := r.PostForm.Get("assertion")
 		if assertion == "" {
@@ -115,7 +118,7 @@ func (z *Zitadel) token(w http.ResponseWriter, r *http.Request) {
 			z.oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
 			return
 		}
-		p = principal{userID: k.userID, orgID: k.orgID}
+		p = principal{userID: k.userID, orgID: k.orgID, iamRoles: iamOwner}
 	case "":
 		z.oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type missing")
 		return

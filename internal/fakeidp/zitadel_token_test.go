@@ -57,8 +57,8 @@ func TestZitadelClientCredentials(t *testing.T) {
 	if tok.ExpiresIn != 43199 {
 		t.Errorf("expires_in = %d, want 43199", tok.ExpiresIn)
 	}
-	if a := reactivateWith(t, base, tok.AccessToken); a.status != http.StatusOK || a.body != ZitadelSuccess {
-		t.Fatalf("reactivate with an issued token = %d %s, want 200 %s", a.status, a.body, ZitadelSuccess)
+	if a := reactivateWith(t, base, tok.AccessToken); a.status != http.StatusOK || !sameJSONShape(t, a.body, ZitadelSuccess) || z.State(tUser) != ZitadelActive {
+		t.Fatalf("reactivate with an issued token = %d %s, want 200 like %s", a.status, a.body, ZitadelSuccess)
 	}
 
 	tests := []struct {

@@ -102,7 +102,7 @@ func (c *Client) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
 	}
 	escaped := c.base.EscapedPath() + "/v1/b2b/organizations/" + url.PathEscape(r.OrgID) +
 		"/members/" + url.PathEscape(r.MemberID) + "/reactivate"
-	status, header, body, err := c.send(ctx, http.MethodPut, escaped, "{}")
+	status, header, body, err := c.send(ctx, http.MethodPut, escaped, "", "{}")
 	var res jobs.Result
 	switch {
 	case errors.Is(err, errPathChanged):
@@ -135,7 +135,7 @@ func (c *Client) checkRow(r jobs.Row) error {
 // An answer that would stop the queue (refused credentials, a wrong base URL) returns an error
 // wrapping jobs.ErrFatal that says what to fix; any other failure returns a plain error.
 func (c *Client) Check(ctx context.Context) error {
-	status, header, body, err := c.send(ctx, http.MethodPost, c.base.EscapedPath()+"/v1/b2b/organizations/search", `{"limit":1}`)
+	status, header, body, err := c.send(ctx, http.MethodPost, c.base.EscapedPath()+"/v1/b2b/organizations/search", "", `{"limit":1}`)
 	if err != nil {
 		return &scrubbedError{msg: "stytch check: " + c.scrub(httpapi.Redact(err)), err: err}
 	}
@@ -164,14 +164,17 @@ func (c *Client) Check(ctx context.Context) error {
 var errPathChanged = errors.New("the ids would change the URL's path")
 
 // send makes one call with the client's credentials and headers, bounded by its timeout, and
-// reads the answer. escapedPath is already escaped; the call is refused with errPathChanged if
-// the URL does not carry exactly that path.
-func (c *Client) send(ctx context.Context, method, escapedPath, body string) (int, http.Header, []byte, error) {
+// reads the answer. escapedPath is already escaped, rawQuery already encoded; the call is
+// refused with errPathChanged if the URL does not carry exactly that path and query.
+func (c *Client) send(ctx context.Context, method, escapedPath, rawQuery, body string) (int, http.Header, []byte, error) {
 	target := c.base.Scheme + "://" + c.base.Host + escapedPath
+	if rawQuery != "" {
+		target += "?" + rawQuery
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader([]byte(body)))
-	if err != nil || req.URL.EscapedPath() != escapedPath || req.URL.RawQuery != "" || req.URL.Fragment != "" {
+	if err != nil || req.URL.EscapedPath() != escapedPath || req.URL.RawQuery != rawQuery || req.URL.Fragment != "" {
 		return 0, nil, nil, errPathChanged
 	}
 	httpapi.SetCommonHeaders(req.Header)

@@ -116,7 +116,7 @@ func row(org, member string) jobs.Row {
 func stytchCases() []fakeidp.Case {
 	var cs []fakeidp.Case
 	for _, c := range fakeidp.Cases {
-		if c.Provider == jobs.Stytch {
+		if c.Provider == jobs.Stytch && c.Op == "" {
 			cs = append(cs, c)
 		}
 	}

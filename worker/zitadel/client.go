@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"reactivator/internal/httpapi"
@@ -35,6 +36,8 @@ type Client struct {
 	advice string
 	// secrets are scrubbed from every message, in case an answer or error ever quotes one.
 	secrets []string
+	// readV1 is set once a v1 client learnt that the server has no v2 read.
+	readV1 atomic.Bool
 }
 
 // New returns a Client for cfg. It validates cfg and reads and parses the key file, but calls

@@ -71,7 +71,7 @@ func TestReactivateCases(t *testing.T) {
 	t.Parallel()
 	n := 0
 	for _, tc := range fakeidp.Cases {
-		if tc.Provider != jobs.Zitadel {
+		if tc.Provider != jobs.Zitadel || tc.Op != "" {
 			continue
 		}
 		n++

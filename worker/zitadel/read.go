@@ -1,0 +1,148 @@
+// This file reads one user: GET /v2/users/{id}, or on a server without it the v1 GET
+// /management/v1/users/{id} (docs/providers.md, "Reading a user").
+package zitadel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"reactivator/jobs"
+)
+
+// readNotFoundID is the read's answer for a removed or never-existing user (v1 and v2 alike).
+const readNotFoundID = "QUERY-Dfbg2"
+
+// userStates maps ZITADEL's user states onto ours.
+var userStates = map[string]jobs.AccountState{
+	"USER_STATE_ACTIVE":   jobs.StateActive,
+	"USER_STATE_INACTIVE": jobs.StateDeactivated,
+	"USER_STATE_LOCKED":   jobs.StateLocked,
+	"USER_STATE_INITIAL":  jobs.StateInitial,
+	"USER_STATE_DELETED":  jobs.StateNotFound,
+}
+
+// ReadAccount reads the user of row r (jobs.Reader). It uses GET /v2/users/{id}, which needs no
+// organization header. A client of ZITADEL_API=v1 tries it too, and when the server has no such
+// route (404, 405 or 501 without an error id) reads with GET /management/v1/users/{id} in the
+// row's organization (its org_id, else ZITADEL_ORG_ID, else the service user's own) from then on.
+//
+// A removed or never-existing user is State StateNotFound with no error. The error wraps
+// jobs.ErrFatal when the credentials, the permissions or the URL are refused (as Reactivate's
+// fatal class); any other error means the read gave nothing usable.
+func (c *Client) ReadAccount(ctx context.Context, r jobs.Row) (jobs.Account, error) {
+	if r.Provider != jobs.Zitadel {
+		return jobs.Account{}, fmt.Errorf("zitadel read: not a ZITADEL row (provider %q)", r.Provider)
+	}
+	if err := r.Validate(); err != nil {
+		return jobs.Account{}, errors.New("zitadel read: " + c.scrub(err.Error(), ""))
+	}
+	esc := url.PathEscape(r.UserID)
+	if !c.readV1.Load() {
+		ans, tok, res, ok := c.send(ctx, http.MethodGet, "/v2/users/"+esc, "")
+		if !ok {
+			return jobs.Account{}, c.readError(r, res.Class, res.Message)
+		}
+		if c.api != APIv1 || !noRoute(ans) {
+			return c.readAnswer(APIv2, r, ans, tok)
+		}
+		c.readV1.Store(true)
+	}
+	org := r.OrgID
+	if org == "" {
+		org = c.defaultOrg
+	}
+	ans, tok, res, ok := c.send(ctx, http.MethodGet, "/management/v1/users/"+esc, org)
+	if !ok {
+		return jobs.Account{}, c.readError(r, res.Class, res.Message)
+	}
+	return c.readAnswer(APIv1, r, ans, tok)
+}
+
+// noRoute reports whether an answer says the server has no such route: 404, 405 or 501 (or
+// gRPC code 12) without any error id.
+func noRoute(ans reply) bool {
+	a := parseAnswer(ans.body)
+	if len(a.ids) > 0 {
+		return false
+	}
+	return ans.status == http.StatusNotFound || ans.status == http.StatusMethodNotAllowed ||
+		ans.status == http.StatusNotImplemented || a.code == codeUnimplemented
+}
+
+// readError is the error of a read whose answer was classified c with message msg.
+func (c *Client) readError(r jobs.Row, class jobs.Class, msg string) error {
+	if class == jobs.ClassFatal {
+		return fmt.Errorf("zitadel read of user %s: %s: %w", r.UserID, msg, jobs.ErrFatal)
+	}
+	return fmt.Errorf("zitadel read of user %s: %s", r.UserID, msg)
+}
+
+// userBody is the part of a v2 or v1 read the tool uses: v2 names the id userId, v1 id.
+type userBody struct {
+	Details *readDetails `json:"details"`
+	User    *struct {
+		UserID  string       `json:"userId"`
+		ID      string       `json:"id"`
+		Details *readDetails `json:"details"`
+		State   string       `json:"state"`
+		Human   *struct {
+			Email struct {
+				Email string `json:"email"`
+			} `json:"email"`
+		} `json:"human"`
+	} `json:"user"`
+}
+
+type readDetails struct {
+	ChangeDate    string `json:"changeDate"`
+	ResourceOwner string `json:"resourceOwner"`
+}
+
+// readAnswer turns the answer of a read into an account or an error.
+func (c *Client) readAnswer(api string, r jobs.Row, ans reply, tok string) (jobs.Account, error) {
+	reqID := ans.header.Get("X-Request-Id")
+	if ans.status == http.StatusOK {
+		var b userBody
+		if err := json.Unmarshal(ans.body, &b); err != nil || b.User == nil || b.User.State == "" {
+			return jobs.Account{}, fmt.Errorf("zitadel read of user %s: HTTP 200 without a user: not ZITADEL's answer to a read", r.UserID)
+		}
+		u := b.User
+		a := jobs.Account{ID: u.UserID, Raw: u.State, RequestID: reqID}
+		if a.ID == "" {
+			a.ID = u.ID
+		}
+		st, known := userStates[u.State]
+		if !known {
+			st = jobs.StateUnknown
+		}
+		a.State = st
+		if u.Human != nil {
+			a.Email = u.Human.Email.Email
+		}
+		for _, d := range []*readDetails{u.Details, b.Details} {
+			if d == nil {
+				continue
+			}
+			if a.OrgID == "" {
+				a.OrgID = d.ResourceOwner
+			}
+			if t, err := time.Parse(time.RFC3339Nano, d.ChangeDate); err == nil && a.ChangedAt.IsZero() {
+				a.ChangedAt = t
+			}
+		}
+		return a, nil
+	}
+	parsed := parseAnswer(ans.body)
+	if parsed.has(map[string]bool{readNotFoundID: true}) || parsed.has(notFoundIDs) {
+		return jobs.Account{ID: r.UserID, State: jobs.StateNotFound, RequestID: reqID}, nil
+	}
+	res := Classify(api, r.OrgID != "", ans.status, ans.header, ans.body)
+	msg := c.scrub(strings.Replace(res.Message, checkCredentialsAdvice, c.advice, 1), tok)
+	return jobs.Account{}, c.readError(r, res.Class, msg)
+}
