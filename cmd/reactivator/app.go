@@ -1,14 +1,13 @@
-// This file builds the root command, the global flags and the mapping of errors to exit codes.
+// This file builds the root command and the global flags, and runs one command line.
+
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -16,38 +15,6 @@ import (
 
 	"reactivator/internal/version"
 )
-
-// Exit codes, the same for run, ingest --wait and status --wait (design.md).
-const (
-	exitOK          = 0   // every row reactivated (or a duplicate of one)
-	exitError       = 1   // config, I/O, Redis, unreadable file
-	exitUsage       = 2   // bad command line
-	exitSomeFailed  = 3   // finished, some rows not reactivated
-	exitFatal       = 4   // stopped by a fatal provider error (credentials, permissions)
-	exitInterrupted = 130 // interrupted; progress is kept and the same command resumes
-)
-
-// exitError carries an exit code through cobra's error return.
-type codeError struct {
-	code int
-	err  error
-}
-
-func (e *codeError) Error() string {
-	if e.err == nil {
-		return ""
-	}
-	return e.err.Error()
-}
-func (e *codeError) Unwrap() error { return e.err }
-
-// withCode returns err with an exit code; a nil err with a code exits quietly with it.
-func withCode(code int, err error) error { return &codeError{code: code, err: err} }
-
-// usageError marks a bad command line (exit 2).
-func usageError(format string, args ...any) error {
-	return withCode(exitUsage, fmt.Errorf(format, args...))
-}
 
 // app is one invocation: its streams, environment and global flags. Commands hang off it.
 type app struct {
@@ -73,18 +40,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	// cobra adds its help and completion commands in Execute; add them now, so that every
+	// command-line error it can return is typed before it runs.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd(args...)
+	typeUsageErrors(root)
+	err := findCommand(root, args)
 	if err == nil {
-		return exitOK
+		err = root.ExecuteContext(ctx)
 	}
-	var ce *codeError
-	code := exitError
-	if errors.As(err, &ce) {
-		code = ce.code
-	} else if isUsage(err) {
-		code = exitUsage
-	} else if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		code = exitInterrupted
+	code := exitCode(ctx, err)
+	if err == nil {
+		return code
 	}
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintf(stderr, "reactivator: %s\n", msg)
@@ -93,18 +60,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 	}
 	return code
-}
-
-// isUsage recognises cobra's own command-line errors, which it returns as plain errors.
-func isUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
-		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -136,7 +91,6 @@ outcome. Rows that could not be restored land in a report you can fix and feed b
 	}
 	root.Long += "\n\n" + envHelp()
 	root.SetVersionTemplate("reactivator {{.Version}}\n")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.redisURL, "redis", "", "Redis URL: redis://, rediss://, unix://, redis-sentinel:// (env REDIS_URL)")
 	pf.StringVar(&a.redisCA, "redis-ca", "", "CA certificate file for rediss:// (env REDIS_CA_FILE)")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"reactivator/internal/runwait"
 	"reactivator/jobs"
 )
 
@@ -40,16 +41,16 @@ the failed-only report (cancelled rows included) is valid input for ingest.`,
 				return unknownRun(id, err)
 			}
 			if run.State == jobs.RunFinished {
-				fmt.Fprintf(a.stdout, "run %s is already finished (%s): nothing to cancel\n", id, orDash(countsText(run.Counts)))
+				fmt.Fprintf(a.stdout, "run %s is already finished (%s): nothing to cancel\n", id, orDash(runwait.CountsText(run.Counts)))
 				return nil
 			}
 			n, finished, err := rc.store.Cancel(ctx, id)
 			if err != nil {
-				return withCode(exitError, err)
+				return err
 			}
 			after, err := rc.store.Run(ctx, id)
 			if err != nil {
-				return withCode(exitError, err)
+				return err
 			}
 			fmt.Fprintf(a.stdout, "cancelled run %s: %d rows will not be called (outcome cancelled)\n", id, n)
 			switch {

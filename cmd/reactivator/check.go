@@ -39,10 +39,10 @@ answers like no provider); 1 a provider could not be reached, or none is configu
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ps, err := a.providers(&pf)
 			if err != nil {
-				return withCode(exitError, err)
+				return err
 			}
 			if len(ps.configured()) == 0 {
-				return withCode(exitError, errors.New(noProvidersHelp))
+				return errors.New(noProvidersHelp)
 			}
 			return a.checkProviders(cmd.Context(), ps, ps.configured(), a.stdout)
 		},
@@ -57,9 +57,9 @@ answers like no provider); 1 a provider could not be reached, or none is configu
 func (a *app) checkProviders(ctx context.Context, ps providerSet, which []jobs.Provider, w io.Writer) error {
 	callers, err := ps.callers(ctx)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
-	var fatal, failed []string
+	var refused, failed []string
 	for _, p := range which {
 		c, ok := callers[p]
 		if !ok {
@@ -73,17 +73,17 @@ func (a *app) checkProviders(ctx context.Context, ps providerSet, which []jobs.P
 			return ctx.Err()
 		case errors.Is(err, jobs.ErrFatal):
 			fmt.Fprintf(w, "%s: credentials refused: %s\n", p, checkMessage(p, err))
-			fatal = append(fatal, string(p))
+			refused = append(refused, string(p))
 		default:
 			fmt.Fprintf(w, "%s: not reachable or not answering: %s\n", p, checkMessage(p, err))
 			failed = append(failed, string(p))
 		}
 	}
 	switch {
-	case len(fatal) > 0:
-		return withCode(exitFatal, fmt.Errorf("%s refused the credentials", strings.Join(fatal, " and ")))
+	case len(refused) > 0:
+		return fatal(fmt.Errorf("%s refused the credentials", strings.Join(refused, " and ")))
 	case len(failed) > 0:
-		return withCode(exitError, fmt.Errorf("%s could not be checked: check the network and the base URL, then try again", strings.Join(failed, " and ")))
+		return fmt.Errorf("%s could not be checked: check the network and the base URL, then try again", strings.Join(failed, " and "))
 	}
 	return nil
 }

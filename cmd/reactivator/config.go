@@ -270,7 +270,7 @@ func redactURL(u string) string {
 func (a *app) connectRedis(ctx context.Context) (*redisConn, error) {
 	url := a.first(a.redisURL, "REDIS_URL")
 	if url == "" {
-		return nil, withCode(exitError, errors.New("no Redis: set REDIS_URL or --redis (e.g. redis://localhost:6379/0)"))
+		return nil, errors.New("no Redis: set REDIS_URL or --redis (e.g. redis://localhost:6379/0)")
 	}
 	return redisFromURL(ctx, url, a.first(a.redisCA, "REDIS_CA_FILE"))
 }

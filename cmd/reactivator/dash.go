@@ -62,7 +62,7 @@ front of it. The queue monitor is read-only unless --monitor-write.`,
 			ctx := cmd.Context()
 			user, password, err := a.dashCredentials(f)
 			if err != nil {
-				return withCode(exitError, err)
+				return err
 			}
 			if err := dash.CheckBind(f.addr, user != ""); err != nil {
 				if errors.Is(err, dash.ErrNotLoopback) {
@@ -111,12 +111,12 @@ func (a *app) serveDash(ctx context.Context, rc *redisConn, f dashFlags, user, p
 		Resume: func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.opt, rc.store, p) },
 	})
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	defer h.Close()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return withCode(exitError, fmt.Errorf("--addr %s: %w", f.addr, err))
+		return fmt.Errorf("--addr %s: %w", f.addr, err)
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -137,7 +137,7 @@ func (a *app) serveDash(ctx context.Context, rc *redisConn, f dashFlags, user, p
 
 	select {
 	case err := <-served:
-		return withCode(exitError, fmt.Errorf("dashboard server stopped: %w", err))
+		return fmt.Errorf("dashboard server stopped: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

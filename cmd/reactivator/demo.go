@@ -22,6 +22,7 @@ import (
 	"reactivator/ingest"
 	"reactivator/internal/dash"
 	"reactivator/internal/fakeidp"
+	"reactivator/internal/runwait"
 	"reactivator/jobs"
 	"reactivator/worker"
 	"reactivator/worker/stytch"
@@ -108,19 +109,19 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	}
 	limits, err := parseRates(f.rate, 200)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return usage(err)
 	}
 
 	dir := f.dir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "reactivator-demo-"); err != nil {
-			return withCode(exitError, err)
+			return err
 		}
 	}
 	samples, reports := filepath.Join(dir, "samples"), filepath.Join(dir, "reports")
 	for _, d := range []string{samples, reports} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return withCode(exitError, err)
+			return err
 		}
 	}
 	if f.embed.stateDir == "" {
@@ -130,7 +131,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 
 	fakes, err := startDemoFakes(f)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	defer fakes.stop()
 	var files []string
@@ -144,13 +145,13 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 		}
 		path := filepath.Join(samples, s.name)
 		if err := writeDemoFile(path, s.p, s.rows); err != nil {
-			return withCode(exitError, err)
+			return err
 		}
 		files = append(files, path)
 	}
 	callers, err := fakes.ps.callers(ctx)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 
 	rc, emb, err := a.oneShotRedis(ctx, f.embed, a.stderr)
@@ -166,14 +167,14 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 		ShutdownTimeout: 10 * time.Second, Logger: a.quietLogger(), Metrics: worker.NewMetrics(reg),
 	})
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	w := startWorker(ctx, srv)
 	defer w.stop()
 
 	dashURL, stopDash, err := a.startDemoDash(rc, reg, f.dashAddr)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	defer stopDash()
 
@@ -188,27 +189,26 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 			if ctx.Err() != nil {
 				return a.demoInterrupted(f.once)
 			}
-			return withCode(exitError, fmt.Errorf("%s: %w", path, err))
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		ids = append(ids, res.RunID)
 		byRun[res.RunID] = runTarget{file: path, provider: res.Provider, report: filepath.Join(reports, filepath.Base(path)+".report.csv")}
 	}
 
 	bar := a.newBar(runsLabel(ids), 0)
-	res, err := watchRuns(w.ctx, rc.store, ids, waitInterval, false, barTicker(bar))
+	res, err := runwait.Wait(w.ctx, rc.store, ids, runwait.Options{Tick: barTicker(bar)})
 	bar.Finish()
 	switch {
 	case ctx.Err() != nil:
 		return a.demoInterrupted(f.once)
 	case err != nil:
-		return withCode(exitError, err)
-	case res.code == exitInterrupted:
-		return withCode(exitError, fmt.Errorf("the worker stopped before the samples were done: %v", w.stop()))
+		return err
+	case res.Ending == runwait.Interrupted:
+		return fmt.Errorf("the worker stopped before the samples were done: %v", w.stop())
 	}
 	fmt.Fprintln(a.stdout)
 	if err := a.writeRunReports(ctx, rc.store, ids, byRun, false); err != nil {
-		var ce *codeError
-		if !errors.As(err, &ce) || ce.code != exitSomeFailed {
+		if !errors.Is(err, runwait.ErrNotAllReactivated) {
 			return err
 		}
 	}
@@ -216,7 +216,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 		for _, id := range ids {
 			fmt.Fprintln(a.stdout)
 			if _, err := rc.store.WriteReport(ctx, a.stdout, id, jobs.ReportOptions{Format: jobs.ReportMarkdown}); err != nil {
-				return withCode(exitError, err)
+				return err
 			}
 		}
 		return nil
@@ -348,7 +348,7 @@ func (a *app) printDemoIntro(w io.Writer, f demoFlags, d *demoFakes, files []str
 // demoInterrupted is the exit of a demo stopped by Ctrl-C: the normal end, unless --once.
 func (a *app) demoInterrupted(once bool) error {
 	if once {
-		return withCode(exitInterrupted, errors.New("interrupted before the samples were done"))
+		return interrupted(errors.New("interrupted before the samples were done"))
 	}
 	fmt.Fprintln(a.stderr, "demo stopped")
 	return nil

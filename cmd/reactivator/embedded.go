@@ -34,7 +34,7 @@ func (a *app) oneShotRedis(ctx context.Context, o embedOptions, w io.Writer) (rc
 	if url := a.first(a.redisURL, "REDIS_URL"); url != "" {
 		rc, err := redisFromURL(ctx, url, a.first(a.redisCA, "REDIS_CA_FILE"))
 		if err != nil {
-			return nil, nil, withCode(exitError, err)
+			return nil, nil, err
 		}
 		fmt.Fprintf(w, "using the Redis at %s; an interrupted run resumes\n", redactURL(url))
 		return rc, nil, nil
@@ -45,31 +45,31 @@ func (a *app) oneShotRedis(ctx context.Context, o embedOptions, w io.Writer) (rc
 	}
 	if dir == "" && !o.inProcess {
 		if dir, err = embedredis.DefaultStateDir(a.getenv); err != nil {
-			return nil, nil, withCode(exitError, err)
+			return nil, nil, err
 		}
 	}
 	emb, err = embedredis.Start(ctx, embedredis.Options{StateDir: dir, InProcess: o.inProcess, Log: a.log})
 	if err != nil {
 		var le *embedredis.LockedError
 		if errors.As(err, &le) {
-			return nil, nil, withCode(exitError, err)
+			return nil, nil, err
 		}
-		return nil, nil, withCode(exitError, fmt.Errorf("embedded redis: %w", err))
+		return nil, nil, fmt.Errorf("embedded redis: %w", err)
 	}
 	opt, err := asynq.ParseRedisURI(emb.URL())
 	if err != nil {
 		_ = emb.Close()
-		return nil, nil, withCode(exitError, fmt.Errorf("embedded redis: %w", err))
+		return nil, nil, fmt.Errorf("embedded redis: %w", err)
 	}
 	client, ok := opt.MakeRedisClient().(redis.UniversalClient)
 	if !ok {
 		_ = emb.Close()
-		return nil, nil, withCode(exitError, errors.New("embedded redis: unsupported connection type"))
+		return nil, nil, errors.New("embedded redis: unsupported connection type")
 	}
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		_ = emb.Close()
-		return nil, nil, withCode(exitError, fmt.Errorf("embedded redis does not answer: %w", err))
+		return nil, nil, fmt.Errorf("embedded redis does not answer: %w", err)
 	}
 	switch {
 	case o.fresh && emb.InProcess():

@@ -92,13 +92,13 @@ func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
 		}
 	}
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	switch {
 	case !strings.HasPrefix(projectID, "project-test-") || secret == "":
-		return withCode(exitError, errors.New("set STYTCH_PROJECT_ID (a project-test- id) and STYTCH_SECRET: the credentials the fake Stytch accepts"))
+		return errors.New("set STYTCH_PROJECT_ID (a project-test- id) and STYTCH_SECRET: the credentials the fake Stytch accepts")
 	case token == "":
-		return withCode(exitError, errors.New("set ZITADEL_TOKEN: the token the fake ZITADEL accepts"))
+		return errors.New("set ZITADEL_TOKEN: the token the fake ZITADEL accepts")
 	}
 	st := fakeidp.NewStytch(projectID, secret)
 	z := fakeidp.NewZitadel("") // any Host: workers may name it by a compose service name
@@ -119,7 +119,7 @@ func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
 			for _, s := range servers {
 				_ = s.Close()
 			}
-			return withCode(exitError, fmt.Errorf("fake %s: %w", srv.name, err))
+			return fmt.Errorf("fake %s: %w", srv.name, err)
 		}
 		hs := &http.Server{Handler: srv.h, ReadHeaderTimeout: 5 * time.Second}
 		servers = append(servers, hs)
@@ -146,7 +146,7 @@ func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
 		}{{jobs.Stytch, stRows}, {jobs.Zitadel, zRows}} {
 			path := filepath.Join(f.writeCSV, string(file.p)+"-demo.csv")
 			if err := writeWhole(path, file.p, file.rows); err != nil {
-				return withCode(exitError, err)
+				return err
 			}
 			a.log.Info("sample file written", "path", path, "rows", len(file.rows))
 		}
@@ -155,7 +155,7 @@ func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
 	case <-ctx.Done():
 		return nil
 	case err := <-errc:
-		return withCode(exitError, err)
+		return err
 	}
 }
 
@@ -209,11 +209,11 @@ func probeFakes(ctx context.Context, f fakeidpFlags) error {
 	for _, addr := range []string{f.stytchAddr, f.zitadelAddr} {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
 		if err != nil {
-			return withCode(exitError, err)
+			return err
 		}
 		resp, err := client.Do(req)
 		if err != nil {
-			return withCode(exitError, fmt.Errorf("fake at %s does not answer: %w", addr, err))
+			return fmt.Errorf("fake at %s does not answer: %w", addr, err)
 		}
 		_ = resp.Body.Close()
 	}

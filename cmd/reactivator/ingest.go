@@ -17,6 +17,7 @@ import (
 
 	"reactivator/ingest"
 	"reactivator/internal/progress"
+	"reactivator/internal/runwait"
 	"reactivator/jobs"
 )
 
@@ -116,15 +117,14 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 	}
 	ps, err := a.providers(pf)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	if !f.noCheck {
 		if err := a.checkFilesProviders(ctx, ps, opts, files); err != nil {
-			var ce *codeError
-			if errors.As(err, &ce) && ce.err != nil {
-				return withCode(ce.code, fmt.Errorf("%w: nothing was queued", ce.err))
+			if ctx.Err() != nil {
+				return err
 			}
-			return err
+			return fmt.Errorf("%w: nothing was queued", err)
 		}
 	}
 
@@ -157,7 +157,7 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 			if res.RunID != "" {
 				a.printIngestResult(a.stdout, res)
 			}
-			return withCode(exitInterrupted, errors.New("interrupted: what was queued stays queued; the same command resumes"))
+			return interrupted(errors.New("interrupted: what was queued stays queued; the same command resumes"))
 		default:
 			var fe *ingest.FileError
 			if errors.As(err, &fe) {
@@ -173,7 +173,7 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 	}
 	filesErr := error(nil)
 	if len(refused) > 0 {
-		filesErr = withCode(exitError, fmt.Errorf("%d of %d files not ingested: %s", len(refused), len(files), strings.Join(refused, ", ")))
+		filesErr = fmt.Errorf("%d of %d files not ingested: %s", len(refused), len(files), strings.Join(refused, ", "))
 	}
 	if !f.wait || len(runIDs) == 0 {
 		return filesErr
@@ -181,22 +181,22 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 
 	fmt.Fprintf(a.stderr, "waiting for the workers to finish %s (Ctrl-C stops waiting; the runs go on)\n", runsLabel(runIDs))
 	bar := a.newBar(runsLabel(runIDs), 0)
-	res, err := watchRuns(ctx, rc.store, runIDs, waitInterval, true, barTicker(bar))
+	res, err := runwait.Wait(ctx, rc.store, runIDs, runwait.Options{StopOnPause: true, Tick: barTicker(bar)})
 	bar.Finish()
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
-	switch res.code {
-	case exitInterrupted, exitFatal:
-		return waitError(res)
+	switch res.Ending {
+	case runwait.Interrupted, runwait.Paused:
+		return res.Err()
 	}
 	if filesErr != nil {
-		if werr := waitError(res); werr != nil {
+		if werr := res.Err(); werr != nil {
 			fmt.Fprintf(a.stderr, "reactivator: %s\n", werr)
 		}
 		return filesErr
 	}
-	return waitError(res)
+	return res.Err()
 }
 
 // options is fileFlags.options with ingest's own checks.

@@ -73,7 +73,7 @@ func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, ou
 	}
 	if out == "" || out == "-" {
 		if _, err := rc.store.WriteReport(ctx, a.stdout, runID, o); err != nil {
-			return withCode(exitError, err)
+			return err
 		}
 		return nil
 	}
@@ -81,7 +81,7 @@ func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, ou
 		return rc.store.WriteReport(ctx, w, runID, o)
 	})
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	what := "rows"
 	if o.Format == jobs.ReportMarkdown {

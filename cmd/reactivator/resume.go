@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -39,17 +38,16 @@ retries are run at once); the row that met the fatal answer is called again.`,
 			}
 			ps, err := a.providers(&pf)
 			if err != nil {
-				return withCode(exitError, err)
+				return err
 			}
 			switch {
 			case noCheck:
 			case ps.has(p):
 				if err := a.checkProviders(ctx, ps, []jobs.Provider{p}, a.stderr); err != nil {
-					var ce *codeError
-					if errors.As(err, &ce) && ce.err != nil {
-						return withCode(ce.code, fmt.Errorf("%w: %s stays paused; fix the cause first", ce.err, p))
+					if ctx.Err() != nil {
+						return err
 					}
-					return err
+					return fmt.Errorf("%w: %s stays paused; fix the cause first", err, p)
 				}
 			default:
 				fmt.Fprintf(a.stderr, "%s: no credentials on this machine, not checked: make sure the workers' credentials are fixed\n", p)
@@ -61,10 +59,10 @@ retries are run at once); the row that met the fatal answer is called again.`,
 			defer rc.Close()
 			paused, err := rc.store.Paused(ctx)
 			if err != nil {
-				return withCode(exitError, err)
+				return err
 			}
 			if err := worker.Resume(ctx, rc.opt, rc.store, p); err != nil {
-				return withCode(exitError, fmt.Errorf("resume %s: %w", p, err))
+				return fmt.Errorf("resume %s: %w", p, err)
 			}
 			info, was := paused[p]
 			if !was {

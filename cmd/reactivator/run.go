@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reactivator/ingest"
+	"reactivator/internal/runwait"
 	"reactivator/jobs"
 	"reactivator/worker"
 )
@@ -106,14 +107,14 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 	for i := range targets {
 		p, err := checkRunFile(targets[i].file, opts)
 		if err != nil {
-			return withCode(exitError, fmt.Errorf("%w: nothing was called", err))
+			return fmt.Errorf("%w: nothing was called", err)
 		}
 		targets[i].provider = p
 		need[p] = true
 	}
 	ps, err := a.providers(pf)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	var providers []jobs.Provider
 	for _, p := range jobs.Providers {
@@ -126,16 +127,15 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 	}
 	if !f.noCheck {
 		if err := a.checkProviders(ctx, ps, providers, a.stderr); err != nil {
-			var ce *codeError
-			if errors.As(err, &ce) && ce.err != nil {
-				return withCode(ce.code, fmt.Errorf("%w: nothing was called", ce.err))
+			if ctx.Err() != nil {
+				return err
 			}
-			return err
+			return fmt.Errorf("%w: nothing was called", err)
 		}
 	}
 	all, err := ps.callers(ctx)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	callers := map[jobs.Provider]worker.Caller{}
 	for _, p := range providers {
@@ -145,7 +145,7 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 	rc, emb, err := a.oneShotRedis(ctx, f.embed, a.stderr)
 	if err != nil {
 		if ctx.Err() != nil {
-			return withCode(exitInterrupted, errors.New("interrupted before anything was queued"))
+			return interrupted(errors.New("interrupted before anything was queued"))
 		}
 		return err
 	}
@@ -165,7 +165,7 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		NoControl: emb == nil,
 	})
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	w := startWorker(ctx, srv)
 	defer w.stop()
@@ -179,21 +179,21 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 	}
 
 	bar := a.newBar(runsLabel(ids), 0)
-	res, err := watchRuns(w.ctx, rc.store, ids, waitInterval, true, barTicker(bar))
+	res, err := runwait.Wait(w.ctx, rc.store, ids, runwait.Options{StopOnPause: true, Tick: barTicker(bar)})
 	bar.Finish()
 	if ctx.Err() != nil {
 		return a.interrupted(w, f.shutdownTimeout, inProcess)
 	}
 	if werr := w.stop(); werr != nil {
-		return withCode(exitError, fmt.Errorf("worker: %w", werr))
+		return fmt.Errorf("worker: %w", werr)
 	}
 	switch {
 	case err != nil:
-		return withCode(exitError, err)
-	case res.code == exitFatal:
-		return fatalStop(res.paused, inProcess)
-	case res.code == exitInterrupted:
-		return withCode(exitError, errors.New("the worker stopped before the runs finished; the same command resumes them"))
+		return err
+	case res.Ending == runwait.Paused:
+		return fatalStop(res.Paused, inProcess)
+	case res.Ending == runwait.Interrupted:
+		return errors.New("the worker stopped before the runs finished; the same command resumes them")
 	}
 	return a.writeRunReports(ctx, rc.store, ids, byRun, emb == nil)
 }
@@ -274,7 +274,7 @@ func missingCredentials(ps providerSet, targets []runTarget, providers []jobs.Pr
 		msgs = append(msgs, fmt.Sprintf("%s hold %s rows but %s is not configured: %s", strings.Join(names, ", "), p, p, how))
 	}
 	if len(msgs) > 0 {
-		return withCode(exitError, errors.New(strings.Join(msgs, "\n")))
+		return errors.New(strings.Join(msgs, "\n"))
 	}
 	return nil
 }
@@ -284,7 +284,7 @@ func missingCredentials(ps providerSet, targets []runTarget, providers []jobs.Pr
 func (a *app) resumePaused(ctx context.Context, rc *redisConn, providers []jobs.Provider, noCheck bool) error {
 	paused, err := rc.store.Paused(ctx)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	for _, p := range providers {
 		pp, ok := paused[p]
@@ -292,10 +292,10 @@ func (a *app) resumePaused(ctx context.Context, rc *redisConn, providers []jobs.
 			continue
 		}
 		if noCheck {
-			return withCode(exitFatal, fmt.Errorf("%s is paused since an earlier run: %s\n  the credentials were not checked (--no-check): run again without --no-check to check them and resume, or fix the cause and run: reactivator resume %s", p, pp.Reason, p))
+			return fatal(fmt.Errorf("%s is paused since an earlier run: %s\n  the credentials were not checked (--no-check): run again without --no-check to check them and resume, or fix the cause and run: reactivator resume %s", p, pp.Reason, p))
 		}
 		if err := worker.Resume(ctx, rc.opt, rc.store, p); err != nil {
-			return withCode(exitError, fmt.Errorf("resume %s: %w", p, err))
+			return fmt.Errorf("resume %s: %w", p, err)
 		}
 		fmt.Fprintf(a.stderr, "%s was paused by an earlier run (%s); its credentials check passed: resumed\n", p, pp.Reason)
 	}
@@ -320,9 +320,9 @@ func (a *app) ingestTargets(ctx context.Context, rc *redisConn, opts ingest.Opti
 			}
 			var fe *ingest.FileError
 			if errors.As(err, &fe) {
-				return nil, nil, withCode(exitError, fmt.Errorf("refused %w", err))
+				return nil, nil, fmt.Errorf("refused %w", err)
 			}
-			return nil, nil, withCode(exitError, fmt.Errorf("%s: %w", t.file, err))
+			return nil, nil, fmt.Errorf("%s: %w", t.file, err)
 		}
 		fmt.Fprintf(a.stderr, "%s: run %s (%s), %d rows: %s\n", t.file, res.RunID, res.Provider, res.Rows,
 			orDash(ingestCounts(res.Queued, res.AlreadyQueued, res.AlreadyDone, res.Invalid, res.Duplicate)))
@@ -349,13 +349,13 @@ func (a *app) writeRunReports(ctx context.Context, store *jobs.Store, ids []stri
 		t := byRun[id]
 		sum, err := writeReportFile(ctx, store, id, t.report, jobs.ReportOptions{Format: jobs.ReportCSV})
 		if err != nil {
-			return withCode(exitError, fmt.Errorf("write the report of run %s: %w; the same command writes it again", id, err))
+			return fmt.Errorf("write the report of run %s: %w; the same command writes it again", id, err)
 		}
 		failed := ""
 		if sum.Failures > 0 {
 			failed = failedPath(t.report)
 			if _, err := writeReportFile(ctx, store, id, failed, jobs.ReportOptions{Format: jobs.ReportCSV, FailedOnly: true}); err != nil {
-				return withCode(exitError, fmt.Errorf("write the failed rows of run %s: %w; the same command writes them again", id, err))
+				return fmt.Errorf("write the failed rows of run %s: %w; the same command writes them again", id, err)
 			}
 		}
 		if i > 0 {
@@ -366,7 +366,7 @@ func (a *app) writeRunReports(ctx context.Context, store *jobs.Store, ids []stri
 		rows += sum.Rows
 	}
 	if failures > 0 {
-		return withCode(exitSomeFailed, fmt.Errorf("%d of %d rows not reactivated: see the report", failures, rows))
+		return notAllReactivated(fmt.Errorf("%d of %d rows not reactivated: see the report", failures, rows))
 	}
 	return nil
 }
@@ -439,9 +439,9 @@ func (a *app) interrupted(w *inProcessWorker, timeout time.Duration, inProcess b
 		a.log.Error("worker did not stop cleanly", "err", err)
 	}
 	if inProcess {
-		return withCode(exitInterrupted, errors.New("interrupted: this run used an in-process Redis, so its progress is lost: the same command calls every row again (rows already reactivated then end as not_deactivated); install redis-server for runs that resume"))
+		return interrupted(errors.New("interrupted: this run used an in-process Redis, so its progress is lost: the same command calls every row again (rows already reactivated then end as not_deactivated); install redis-server for runs that resume"))
 	}
-	return withCode(exitInterrupted, errors.New("interrupted: progress kept; run the same command to resume"))
+	return interrupted(errors.New("interrupted: progress kept; run the same command to resume"))
 }
 
 // fatalStop is the exit of a run stopped by a fatal provider answer.
@@ -458,7 +458,7 @@ func fatalStop(paused []jobs.Pause, inProcess bool) error {
 	if inProcess {
 		next = "fix it, then run the same command again (with the in-process Redis every row is called again)"
 	}
-	return withCode(exitFatal, errors.New(strings.Join(parts, "\n")+"\n"+next))
+	return fatal(errors.New(strings.Join(parts, "\n") + "\n" + next))
 }
 
 // inProcessWorker is a worker.Server running in this process for run and demo.

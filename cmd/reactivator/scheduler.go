@@ -89,7 +89,7 @@ func (a *app) scheduler(ctx context.Context, f schedulerFlags) error {
 	}
 	cfg, err := loadSchedules(f.config)
 	if err != nil {
-		return withCode(exitError, fmt.Errorf("schedules not loaded, fix the file and start again:\n%w", err))
+		return fmt.Errorf("schedules not loaded, fix the file and start again:\n%w", err)
 	}
 	if f.check {
 		return a.printSchedules(cfg)
@@ -101,7 +101,7 @@ func (a *app) scheduler(ctx context.Context, f schedulerFlags) error {
 	defer rc.Close()
 	token, err := instanceToken()
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	l := &schedulerLeader{rc: rc, cfg: cfg, token: token, ttl: f.lockTTL, log: a.log.With("instance", token)}
 	l.log.Info("scheduler starting", "config", f.config, "schedules", len(cfg.Schedules), "reports", cfg.Reports,

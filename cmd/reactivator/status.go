@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/progress"
+	"reactivator/internal/runwait"
 	"reactivator/jobs"
 )
 
@@ -22,8 +22,6 @@ import (
 const (
 	// watchInterval is how often status --watch redraws.
 	watchInterval = 2 * time.Second
-	// waitInterval is how often --wait looks at the runs it waits for.
-	waitInterval = 500 * time.Millisecond
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -71,7 +69,7 @@ in scripts.`,
 			}
 			v, err := readStatus(ctx, rc.store, runID)
 			if err != nil {
-				return withCode(exitError, err)
+				return err
 			}
 			if !watch && !wait {
 				return a.printStatus(a.stdout, v, runID, asJSON)
@@ -91,7 +89,7 @@ in scripts.`,
 			}
 			var tick func([]jobs.Run, map[jobs.Provider]jobs.Pause)
 			var bar *progress.Bar
-			interval := waitInterval
+			interval := runwait.DefaultInterval
 			if watch {
 				interval = watchInterval
 				tick = a.watchPrinter(ctx, rc.store, runID, asJSON)
@@ -99,20 +97,20 @@ in scripts.`,
 				bar = a.newBar(runsLabel(ids), 0)
 				tick = barTicker(bar)
 			}
-			res, err := watchRuns(ctx, rc.store, ids, interval, wait, tick)
+			res, err := runwait.Wait(ctx, rc.store, ids, runwait.Options{Interval: interval, StopOnPause: wait, Tick: tick})
 			if bar != nil {
 				bar.Finish()
 			}
 			if err != nil {
-				return withCode(exitError, err)
+				return err
 			}
-			if res.code == exitInterrupted {
-				return waitError(res)
+			if res.Ending == runwait.Interrupted {
+				return res.Err()
 			}
 			if !watch {
 				v, err = readStatus(ctx, rc.store, runID)
 				if err != nil {
-					return withCode(exitError, err)
+					return err
 				}
 				if err := a.printStatus(a.stdout, v, runID, asJSON); err != nil {
 					return err
@@ -121,7 +119,7 @@ in scripts.`,
 			if !wait {
 				return nil
 			}
-			return waitError(res)
+			return res.Err()
 		},
 	}
 	f := cmd.Flags()
@@ -134,9 +132,9 @@ in scripts.`,
 // unknownRun is the error for a run id the store does not know, saying how to find run ids.
 func unknownRun(id string, err error) error {
 	if errors.Is(err, jobs.ErrRunNotFound) {
-		return withCode(exitError, fmt.Errorf("no run %q: `reactivator status` lists the runs; ingest prints the id of each run it queues", id))
+		return fmt.Errorf("no run %q: `reactivator status` lists the runs; ingest prints the id of each run it queues", id)
 	}
-	return withCode(exitError, err)
+	return err
 }
 
 // statusView is what status shows: runs and paused providers.
@@ -241,7 +239,7 @@ func printRunTable(w io.Writer, runs []runView) {
 	fmt.Fprintln(tw, "RUN\tPROVIDER\tFILE\tSTATE\tDONE/TOTAL\tOUTCOMES\tRATE\tSTARTED\tFINISHED")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Provider, r.File, stateText(r),
-			doneOfTotal(r.Run), orDash(countsText(r.Counts)), rateText(r.Rate), timeText(r.CreatedAt), orDash(timeText(r.FinishedAt)))
+			doneOfTotal(r.Run), orDash(runwait.CountsText(r.Counts)), rateText(r.Rate), timeText(r.CreatedAt), orDash(timeText(r.FinishedAt)))
 	}
 	_ = tw.Flush()
 }
@@ -329,17 +327,6 @@ func doneOfTotal(r jobs.Run) string {
 	return fmt.Sprintf("%d/%d", r.Done, r.Total)
 }
 
-// countsText is the rows per outcome, in report order: "reactivated 120, not_found 3".
-func countsText(counts map[jobs.Outcome]int) string {
-	var parts []string
-	for _, o := range jobs.Outcomes {
-		if n := counts[o]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", o, n))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
 func rateText(r float64) string {
 	switch {
 	case r <= 0:
@@ -396,7 +383,7 @@ func barTicker(bar *progress.Bar) func([]jobs.Run, map[jobs.Provider]jobs.Pause)
 		if total > 0 {
 			bar.SetTotal(total)
 		}
-		bar.Update(done, countsText(counts))
+		bar.Update(done, runwait.CountsText(counts))
 	}
 }
 
@@ -423,7 +410,7 @@ func (a *app) watchPrinter(ctx context.Context, store *jobs.Store, runID string,
 			fmt.Fprintf(a.stdout, "\nupdated %s, every %s; Ctrl-C stops watching (the runs go on)\n", time.Now().Format("15:04:05"), watchInterval)
 		default:
 			for _, r := range v.Runs {
-				line := fmt.Sprintf("run %s: %s %s, %s", r.ID, stateText(r), doneOfTotal(r.Run), orDash(countsText(r.Counts)))
+				line := fmt.Sprintf("run %s: %s %s, %s", r.ID, stateText(r), doneOfTotal(r.Run), orDash(runwait.CountsText(r.Counts)))
 				if r.Rate > 0 {
 					line += ", " + rateText(r.Rate)
 				}
@@ -441,137 +428,4 @@ func (a *app) watchPrinter(ctx context.Context, store *jobs.Store, runID string,
 			}
 		}
 	}
-}
-
-// waitResult is how watching runs ended.
-type waitResult struct {
-	// code is exitOK (every row reactivated or a duplicate), exitSomeFailed, exitFatal (a provider
-	// of an unfinished run is paused) or exitInterrupted.
-	code int
-	// runs are the runs as last read.
-	runs []jobs.Run
-	// paused are the pauses that stopped the wait (exitFatal).
-	paused []jobs.Pause
-}
-
-// waitError turns how a wait ended into the command's error: nil when every row was reactivated
-// (or a duplicate), else an error with the exit code that says what to do next.
-func waitError(res waitResult) error {
-	switch res.code {
-	case exitOK:
-		return nil
-	case exitInterrupted:
-		return withCode(exitInterrupted, errors.New("interrupted: the runs go on; `reactivator status` shows them"))
-	case exitFatal:
-		var parts []string
-		for _, p := range res.paused {
-			parts = append(parts, fmt.Sprintf("%s is paused by a fatal error: %s; fix it, then: reactivator resume %s", p.Provider, p.Reason, p.Provider))
-		}
-		return withCode(exitFatal, errors.New(strings.Join(parts, "\n")))
-	case exitSomeFailed:
-		var parts []string
-		for _, r := range res.runs {
-			if n := r.Failures(); n > 0 {
-				parts = append(parts, fmt.Sprintf("run %s: %d of %d rows not reactivated (%s); see them: reactivator report %s --failed-only",
-					r.ID, n, r.Total, countsText(r.Counts), r.ID))
-			}
-		}
-		return withCode(exitSomeFailed, errors.New(strings.Join(parts, "\n")))
-	}
-	return withCode(res.code, nil)
-}
-
-// maxReadFailures is how many reads in a row may fail (Redis restarting, say) before a wait gives up.
-const maxReadFailures = 20
-
-// watchRuns reads the runs of ids every interval and hands them to tick (which may be nil) until
-// every run is finished, or, with stopOnPause, the provider of an unfinished run is paused, or
-// ctx ends.
-func watchRuns(ctx context.Context, store *jobs.Store, ids []string, interval time.Duration, stopOnPause bool,
-	tick func([]jobs.Run, map[jobs.Provider]jobs.Pause)) (waitResult, error) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	failures := 0
-	var res waitResult
-	for {
-		runs, paused, err := readRuns(ctx, store, ids)
-		switch {
-		case ctx.Err() != nil:
-			res.code = exitInterrupted
-			return res, nil
-		case errors.Is(err, jobs.ErrRunNotFound):
-			return res, err
-		case err != nil:
-			if failures++; failures >= maxReadFailures {
-				return res, fmt.Errorf("gave up waiting: %w", err)
-			}
-		default:
-			failures = 0
-			res.runs = runs
-			if tick != nil {
-				tick(runs, paused)
-			}
-			if code, done := finishedCode(runs); done {
-				res.code = code
-				return res, nil
-			}
-			if stopOnPause {
-				for _, p := range jobs.Providers {
-					if pp, ok := paused[p]; ok && hasUnfinished(runs, p) {
-						if pp.Provider == "" {
-							pp.Provider = p
-						}
-						res.paused = append(res.paused, pp)
-					}
-				}
-				if len(res.paused) > 0 {
-					res.code = exitFatal
-					return res, nil
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			res.code = exitInterrupted
-			return res, nil
-		case <-t.C:
-		}
-	}
-}
-
-func readRuns(ctx context.Context, store *jobs.Store, ids []string) ([]jobs.Run, map[jobs.Provider]jobs.Pause, error) {
-	runs := make([]jobs.Run, 0, len(ids))
-	for _, id := range ids {
-		r, err := store.Run(ctx, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		runs = append(runs, r)
-	}
-	paused, err := store.Paused(ctx)
-	return runs, paused, err
-}
-
-// finishedCode returns, when every run is finished, exitOK or exitSomeFailed.
-func finishedCode(runs []jobs.Run) (int, bool) {
-	failed := false
-	for _, r := range runs {
-		if r.State != jobs.RunFinished {
-			return 0, false
-		}
-		failed = failed || r.Failures() > 0
-	}
-	if failed {
-		return exitSomeFailed, true
-	}
-	return exitOK, true
-}
-
-func hasUnfinished(runs []jobs.Run, p jobs.Provider) bool {
-	for _, r := range runs {
-		if r.Provider == p && r.State != jobs.RunFinished {
-			return true
-		}
-	}
-	return false
 }

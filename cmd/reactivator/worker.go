@@ -62,9 +62,9 @@ func (a *app) limits(f serveFlags, rateFromFlag bool) (map[jobs.Provider]worker.
 	limits, err := parseRates(spec, f.maxRate)
 	if err != nil {
 		if rateFromFlag {
-			return nil, withCode(exitUsage, err)
+			return nil, usage(err)
 		}
-		return nil, withCode(exitError, fmt.Errorf("REACTIVATOR_RATE: %w", err))
+		return nil, fmt.Errorf("REACTIVATOR_RATE: %w", err)
 	}
 	return limits, nil
 }
@@ -119,18 +119,17 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 
 	ps, err := a.providers(pf)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	serve := ps.configured()
 	if len(serve) == 0 {
-		return withCode(exitError, errors.New("nothing to serve: "+noProvidersHelp))
+		return errors.New("nothing to serve: " + noProvidersHelp)
 	}
 	if err := a.checkProviders(ctx, ps, serve, a.stderr); err != nil {
-		var ce *codeError
-		if errors.As(err, &ce) && ce.err != nil {
-			return withCode(ce.code, fmt.Errorf("worker not started: %w", ce.err))
+		if ctx.Err() != nil {
+			return err
 		}
-		return err
+		return fmt.Errorf("worker not started: %w", err)
 	}
 
 	rc, err := a.connectRedis(ctx)
@@ -140,12 +139,12 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 	defer rc.Close()
 	callers, err := ps.callers(ctx)
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 
 	handlers, onFinished, err := a.scheduleHandlers(rc, ps.stytchEnv()) // schedules: inbox pick-ups, report files
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 
 	var m *worker.Metrics
@@ -153,7 +152,7 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 		var stop func()
 		m, stop, err = a.serveMetrics(f.metricsAddr, rc)
 		if err != nil {
-			return withCode(exitError, err)
+			return err
 		}
 		defer stop()
 	}
@@ -165,7 +164,7 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 		Handlers: handlers, OnRunFinished: onFinished,
 	})
 	if err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	names := make([]string, len(serve))
 	for i, p := range serve {
@@ -175,7 +174,7 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 		"concurrency", f.concurrency, "max_attempts", f.maxAttempts, "max_row_age", f.maxRowAge,
 		"shutdown_timeout", f.shutdownTimeout, "metrics", f.metricsAddr)
 	if err := srv.Run(ctx); err != nil {
-		return withCode(exitError, err)
+		return err
 	}
 	a.log.Info("worker stopped")
 	return nil
