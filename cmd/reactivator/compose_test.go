@@ -7,16 +7,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -24,15 +27,22 @@ import (
 const repoRoot = "../.."
 
 // composeOnlyEnv are variables .env.example sets for docker compose itself, not for the program.
-var composeOnlyEnv = []string{"COMPOSE_PROFILES", "REACTIVATOR_VERSION"}
+var composeOnlyEnv = []string{"COMPOSE_PROFILES", "REACTIVATOR_VERSION", "REACTIVATOR_DASH_PORT"}
 
 // loadCompose loads docker-compose.yml with the given profiles, hermetically: no environment of
 // the test's, no .env of the developer's.
 func loadCompose(t *testing.T, profiles ...string) *types.Project {
 	t.Helper()
+	return loadComposeEnv(t, nil, profiles...)
+}
+
+// loadComposeEnv is loadCompose with env ("NAME=value") as the environment docker compose
+// interpolates the file with (the shell's and .env's variables).
+func loadComposeEnv(t *testing.T, env []string, profiles ...string) *types.Project {
+	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(repoRoot, "docker-compose.yml")},
 		cli.WithWorkingDirectory(repoRoot),
-		cli.WithEnv(nil),
+		cli.WithEnv(env),
 		cli.WithProfiles(profiles),
 		cli.WithoutEnvironmentResolution,
 		cli.WithResolvedPaths(false),
@@ -316,6 +326,162 @@ func TestDeploySchedulesLoad(t *testing.T) {
 	for _, s := range cfg.Schedules {
 		if !strings.HasPrefix(s.Inbox, "/data/inbox") {
 			t.Errorf("schedule %s: inbox %s, want one on the data volume (/data/inbox…)", s.Name, s.Inbox)
+		}
+	}
+}
+
+// TestComposeDashStartsWithoutPassword runs the dash service's own command line, with the
+// environment compose gives it, for a fresh checkout (no .env) and for .env.example copied as is:
+// the dashboard must start (not restart forever for want of a password) and be behind basic auth
+// with the password it printed, and a restart must keep that password.
+func TestComposeDashStartsWithoutPassword(t *testing.T) {
+	t.Parallel()
+	example, err := dotenv.Read(filepath.Join(repoRoot, ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		dotenv map[string]string
+	}{{"no .env", nil}, {".env.example as is", example}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var env []string
+			for k, v := range tc.dotenv {
+				env = append(env, k+"="+v)
+			}
+			svc := loadComposeEnv(t, env, "demo").Services["dash"]
+			w := newCLIWorld(t)
+			// What the container sees: .env (env_file) under the service's environment.
+			for k, v := range tc.dotenv {
+				if strings.HasPrefix(k, "REACTIVATOR_DASH_") {
+					w.setenv(k, v)
+				}
+			}
+			for k, v := range svc.Environment {
+				if k != "REDIS_URL" && v != nil { // the test's Redis stands in for redis:6379
+					w.setenv(k, *v)
+				}
+			}
+			args := slices.Clone(svc.Command)
+			if args[0] != "dash" {
+				t.Fatalf("dash command = %v", args)
+			}
+			var rest []string
+			stateDir := t.TempDir()
+			pwFile := ""
+			for i := 1; i < len(args); i++ {
+				switch args[i] {
+				case "--addr":
+					// Compose's address must be every interface (published ports arrive there) on the
+					// container port that compose publishes; the test listens on a free port instead.
+					if i+1 >= len(args) || len(svc.Ports) != 1 || args[i+1] != "0.0.0.0:"+strconv.Itoa(int(svc.Ports[0].Target)) {
+						t.Errorf("dash --addr %v with ports %+v: want 0.0.0.0 on the published container port", args[i:], svc.Ports)
+					}
+					i++
+				case "--generate-password":
+					if i+1 >= len(args) {
+						t.Fatalf("dash command %v: --generate-password without a file", args)
+					}
+					// The file must be on a named volume, so that a recreated container keeps it.
+					dir := filepath.Dir(args[i+1])
+					if !slices.ContainsFunc(svc.Volumes, func(v types.ServiceVolumeConfig) bool { return v.Type == "volume" && v.Target == dir }) {
+						t.Errorf("dash volumes %+v: want a named volume on %s, where its password is kept", svc.Volumes, dir)
+					}
+					pwFile = filepath.Join(stateDir, filepath.Base(args[i+1]))
+					rest = append(rest, args[i], pwFile)
+					i++
+				default:
+					rest = append(rest, args[i])
+				}
+			}
+			base, stop := w.startDash("0.0.0.0", rest...)
+			if code, _ := dashFetch(t, "GET", base+"/", nil, "", ""); code != http.StatusUnauthorized {
+				t.Errorf("GET / without credentials = %d, want 401", code)
+			}
+			b, err := os.ReadFile(pwFile)
+			if err != nil {
+				t.Fatalf("no generated password file: %v", err)
+			}
+			pw := strings.TrimSpace(string(b))
+			user := w.getenv("REACTIVATOR_DASH_USER")
+			if user == "" {
+				user = generatedUser
+			}
+			if code, body := dashFetch(t, "GET", base+"/", nil, user, pw); code != http.StatusOK {
+				t.Errorf("GET / as %s with the generated password = %d, want 200:\n%s", user, code, body)
+			}
+			res := stop()
+			if !strings.Contains(res.stdout, pw) || !strings.Contains(res.stdout, "user "+user) {
+				t.Errorf("dash did not print its generated credentials:\n%s", res)
+			}
+			if len(pw) < 20 {
+				t.Errorf("generated password %q: want 20 characters or more", pw)
+			}
+			// A restart keeps the password.
+			base, stop = w.startDash("0.0.0.0", rest...)
+			if code, _ := dashFetch(t, "GET", base+"/", nil, user, pw); code != http.StatusOK {
+				t.Errorf("after a restart, GET / with the first password = %d, want 200", code)
+			}
+			stop()
+		})
+	}
+}
+
+// TestDashPasswordYouSetIsNeverPrinted: --generate-password stands back when a password is set.
+func TestDashPasswordYouSetIsNeverPrinted(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorld(t)
+	w.setenv("REACTIVATOR_DASH_USER", "ops")
+	w.setenv("REACTIVATOR_DASH_PASSWORD", dashPassword)
+	w.secrets = append(w.secrets, dashPassword)
+	pwFile := filepath.Join(t.TempDir(), "dash-password")
+	base, stop := w.startDash("0.0.0.0", "--generate-password", pwFile)
+	if code, _ := dashFetch(t, "GET", base+"/", nil, "ops", dashPassword); code != http.StatusOK {
+		t.Errorf("GET / with the password set = %d, want 200", code)
+	}
+	stop()
+	if _, err := os.Stat(pwFile); !os.IsNotExist(err) {
+		t.Errorf("a password was generated although one is set: %v", err)
+	}
+}
+
+func TestComposeDashPort(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{{nil, "8080"}, {[]string{"REACTIVATOR_DASH_PORT=9191"}, "9191"}} {
+		dash := loadComposeEnv(t, tc.env).Services["dash"]
+		if len(dash.Ports) != 1 || dash.Ports[0].Published != tc.want || dash.Ports[0].HostIP != "127.0.0.1" || dash.Ports[0].Target != 8080 {
+			t.Errorf("with %v: dash ports = %+v, want 127.0.0.1:%s->8080", tc.env, dash.Ports, tc.want)
+		}
+	}
+}
+
+// TestComposeInterpolatesOnlyKnownVariables: every ${VAR} of docker-compose.yml is either one the
+// program reads or one of compose's own that .env.example documents.
+func TestComposeInterpolatesOnlyKnownVariables(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := os.ReadFile(filepath.Join(repoRoot, ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)`).FindAllSubmatch(b, -1)
+	if len(vars) == 0 {
+		t.Fatal("docker-compose.yml interpolates no variable; want at least REACTIVATOR_DASH_PORT")
+	}
+	for _, m := range vars {
+		name := string(m[1])
+		if !isKnownEnv(name) && !slices.Contains(composeOnlyEnv, name) {
+			t.Errorf("docker-compose.yml interpolates ${%s}, which neither the program nor composeOnlyEnv knows", name)
+		}
+		if slices.Contains(composeOnlyEnv, name) && name != "REACTIVATOR_VERSION" && !regexp.MustCompile(`(?m)^#?\s*`+name+`=`).Match(ex) {
+			t.Errorf(".env.example does not mention %s, which docker-compose.yml reads", name)
 		}
 	}
 }

@@ -4,10 +4,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -26,6 +29,7 @@ type dashFlags struct {
 	monitorWrite bool
 	user         string
 	passwordFile string
+	genPassword  string // --generate-password: the file a made-up password is kept in
 }
 
 func (f *dashFlags) register(cmd *cobra.Command) {
@@ -34,7 +38,11 @@ func (f *dashFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.monitorWrite, "monitor-write", false, "let the queue monitor delete, run, archive and pause (default read-only)")
 	fs.StringVar(&f.user, "user", "", "basic-auth user name (env REACTIVATOR_DASH_USER)")
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the basic-auth password (env REACTIVATOR_DASH_PASSWORD_FILE, or REACTIVATOR_DASH_PASSWORD)")
+	fs.StringVar(&f.genPassword, "generate-password", "", "when no password is set, use the one in this file, made up and written there first if the file does not exist, and print it (user: REACTIVATOR_DASH_USER, else "+generatedUser+")")
 }
+
+// generatedUser is the basic-auth user of a generated password when REACTIVATOR_DASH_USER is unset.
+const generatedUser = "ops"
 
 func (a *app) dashCmd() *cobra.Command {
 	var f dashFlags
@@ -49,7 +57,9 @@ and Prometheus metrics at /metrics. Pages refresh themselves while a run is in p
 It listens on 127.0.0.1:8080. The pages show account ids and can resume a provider, so any
 address other machines can reach (0.0.0.0, :8080, a LAN address) needs basic auth: set
 REACTIVATOR_DASH_USER and REACTIVATOR_DASH_PASSWORD (or --password-file), and put TLS in
-front of it. The queue monitor is read-only unless --monitor-write.`,
+front of it. With --generate-password FILE and no password set, it makes one up, keeps it in
+FILE (so a restart keeps it) and prints it: what docker-compose.yml does, so that a fresh
+checkout starts without a .env. The queue monitor is read-only unless --monitor-write.`,
 		Example: `  # on the machine itself, then open http://127.0.0.1:8080/
   export REDIS_URL=redis://redis:6379/0
   reactivator dash
@@ -60,9 +70,14 @@ front of it. The queue monitor is read-only unless --monitor-write.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			user, password, err := a.dashCredentials(f)
+			user, password, generated, err := a.dashCredentials(f)
 			if err != nil {
 				return err
+			}
+			if generated {
+				// Printed on purpose: a password nobody chose is of no use unless the operator can read it.
+				fmt.Fprintf(a.stdout, "dashboard basic auth: user %s, password %s (generated, kept in %s; set REACTIVATOR_DASH_PASSWORD to choose one)\n",
+					user, password, f.genPassword)
 			}
 			if err := dash.CheckBind(f.addr, user != ""); err != nil {
 				if errors.Is(err, dash.ErrNotLoopback) {
@@ -84,22 +99,61 @@ front of it. The queue monitor is read-only unless --monitor-write.`,
 	return cmd
 }
 
-// dashCredentials reads the basic-auth user and password; both or neither must be set.
-func (a *app) dashCredentials(f dashFlags) (user, password string, err error) {
+// dashCredentials reads the basic-auth user and password; both or neither must be set. With
+// --generate-password and no password set, the password is the generated one (generated true).
+func (a *app) dashCredentials(f dashFlags) (user, password string, generated bool, err error) {
 	user = a.first(f.user, "REACTIVATOR_DASH_USER")
 	password, err = a.secret(f.passwordFile, "REACTIVATOR_DASH_PASSWORD_FILE", "REACTIVATOR_DASH_PASSWORD")
 	if err != nil {
-		return "", "", err
+		return "", "", false, err
+	}
+	if password == "" && f.genPassword != "" {
+		if password, err = generatedPassword(f.genPassword); err != nil {
+			return "", "", false, err
+		}
+		generated = true
+		if user == "" {
+			user = generatedUser
+		}
 	}
 	switch {
 	case user != "" && password == "":
-		return "", "", errors.New("basic auth: REACTIVATOR_DASH_USER is set but no password: set REACTIVATOR_DASH_PASSWORD or --password-file")
+		return "", "", false, errors.New("basic auth: REACTIVATOR_DASH_USER is set but no password: set REACTIVATOR_DASH_PASSWORD or --password-file (or --generate-password FILE)")
 	case user == "" && password != "":
-		return "", "", errors.New("basic auth: a password is set but no user: set REACTIVATOR_DASH_USER or --user")
+		return "", "", false, errors.New("basic auth: a password is set but no user: set REACTIVATOR_DASH_USER or --user")
 	case strings.Contains(user, ":"):
-		return "", "", errors.New("basic auth: REACTIVATOR_DASH_USER must not contain a colon")
+		return "", "", false, errors.New("basic auth: REACTIVATOR_DASH_USER must not contain a colon")
 	}
-	return user, password, nil
+	return user, password, generated, nil
+}
+
+// generatedPassword returns the password kept in path, first writing a random one there (mode
+// 0600) when the file does not exist, so that a restarted dashboard keeps its password.
+func generatedPassword(path string) (string, error) {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		pw := rand.Text()
+		_, werr := fh.WriteString(pw + "\n")
+		if cerr := fh.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return "", fmt.Errorf("--generate-password: %w", werr)
+		}
+		return pw, nil
+	case !errors.Is(err, fs.ErrExist):
+		return "", fmt.Errorf("--generate-password: %w", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--generate-password: %w", err)
+	}
+	pw := strings.TrimSpace(string(b))
+	if pw == "" {
+		return "", fmt.Errorf("--generate-password: %s is empty: delete it to have a new password made up", path)
+	}
+	return pw, nil
 }
 
 // serveDash serves the dashboard on f.addr until ctx ends. reg gets the dashboard's metrics
