@@ -21,6 +21,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"reactivator/internal/schedule"
 )
 
 // repoRoot is the checkout's top directory, seen from this package.
@@ -316,7 +318,7 @@ func TestDockerfileBuildsAStaticNonRootImage(t *testing.T) {
 
 func TestDeploySchedulesLoad(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadSchedules(filepath.Join(repoRoot, "deploy", "schedules.yaml"))
+	cfg, err := schedule.Load(filepath.Join(repoRoot, "deploy", "schedules.yaml"))
 	if err != nil {
 		t.Fatalf("deploy/schedules.yaml: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"reactivator/internal/schedule"
 	"reactivator/jobs"
 	"reactivator/worker"
 )
@@ -142,7 +143,7 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 		return err
 	}
 
-	handlers, onFinished, err := a.scheduleHandlers(rc, ps.stytchEnv()) // schedules: inbox pick-ups, report files
+	handlers, onFinished, err := schedule.WorkerHandlers(rc.store, rc.client, ps.stytchEnv(), a.log) // schedules: inbox pick-ups, report files
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 // This file reads the scheduler's config file (schedules.yaml) and refuses a malformed one with
 // the line and field at fault.
-package main
+
+package schedule
 
 import (
 	"bytes"
@@ -24,15 +25,15 @@ import (
 // a schedule says otherwise: a file still being copied in is not read half-written.
 const defaultSettle = 5 * time.Second
 
-// schedulesConfig is a parsed schedules.yaml.
-type schedulesConfig struct {
+// Config is a parsed schedules.yaml.
+type Config struct {
 	// Reports is the directory of finished runs' reports; "" writes none.
 	Reports   string
-	Schedules []schedule
+	Schedules []Schedule
 }
 
-// schedule is one entry of schedules.yaml.
-type schedule struct {
+// Schedule is one entry of schedules.yaml: a cron spec and the pick-up it queues.
+type Schedule struct {
 	Name     string
 	Cron     string
 	Inbox    string
@@ -45,15 +46,15 @@ type schedule struct {
 	line  int
 }
 
-// payload is the inbox:pickup payload of the schedule's ticks.
-func (s schedule) payload(reports string) jobs.InboxPickupPayload {
+// Payload is the inbox:pickup payload of the schedule's ticks.
+func (s Schedule) Payload(reports string) jobs.InboxPickupPayload {
 	return jobs.InboxPickupPayload{Schedule: s.Name, Inbox: s.Inbox, Pattern: s.Pattern, Provider: s.Provider,
 		Rate: s.Rate, Reports: reports, Settle: s.Settle}
 }
 
-// uniqueFor is how long a queued pick-up of the schedule makes another one redundant: most of the
+// UniqueFor is how long a queued pick-up of the schedule makes another one redundant: most of the
 // time between two ticks, at least asynq's minimum of a second.
-func (s schedule) uniqueFor() time.Duration {
+func (s Schedule) UniqueFor() time.Duration {
 	return max(time.Second, (s.every * 9 / 10).Truncate(time.Second))
 }
 
@@ -62,13 +63,13 @@ var (
 	scheduleFields = []string{"name", "cron", "inbox", "pattern", "provider", "rate", "settle"}
 )
 
-// loadSchedules reads and checks the config file at path.
-func loadSchedules(path string) (schedulesConfig, error) {
+// Load reads and checks the config file at path.
+func Load(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return schedulesConfig{}, err
+		return Config{}, err
 	}
-	return parseSchedules(path, b, time.Now())
+	return Parse(path, b, time.Now())
 }
 
 // configErrors collects every fault of a config file, each "FILE line N: FIELD: what".
@@ -95,11 +96,11 @@ func (c *configErrors) add(n *yaml.Node, field, format string, args ...any) {
 
 func (c *configErrors) err() error { return errors.Join(c.errs...) }
 
-// parseSchedules parses a schedules.yaml named file (in messages); now anchors the tick interval
-// of each cron spec.
-func parseSchedules(file string, data []byte, now time.Time) (schedulesConfig, error) {
+// Parse parses a schedules.yaml named file (in messages), refusing it with every fault found,
+// each with its line and field; now anchors the tick interval of each cron spec.
+func Parse(file string, data []byte, now time.Time) (Config, error) {
 	ce := &configErrors{file: file}
-	var cfg schedulesConfig
+	var cfg Config
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -169,14 +170,14 @@ func eachField(ce *configErrors, m *yaml.Node, prefix string, known []string, fn
 	}
 }
 
-func parseSchedule(ce *configErrors, item *yaml.Node, i int, now time.Time) (schedule, bool) {
+func parseSchedule(ce *configErrors, item *yaml.Node, i int, now time.Time) (Schedule, bool) {
 	at := func(f string) string { return fmt.Sprintf("schedules[%d].%s", i, f) }
 	if item.Kind != yaml.MappingNode {
 		ce.add(item, fmt.Sprintf("schedules[%d]", i), "want a mapping with name, cron and inbox")
-		return schedule{}, false
+		return Schedule{}, false
 	}
 	before := len(ce.errs)
-	s := schedule{line: item.Line, Settle: defaultSettle}
+	s := Schedule{line: item.Line, Settle: defaultSettle}
 	got := map[string]bool{}
 	eachField(ce, item, fmt.Sprintf("schedules[%d].", i), scheduleFields, func(key, val *yaml.Node) {
 		got[key.Value] = true
