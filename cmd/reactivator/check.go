@@ -24,11 +24,14 @@ func (a *app) checkCmd() *cobra.Command {
 		Use:   "check",
 		Short: "Verify the credentials and reachability of the configured providers",
 		Long: `check makes one read-only call per configured provider and prints one line each:
-Stytch POST /v1/b2b/organizations/search with {"limit":1}, ZITADEL GET /auth/v1/users/me.
+Stytch POST /v1/b2b/organizations/search with {"limit":1}, ZITADEL GET /auth/v1/users/me and
+then where the service user may reactivate users (POST /auth/v1/memberships/me/_search and
+POST /auth/v1/permissions/zitadel/me/_search per organisation it has a role in).
 Nothing is changed at the provider and nothing is written to Redis.
 
 Exit codes: 0 every provider answered ok; 4 a provider refused the credentials (or the base URL
-answers like no provider); 1 a provider could not be reached, or none is configured.`,
+answers like no provider), or the ZITADEL service user has user.write nowhere (grant it
+ORG_USER_MANAGER or IAM_USER_MANAGER); 1 a provider could not be reached, or none is configured.`,
 		Example: `  # check the Stytch test project before a run
   export STYTCH_PROJECT_ID=project-test-... STYTCH_SECRET_FILE=~/.stytch-secret
   reactivator check
@@ -105,7 +108,11 @@ func (ps providerSet) describe(p jobs.Provider, c worker.Caller) string {
 			if api == "" {
 				api = "v2"
 			}
-			return ps.zitadel.BaseURL + ", API " + api
+			out := ps.zitadel.BaseURL + ", API " + api
+			if sc, ok := c.(interface{ Scope() string }); ok && sc.Scope() != "" {
+				out += "; the service user " + sc.Scope()
+			}
+			return out
 		}
 	}
 	return base

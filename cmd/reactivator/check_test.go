@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"reactivator/internal/fakeidp"
 	"reactivator/internal/redistest"
 )
 
@@ -29,7 +30,7 @@ func TestCheck(t *testing.T) {
 		{
 			name:     "both good",
 			wantCode: exitOK,
-			want:     []string{"stytch: ok (" + wProjectID + ", http://127.0.0.1:", "zitadel: ok (http://127.0.0.1:", ", API v2)"},
+			want:     []string{"stytch: ok (" + wProjectID + ", http://127.0.0.1:", "zitadel: ok (http://127.0.0.1:", ", API v2; the service user may reactivate users in every organisation"},
 		},
 		{
 			name:     "stytch secret refused",
@@ -42,6 +43,35 @@ func TestCheck(t *testing.T) {
 			env:      func(w *cliWorld) { w.zitadel.RevokeTokens() },
 			wantCode: exitFatal,
 			want:     []string{"stytch: ok", "zitadel: credentials refused:", "zitadel refused the credentials"},
+		},
+		{
+			name: "zitadel service user without a role",
+			env: func(w *cliWorld) {
+				w.zitadel.AddServiceUser("zitadel-pat-of-a-role-less-service-user", "400907376431008806")
+				w.setenv("ZITADEL_TOKEN", "zitadel-pat-of-a-role-less-service-user")
+			},
+			wantCode: exitFatal,
+			want:     []string{"stytch: ok", "zitadel: credentials refused:", "has no role at all", "ORG_USER_MANAGER", "IAM_USER_MANAGER"},
+		},
+		{
+			name: "zitadel viewer",
+			env: func(w *cliWorld) {
+				w.zitadel.AddServiceUser("zitadel-pat-of-a-viewer-service-user", "400907376431008806",
+					fakeidp.Membership{OrgID: "400907376431008806", Roles: []string{fakeidp.RoleOrgOwnerViewer}})
+				w.setenv("ZITADEL_TOKEN", "zitadel-pat-of-a-viewer-service-user")
+			},
+			wantCode: exitFatal,
+			want:     []string{"zitadel: credentials refused:", "no user.write anywhere", "IAM_USER_MANAGER"},
+		},
+		{
+			name: "zitadel org user manager",
+			env: func(w *cliWorld) {
+				w.zitadel.AddServiceUser("zitadel-pat-of-an-org-user-manager", "400907376431008806",
+					fakeidp.Membership{OrgID: "400907376431008806", Roles: []string{fakeidp.RoleOrgUserManager}})
+				w.setenv("ZITADEL_TOKEN", "zitadel-pat-of-an-org-user-manager")
+			},
+			wantCode: exitOK,
+			want:     []string{"zitadel: ok (", "may reactivate users in organisation 400907376431008806"},
 		},
 		{
 			name:     "stytch unreachable",

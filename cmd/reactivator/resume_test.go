@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reactivator/internal/fakeidp"
 	"strings"
 	"testing"
 
@@ -89,5 +90,23 @@ func TestResumeErrors(t *testing.T) {
 	r := w.run("resume", "zitadel")
 	if r.code != exitOK || !strings.Contains(r.stderr, "no credentials on this machine, not checked") || !strings.Contains(r.stdout, "was not paused") {
 		t.Errorf("resume zitadel without credentials = %s\nwant exit 0, a note and 'was not paused'", r)
+	}
+}
+
+// TestResumeRefusesWithoutUserWrite checks that resume zitadel probes the service user's
+// permissions and refuses, exit 4, while it may reactivate nobody; once granted, it resumes.
+func TestResumeRefusesWithoutUserWrite(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorld(t)
+	const tok = "zitadel-pat-of-a-role-less-service-user"
+	w.zitadel.AddServiceUser(tok, "400907376431008806")
+	w.setenv("ZITADEL_TOKEN", tok)
+	r := w.run("resume", "zitadel")
+	if r.code != exitFatal || !strings.Contains(r.stdout+r.stderr, "ORG_USER_MANAGER") || !strings.Contains(r.stderr, "zitadel stays paused") {
+		t.Errorf("resume zitadel with a role-less service user = %s\nwant exit 4 naming the role to grant", r)
+	}
+	w.zitadel.AddServiceUser(tok, "400907376431008806", fakeidp.Membership{OrgID: "400907376431008806", Roles: []string{fakeidp.RoleOrgUserManager}})
+	if r := w.run("resume", "zitadel"); r.code != exitOK {
+		t.Errorf("resume zitadel after the grant = %s\nwant exit 0", r)
 	}
 }

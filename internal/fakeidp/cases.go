@@ -27,6 +27,9 @@ type Case struct {
 	Body        string
 	// Op is the call the answer is to: "" a reactivate, OpRead a read of one account.
 	Op string
+	// Perms, for a ZITADEL answer, is who the caller is as the permission look-ups answer it
+	// (ZitadelProbeAnswer): "" not asked, PermsSomewhere, PermsNowhere or PermsNoRole.
+	Perms string
 	// Want is the class a client must give the answer; WantType the error type or id it must report.
 	// For a read, Want is "" when the read gives an account, ClassFatal when it gives an error
 	// wrapping jobs.ErrFatal and ClassTransient when it gives another error.
@@ -34,6 +37,42 @@ type Case struct {
 	WantType string
 	// WantAccount is the account a read must give (Want ""); its RequestID is not compared.
 	WantAccount jobs.Account
+}
+
+// The service users of the real transcripts, as Case.Perms names them.
+const (
+	// PermsSomewhere is ORG_USER_MANAGER of its own organisation and ORG_OWNER_VIEWER of another.
+	PermsSomewhere = "org_user_manager"
+	// PermsNowhere is ORG_OWNER_VIEWER of its own organisation: it may read, not write.
+	PermsNowhere = "viewer"
+	// PermsNoRole has no role at all.
+	PermsNoRole = "no_role"
+	// PermsInstance is IAM_USER_MANAGER.
+	PermsInstance = "iam_user_manager"
+)
+
+// ZitadelProbeAnswer is the real server's answer to the permission look-ups of the service user
+// perms: path is /auth/v1/memberships/me/_search or /auth/v1/permissions/zitadel/me/_search,
+// org the x-zitadel-orgid header ("" the service user's own organisation, the real transcripts'
+// default one). ok is false for another path.
+func ZitadelProbeAnswer(perms, path, org string) (body string, ok bool) {
+	switch path {
+	case "/auth/v1/memberships/me/_search":
+		return map[string]string{PermsSomewhere: zMembershipsOrgUserManager, PermsNowhere: zMembershipsViewer,
+			PermsNoRole: zMembershipsNone, PermsInstance: zMembershipsIAMUserManager}[perms], true
+	case "/auth/v1/permissions/zitadel/me/_search":
+		own := org == "" || org == zDefaultOrg
+		switch {
+		case perms == PermsInstance:
+			return zPermsIAMUserManager, true
+		case perms == PermsSomewhere && own:
+			return zPermsOrgUserManager, true
+		case perms == PermsSomewhere && org == zOtherOrg, perms == PermsNowhere && own:
+			return zPermsViewer, true
+		}
+		return "{}", true
+	}
+	return "", false
 }
 
 // The calls a Case can answer besides reactivate.
@@ -175,19 +214,54 @@ var Cases = func() []Case {
 	}
 	c = append(c,
 		// v2 checks existence and state before permission: any 7 is fatal.
-		zitadelCase("zitadel_v2/permission_denied", "v2", 403, 7, "No matching permissions found", "AUTH-AWfge", jobs.ClassFatal),
-		zitadelCase("zitadel_v2/permission_denied_v1_id", "v2", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassFatal),
+		perms(zitadelCase("zitadel_v2/permission_denied", "v2", 403, 7, "No matching permissions found", "AUTH-AWfge", jobs.ClassFatal), PermsNowhere),
+		perms(zitadelCase("zitadel_v2/permission_denied_v1_id", "v2", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassFatal), PermsNowhere),
 		// v1 checks permission first, in the caller's org or the row's x-zitadel-orgid.
-		zitadelCase("zitadel_v1/permission_denied_own_org", "v1", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassFatal),
-		with(zitadelCase("zitadel_v1/permission_denied_row_org", "v1", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassRejected), true),
+		perms(zitadelCase("zitadel_v1/permission_denied_own_org", "v1", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassFatal), PermsNowhere),
+		perms(with(zitadelCase("zitadel_v1/permission_denied_row_org", "v1", 403, 7, "No matching permissions found", "AUTH-5mWD2", jobs.ClassRejected), true), PermsSomewhere),
 		with(zitadelCase("zitadel_v1/unknown_row_org", "v1", 403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds", jobs.ClassNotFound), true),
 		zitadelCase("zitadel_v1/unknown_default_org", "v1", 403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds", jobs.ClassFatal),
 	)
+	c = append(c, permissionCases()...)
 	c = append(c, readCases()...)
 	return c
 }()
 
 func with(c Case, rowOrg bool) Case { c.RowOrg = rowOrg; return c }
+
+func perms(c Case, p string) Case { c.Perms = p; return c }
+
+// permissionCases are the real server's answers to reactivate by service users of each kind
+// (docs/providers.md, "ZITADEL permissions"): v2 checks existence, state, then permission; v1
+// permission first, then looks the user up in the acting organisation, then its state.
+func permissionCases() []Case {
+	const denied, noMember = "No matching permissions found", "membership not found"
+	return []Case{
+		// No role at all: fatal, "grant a role", never "check ZITADEL_URL".
+		perms(zitadelCase("zitadel_v2/no_role", "v2", 404, 5, noMember, "AUTHZ-cdgFk", jobs.ClassFatal), PermsNoRole),
+		perms(zitadelCase("zitadel_v1/no_role", "v1", 404, 5, noMember, "AUTHZ-cdgFk", jobs.ClassFatal), PermsNoRole),
+		// A viewer: a role, but user.write nowhere.
+		perms(zitadelCase("zitadel_v2/viewer", "v2", 403, 7, denied, "AUTH-AWfge", jobs.ClassFatal), PermsNowhere),
+		perms(zitadelCase("zitadel_v1/viewer", "v1", 403, 7, denied, "AUTH-5mWD2", jobs.ClassFatal), PermsNowhere),
+		perms(zitadelCase("zitadel_v1/viewer_active_user", "v1", 403, 7, denied, "AUTH-5mWD2", jobs.ClassFatal), PermsNowhere),
+		perms(zitadelCase("zitadel_v1/viewer_unknown_user", "v1", 403, 7, denied, "AUTH-5mWD2", jobs.ClassFatal), PermsNowhere),
+		// An org user manager and a user of another organisation: the row is rejected, the run goes on.
+		perms(zitadelCase("zitadel_v2/manager_other_org", "v2", 403, 7, denied, "AUTH-AWfge", jobs.ClassRejected), PermsSomewhere),
+		perms(zitadelCase("zitadel_v1/manager_other_org_no_header", "v1", 404, 5, "User could not be found", "COMMAND-4M0sd", jobs.ClassNotFound), PermsSomewhere),
+		perms(with(zitadelCase("zitadel_v1/manager_other_org", "v1", 403, 7, denied, "AUTH-5mWD2", jobs.ClassRejected), true), PermsSomewhere),
+		perms(with(zitadelCase("zitadel_v1/manager_other_org_active_user", "v1", 403, 7, denied, "AUTH-5mWD2", jobs.ClassRejected), true), PermsSomewhere),
+		// v2 tells any caller the state first.
+		perms(zitadelCase("zitadel_v2/manager_other_org_active_user", "v2", 400, 9, "User is not inactive", "COMMAND-s5qqcz97hf", jobs.ClassNotDeactivated), PermsSomewhere),
+		perms(zitadelCase("zitadel_v2/no_role_active_user", "v2", 400, 9, "User is not inactive", "COMMAND-s5qqcz97hf", jobs.ClassNotDeactivated), PermsNoRole),
+		perms(zitadelCase("zitadel_v2/viewer_active_user", "v2", 400, 9, "User is not inactive", "COMMAND-s5qqcz97hf", jobs.ClassNotDeactivated), PermsNowhere),
+		perms(zitadelCase("zitadel_v2/manager_unknown_user", "v2", 404, 5, "User could not be found", "COMMAND-9hy5kzbuk6", jobs.ClassNotFound), PermsSomewhere),
+		// Locked is not inactive; removed is not found.
+		zitadelCase("zitadel_v2/locked", "v2", 400, 9, "User is not inactive", "COMMAND-s5qqcz97hf", jobs.ClassNotDeactivated),
+		zitadelCase("zitadel_v1/locked", "v1", 400, 9, "User is not inactive", "COMMAND-6M0sf", jobs.ClassNotDeactivated),
+		zitadelCase("zitadel_v2/removed", "v2", 404, 5, "User could not be found", "COMMAND-9hy5kzbuk6", jobs.ClassNotFound),
+		zitadelCase("zitadel_v1/removed", "v1", 404, 5, "User could not be found", "COMMAND-4M0sd", jobs.ClassNotFound),
+	}
+}
 
 // Ids and times of the real ZITADEL answers the read cases quote.
 const (

@@ -1,4 +1,4 @@
-// This file classifies ZITADEL's answers to a reactivate call (shared/docs/providers.md).
+// This file classifies ZITADEL's answers to a reactivate call (docs/providers.md).
 package zitadel
 
 import (
@@ -28,6 +28,10 @@ var (
 
 // orgNotFoundID is v1's answer to an x-zitadel-orgid naming no organisation.
 const orgNotFoundID = "AUTH-Bs7Ds"
+
+// noMembershipID is the 404 of a service user without any role ("membership not found"): a
+// permission problem, never a missing user or a wrong host.
+const noMembershipID = "AUTHZ-cdgFk"
 
 // gRPC codes by their Connect names (connectrpc.com/connect's Code.String).
 var connectCodes = map[string]int{
@@ -140,7 +144,7 @@ func (a answer) has(set map[string]bool) bool {
 // errorType is the id that decided the class when there is one, else the first id.
 func (a answer) errorType() string {
 	for _, id := range a.ids {
-		if notInactiveIDs[id] || notFoundIDs[id] || id == orgNotFoundID {
+		if notInactiveIDs[id] || notFoundIDs[id] || id == orgNotFoundID || id == noMembershipID {
 			return id
 		}
 	}
@@ -159,7 +163,8 @@ func (a answer) errorType() string {
 // ambiguous: not confirmed); 3xx fatal; 401 or code 16 fatal; 429 or code 8 transient; 405, 501
 // or code 12 fatal; 5xx or code 13/14 transient and ambiguous; 403 or code 7 fatal on v2, and on
 // v1 not_found (unknown organisation AUTH-Bs7Ds) or rejected when the row named its own
-// organisation, else fatal; a known user-not-found id not_found; any other 404 or code 5 fatal
+// organisation, else fatal (Client.Reactivate then decides a ZITADEL code 7 by where the service
+// user may write); AUTHZ-cdgFk (no role at all) fatal; a known user-not-found id not_found; any other 404 or code 5 fatal
 // (a wrong ZITADEL_URL); a known not-inactive id not_deactivated; other 4xx rejected.
 func Classify(api string, rowOrg bool, status int, header http.Header, body []byte) jobs.Result {
 	res := jobs.Result{
@@ -199,6 +204,8 @@ func Classify(api string, rowOrg bool, status int, header http.Header, body []by
 		return set(jobs.ClassTransient, said)
 	case status == http.StatusForbidden || a.code == codePermissionDenied:
 		return permissionDenied(res, api, rowOrg, a, said)
+	case a.has(map[string]bool{noMembershipID: true}):
+		return set(jobs.ClassFatal, "the service user has no role at all ("+said+"): "+grantAdvice)
 	case a.has(notFoundIDs):
 		return set(jobs.ClassNotFound, said)
 	case status == http.StatusNotFound || a.code == codeNotFound:
@@ -225,7 +232,7 @@ func permissionDenied(res jobs.Result, api string, rowOrg bool, a answer, said s
 	case api == APIv1 && a.has(map[string]bool{orgNotFoundID: true}):
 		res.Message = "the organisation of ZITADEL_ORG_ID does not exist (" + said + "): check ZITADEL_ORG_ID"
 	default:
-		res.Message = "the service user lacks permission (" + said + "): grant it a role with user.write, e.g. ORG_USER_MANAGER"
+		res.Message = "the service user lacks permission (" + said + "): " + grantAdvice
 	}
 	res.Message = clip(res.Message)
 	return res

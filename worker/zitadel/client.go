@@ -2,7 +2,7 @@
 // POST {base}/v2/users/{user_id}/reactivate (the default) or the deprecated v1
 // POST {base}/management/v1/users/{id}/_reactivate, authenticated with a personal access token,
 // client credentials or a JWT profile key, and the classification of every answer
-// (shared/docs/providers.md).
+// (docs/providers.md).
 //
 // A Client is responsible for making one call per Reactivate and saying what its answer means.
 package zitadel
@@ -38,6 +38,8 @@ type Client struct {
 	secrets []string
 	// readV1 is set once a v1 client learnt that the server has no v2 read.
 	readV1 atomic.Bool
+	// perms is the last permission probe's answer.
+	perms permsCache
 }
 
 // New returns a Client for cfg. It validates cfg and reads and parses the key file, but calls
@@ -114,13 +116,28 @@ func (c *Client) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
 	}
 	res = Classify(c.api, r.OrgID != "", ans.status, ans.header, ans.body)
 	res.Message = c.scrub(strings.Replace(res.Message, checkCredentialsAdvice, c.advice, 1), tok)
+	return c.decide(ctx, res, ans, org)
+}
+
+// decide finishes a classified answer with what Classify cannot know: a code 7 depends on where
+// the service user may write (permissionAnswer), and a v1 "not found" without an organisation
+// header may be a user of another organisation.
+func (c *Client) decide(ctx context.Context, res jobs.Result, ans reply, org string) jobs.Result {
+	switch {
+	case isPermissionDenied(ans.body):
+		return c.permissionAnswer(ctx, res)
+	case res.Class == jobs.ClassNotFound && c.api == APIv1 && org == "":
+		res.Message = clip(res.Message + ": v1 looks only in the service user's own organisation; the user may live in another: give the row's org_id, or use ZITADEL_API=v2")
+	}
 	return res
 }
 
-// Check proves the credentials and the base URL with the read-only GET {base}/auth/v1/users/me:
-// nil for a 200 carrying a user. An error wrapping jobs.ErrFatal means the credentials or the
-// URL are wrong (401, a refused token request, an answer that is not ZITADEL's); other errors
-// (unreachable, 5xx, 429) may pass.
+// Check proves the credentials and the base URL with the read-only GET {base}/auth/v1/users/me,
+// then probes the service user's permissions (Permissions): nil when it may write users in at
+// least one organisation (Scope then says where). An error wrapping jobs.ErrFatal means the
+// credentials or the URL are wrong (401, a refused token request, an answer that is not
+// ZITADEL's) or the service user has user.write nowhere (the error names the role to grant);
+// other errors (unreachable, 5xx, 429) may pass.
 func (c *Client) Check(ctx context.Context) error {
 	ans, tok, res, ok := c.send(ctx, http.MethodGet, "/auth/v1/users/me", "")
 	if !ok {
@@ -134,7 +151,7 @@ func (c *Client) Check(ctx context.Context) error {
 			User json.RawMessage `json:"user"`
 		}
 		if json.Unmarshal(ans.body, &me) == nil && bytes.HasPrefix(bytes.TrimSpace(me.User), []byte("{")) {
-			return nil
+			return c.checkPermissions(ctx)
 		}
 		return fmt.Errorf("zitadel check: %s answered 200 but not like ZITADEL: check ZITADEL_URL, it must be the instance's external domain: %w", c.base, jobs.ErrFatal)
 	}
@@ -208,4 +225,27 @@ func (c *Client) scrub(s, tok string) string {
 		}
 	}
 	return s
+}
+
+// checkPermissions is Check's permission probe.
+func (c *Client) checkPermissions(ctx context.Context) error {
+	p, err := c.Permissions(ctx)
+	if err != nil {
+		return fmt.Errorf("zitadel check: %w", err)
+	}
+	if !p.Anywhere() {
+		return fmt.Errorf("zitadel check: the service user %s, so it cannot reactivate anyone: %s: %w", p, grantAdvice, jobs.ErrFatal)
+	}
+	return nil
+}
+
+// Scope says where the service user may write users, as the last permission probe found
+// ("" before any probe).
+func (c *Client) Scope() string {
+	c.perms.mu.Lock()
+	defer c.perms.mu.Unlock()
+	if c.perms.perms == nil {
+		return ""
+	}
+	return c.perms.perms.String()
 }

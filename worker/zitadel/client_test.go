@@ -79,6 +79,10 @@ func TestReactivateCases(t *testing.T) {
 			t.Parallel()
 			var calls atomic.Int32
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if body, ok := fakeidp.ZitadelProbeAnswer(tc.Perms, r.URL.Path, r.Header.Get("X-Zitadel-Orgid")); ok {
+					answerCase(w, fakeidp.Case{Status: 200, Body: body})
+					return
+				}
 				calls.Add(1)
 				answerCase(w, tc)
 			}))
@@ -94,6 +98,12 @@ func TestReactivateCases(t *testing.T) {
 
 			if got.Class != tc.Want {
 				t.Errorf("Reactivate(%s) class = %q (%s), want %q", tc.Name, got.Class, got.Message, tc.Want)
+			}
+			if wantReason := map[bool]string{true: jobs.ReasonNoPermissionInOrg}[tc.Want == jobs.ClassRejected && tc.Perms != ""]; got.Reason != wantReason {
+				t.Errorf("Reactivate(%s) reason = %q, want %q", tc.Name, got.Reason, wantReason)
+			}
+			if tc.Perms != "" && got.Class == jobs.ClassFatal && (!strings.Contains(got.Message, "IAM_USER_MANAGER") || strings.Contains(got.Message, "ZITADEL_URL")) {
+				t.Errorf("Reactivate(%s) message = %q, want the roles to grant, not the URL", tc.Name, got.Message)
 			}
 			if tc.WantType != "" && got.ErrorType != tc.WantType {
 				t.Errorf("Reactivate(%s) error type = %q, want %q", tc.Name, got.ErrorType, tc.WantType)
@@ -358,8 +368,13 @@ func TestCheck(t *testing.T) {
 		wantErr   bool
 		wantFatal bool
 		wantIn    string
+		perms     string
+		wantScope string
 	}{
-		{name: "ok", answer: me},
+		{name: "ok", answer: me, perms: fakeidp.PermsSomewhere, wantScope: "organisation 401899638682091521"},
+		{name: "ok instance-wide", answer: me, perms: fakeidp.PermsInstance, wantScope: "every organisation"},
+		{name: "no role", answer: me, perms: fakeidp.PermsNoRole, wantErr: true, wantFatal: true, wantIn: "ORG_USER_MANAGER"},
+		{name: "viewer", answer: me, perms: fakeidp.PermsNowhere, wantErr: true, wantFatal: true, wantIn: "IAM_USER_MANAGER"},
 		{name: "no token", answer: fakeidp.Case{Status: 401, Body: fakeidp.ZitadelNoAuth}, wantErr: true, wantFatal: true, wantIn: "ZITADEL_TOKEN"},
 		{name: "bad token", answer: fakeidp.Case{Status: 401, Body: fakeidp.ZitadelError(16, "Errors.Token.Invalid", "AUTH-7fs1e")}, wantErr: true, wantFatal: true, wantIn: "ZITADEL_TOKEN"},
 		{name: "wrong host", answer: fakeidp.Case{Status: 404, Body: fakeidp.ZitadelWrongHost}, wantErr: true, wantFatal: true, wantIn: "ZITADEL_URL"},
@@ -372,14 +387,33 @@ func TestCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rec := &recorder{}
+			var probes atomic.Int32
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if body, ok := fakeidp.ZitadelProbeAnswer(tc.perms, r.URL.Path, r.Header.Get("X-Zitadel-Orgid")); ok {
+					if r.Method != http.MethodPost {
+						t.Errorf("probe %s %s, want POST", r.Method, r.URL.Path)
+					}
+					probes.Add(1)
+					answerCase(w, fakeidp.Case{Status: 200, Body: body})
+					return
+				}
 				rec.mu.Lock()
 				rec.reqs = append(rec.reqs, seen{method: r.Method, rawPath: r.URL.EscapedPath(), header: r.Header.Clone()})
 				rec.mu.Unlock()
 				answerCase(w, tc.answer)
 			}))
 			defer srv.Close()
-			err := newPATClient(t, srv, nil).Check(t.Context())
+			c := newPATClient(t, srv, nil)
+			err := c.Check(t.Context())
+			if (tc.perms != "") != (probes.Load() > 0) {
+				t.Errorf("Check() made %d permission look-ups, want them only after users/me answered", probes.Load())
+			}
+			if !strings.Contains(c.Scope(), tc.wantScope) {
+				t.Errorf("Scope() = %q, want it to contain %q", c.Scope(), tc.wantScope)
+			}
+			if err != nil && tc.perms != "" && strings.Contains(err.Error(), "ZITADEL_URL") {
+				t.Errorf("Check() = %q, a permission problem must not point at ZITADEL_URL", err)
+			}
 			if (err != nil) != tc.wantErr || errors.Is(err, jobs.ErrFatal) != tc.wantFatal {
 				t.Fatalf("Check() = %v, want error %v, fatal %v", err, tc.wantErr, tc.wantFatal)
 			}

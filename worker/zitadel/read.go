@@ -33,8 +33,10 @@ var userStates = map[string]jobs.AccountState{
 // row's organization (its org_id, else ZITADEL_ORG_ID, else the service user's own) from then on.
 //
 // A removed or never-existing user is State StateNotFound with no error. The error wraps
-// jobs.ErrFatal when the credentials, the permissions or the URL are refused (as Reactivate's
-// fatal class); any other error means the read gave nothing usable.
+// jobs.ErrFatal when the credentials or the URL are refused, the service user has no role at
+// all (AUTHZ-cdgFk), or a 403 comes to a service user that may write users nowhere (as
+// Reactivate's fatal class); any other error (a 403 for a user of an organisation the service
+// user may not read, transport, 5xx) means the read gave nothing usable.
 func (c *Client) ReadAccount(ctx context.Context, r jobs.Row) (jobs.Account, error) {
 	if r.Provider != jobs.Zitadel {
 		return jobs.Account{}, fmt.Errorf("zitadel read: not a ZITADEL row (provider %q)", r.Provider)
@@ -49,7 +51,7 @@ func (c *Client) ReadAccount(ctx context.Context, r jobs.Row) (jobs.Account, err
 			return jobs.Account{}, c.readError(r, res.Class, res.Message)
 		}
 		if c.api != APIv1 || !noRoute(ans) {
-			return c.readAnswer(APIv2, r, ans, tok)
+			return c.readAnswer(ctx, APIv2, r, ans, tok)
 		}
 		c.readV1.Store(true)
 	}
@@ -61,7 +63,7 @@ func (c *Client) ReadAccount(ctx context.Context, r jobs.Row) (jobs.Account, err
 	if !ok {
 		return jobs.Account{}, c.readError(r, res.Class, res.Message)
 	}
-	return c.readAnswer(APIv1, r, ans, tok)
+	return c.readAnswer(ctx, APIv1, r, ans, tok)
 }
 
 // noRoute reports whether an answer says the server has no such route: 404, 405 or 501 (or
@@ -105,7 +107,7 @@ type readDetails struct {
 }
 
 // readAnswer turns the answer of a read into an account or an error.
-func (c *Client) readAnswer(api string, r jobs.Row, ans reply, tok string) (jobs.Account, error) {
+func (c *Client) readAnswer(ctx context.Context, api string, r jobs.Row, ans reply, tok string) (jobs.Account, error) {
 	reqID := ans.header.Get("X-Request-Id")
 	if ans.status == http.StatusOK {
 		var b userBody
@@ -143,6 +145,10 @@ func (c *Client) readAnswer(api string, r jobs.Row, ans reply, tok string) (jobs
 		return jobs.Account{ID: r.UserID, State: jobs.StateNotFound, RequestID: reqID}, nil
 	}
 	res := Classify(api, r.OrgID != "", ans.status, ans.header, ans.body)
-	msg := c.scrub(strings.Replace(res.Message, checkCredentialsAdvice, c.advice, 1), tok)
-	return jobs.Account{}, c.readError(r, res.Class, msg)
+	res.Message = c.scrub(strings.Replace(res.Message, checkCredentialsAdvice, c.advice, 1), tok)
+	if isPermissionDenied(ans.body) {
+		// As for a reactivate: fatal only when the service user may write users nowhere.
+		res = c.permissionAnswer(ctx, res)
+	}
+	return jobs.Account{}, c.readError(r, res.Class, res.Message)
 }

@@ -62,6 +62,13 @@ func newIDP(t *testing.T, d *idp) *idp {
 	mux.HandleFunc("POST /oauth/v2/token", d.token)
 	mux.HandleFunc("POST /v2/users/{id}/reactivate", d.reactivate)
 	mux.HandleFunc("GET /auth/v1/users/me", d.reactivate)
+	probe := func(w http.ResponseWriter, r *http.Request) {
+		body, _ := fakeidp.ZitadelProbeAnswer(fakeidp.PermsInstance, r.URL.Path, r.Header.Get("X-Zitadel-Orgid"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body)
+	}
+	mux.HandleFunc("POST /auth/v1/memberships/me/_search", probe)
+	mux.HandleFunc("POST /auth/v1/permissions/zitadel/me/_search", probe)
 	d.srv = httptest.NewServer(mux)
 	t.Cleanup(d.srv.Close)
 	return d
