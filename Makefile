@@ -8,7 +8,7 @@ BIN      := bin/reactivator
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 .PHONY: deps
 deps: ## install what the tests need (redis-server, chromium for the dashboard's browser test) when missing
@@ -26,9 +26,14 @@ build: ## build bin/reactivator
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/reactivator
 
 .PHONY: test
-test: deps ## run every test with the race detector (what CI runs)
+test: deps ## run every test with the race detector (what CI runs), and check the deploy kits
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory check-deploy
+
+.PHONY: check-deploy
+check-deploy: ## check deploy/: kustomize build, every object strictly decoded into the Kubernetes types
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 .PHONY: chaos
 chaos: deps ## kill workers, restart Redis, break providers, revoke credentials, cancel: audit every row, print the table (~4 min)

@@ -7,6 +7,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,6 +23,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v3"
 
 	"reactivator/internal/schedule"
 )
@@ -484,6 +487,98 @@ func TestComposeInterpolatesOnlyKnownVariables(t *testing.T) {
 		}
 		if slices.Contains(composeOnlyEnv, name) && name != "REACTIVATOR_VERSION" && !regexp.MustCompile(`(?m)^#?\s*`+name+`=`).Match(ex) {
 			t.Errorf(".env.example does not mention %s, which docker-compose.yml reads", name)
+		}
+	}
+}
+
+// TestKubernetesCommandsAndEnv holds deploy/kubernetes to the program: every container's args are
+// a command line it accepts, every variable the Secrets and ConfigMaps give is one it reads, and
+// the schedules file loads. (deploy/kubernetes_test.go, a module of its own, checks the objects.)
+func TestKubernetesCommandsAndEnv(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(repoRoot, "deploy", "kubernetes")
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("deploy/kubernetes: %v, %v", files, err)
+	}
+	var commands [][]string
+	envNames := map[string]string{}
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(f)
+		for {
+			var doc map[string]any
+			if err := dec.Decode(&doc); err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatalf("%s: %v", path, err)
+				}
+				break
+			}
+			walkYAML(doc, func(key string, v any) {
+				switch key {
+				case "containers":
+					for _, c := range v.([]any) {
+						var args []string
+						for _, a := range c.(map[string]any)["args"].([]any) {
+							args = append(args, a.(string))
+						}
+						commands = append(commands, args)
+					}
+				case "stringData": // the Secrets' keys are variables
+					for k := range v.(map[string]any) {
+						envNames[k] = filepath.Base(path)
+					}
+				case "literals": // configMapGenerator literals, given to the workers by envFrom
+					for _, l := range v.([]any) {
+						k, _, _ := strings.Cut(l.(string), "=")
+						envNames[k] = filepath.Base(path)
+					}
+				case "env":
+					for _, e := range v.([]any) {
+						envNames[e.(map[string]any)["name"].(string)] = filepath.Base(path)
+					}
+				}
+			})
+		}
+		f.Close()
+	}
+	if len(commands) < 3 || len(envNames) < 5 {
+		t.Fatalf("found %d commands and %d variables in deploy/kubernetes; want the worker, scheduler and dash", len(commands), len(envNames))
+	}
+	for _, args := range commands {
+		cmd, rest, err := (&app{}).rootCmd().Find(args)
+		if err == nil {
+			err = cmd.ParseFlags(rest)
+		}
+		if err != nil || cmd.Name() != args[0] {
+			t.Errorf("deploy/kubernetes runs %v, which the program refuses: %v", args, err)
+		}
+	}
+	for name, file := range envNames {
+		if !isKnownEnv(name) {
+			t.Errorf("deploy/kubernetes/%s sets %s, which the program does not read (knownEnv)", file, name)
+		}
+	}
+	cfg, err := schedule.Load(filepath.Join(dir, "schedules.yaml"))
+	if err != nil || len(cfg.Schedules) == 0 || !strings.HasPrefix(cfg.Reports, "/data/") {
+		t.Errorf("deploy/kubernetes/schedules.yaml = %+v, %v; want schedules with reports on the data volume", cfg, err)
+	}
+}
+
+// walkYAML calls fn with every key and value of a decoded YAML document, depth first.
+func walkYAML(v any, fn func(key string, v any)) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			fn(k, x)
+			walkYAML(x, fn)
+		}
+	case []any:
+		for _, x := range v {
+			walkYAML(x, fn)
 		}
 	}
 }
