@@ -55,6 +55,12 @@ const (
 	ClassTransient Class = "transient"
 	// ClassFatal answers stop the provider's queue: bad credentials, missing permission, wrong base URL.
 	ClassFatal Class = "fatal"
+
+	// ClassDeactivated and ClassNotActive are the answers of a deactivate call (design: "undo
+	// RUN"): the account was deactivated, or was not active (already deactivated) so nothing was
+	// done. They end no reactivate row: Outcome returns false for them.
+	ClassDeactivated Class = "deactivated"
+	ClassNotActive   Class = "not_active"
 )
 
 // Outcome returns the final outcome of a class, and false for transient and fatal classes,

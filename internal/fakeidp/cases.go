@@ -80,6 +80,9 @@ const (
 	// OpRead is a read of one account: ZITADEL GET /v2/users/{id} (or v1 GET
 	// /management/v1/users/{id}), Stytch GET .../members/dangerously_get/{id}?include_deleted=true.
 	OpRead = "read"
+	// OpDeactivate is a deactivate (ZITADEL) or a delete member (Stytch), for undo; Want is
+	// jobs.ClassDeactivated for a success and jobs.ClassNotActive for "already inactive".
+	OpDeactivate = "deactivate"
 )
 
 // StytchRequestID is the request id of every scripted Stytch case.
@@ -98,6 +101,11 @@ func StytchError(status int, errorType, message string) string {
 func StytchSuccess(orgID, memberID string) string {
 	return fmt.Sprintf(`{"request_id":%q,"member_id":%q,"member":{"organization_id":%q,"member_id":%q,"email_address":"ada@example.com","status":"active","name":"Ada","email_address_verified":true,"roles":[],"trusted_metadata":{},"untrusted_metadata":{}},"organization":{"organization_id":%q,"organization_name":"Acme","organization_slug":"acme"},"status_code":200}`,
 		StytchRequestID, memberID, orgID, memberID, orgID)
+}
+
+// StytchDeleteSuccess returns Stytch's 200 body of Delete Member.
+func StytchDeleteSuccess(memberID string) string {
+	return fmt.Sprintf(`{"request_id":%q,"member_id":%q,"status_code":200}`, StytchRequestID, memberID)
 }
 
 // StytchMember returns Stytch's 200 body of a member read (dangerously get): the member with its
@@ -224,8 +232,57 @@ var Cases = func() []Case {
 	)
 	c = append(c, permissionCases()...)
 	c = append(c, readCases()...)
+	c = append(c, deactivateCases()...)
 	return c
 }()
+
+// deactivateCases are the answers to a deactivate: the real ZITADEL server's, per state and per
+// kind of service user, and Stytch's delete member.
+func deactivateCases() []Case {
+	z := func(c Case) Case {
+		c.Op = OpDeactivate
+		c.Name = c.Name[:len("zitadel_v2/")] + "deactivate_" + c.Name[len("zitadel_v2/"):]
+		return c
+	}
+	ok := func(name, api, body string) Case {
+		return z(Case{Name: "zitadel_" + api + "/" + name, Provider: jobs.Zitadel, API: api, Status: 200,
+			Header: map[string]string{"X-Request-Id": ZitadelRequestID}, Body: body, Want: jobs.ClassDeactivated})
+	}
+	const inactive, initial, notFound, denied, noMember = "User already inactive", "User with state initial can only be deleted not deactivated", "User could not be found", "No matching permissions found", "membership not found"
+	c := []Case{
+		ok("active", "v2", `{"details":{"sequence":"3", "changeDate":"2026-11-30T14:16:15.248768Z", "resourceOwner":"401899638682091521"}}`),
+		ok("locked", "v2", `{"details":{"sequence":"4", "changeDate":"2026-11-30T14:16:15.313067Z", "resourceOwner":"401899638682091521"}}`),
+		ok("machine", "v2", `{"details":{"sequence":"2", "changeDate":"2026-11-30T14:16:15.547290Z", "resourceOwner":"401899638682091521"}}`),
+		ok("active", "v1", `{"details":{"sequence":"3", "changeDate":"2026-11-30T14:16:15.379067Z", "resourceOwner":"401899638682091521"}}`),
+		ok("locked", "v1", `{"details":{"sequence":"4", "changeDate":"2026-11-30T14:16:15.435308Z", "resourceOwner":"401899638682091521"}}`),
+		z(zitadelCase("zitadel_v2/already_inactive", "v2", 400, 9, inactive, "COMMAND-5gunjw0cd7", jobs.ClassNotActive)),
+		z(zitadelCase("zitadel_v1/already_inactive", "v1", 400, 9, inactive, "COMMAND-5M0sf", jobs.ClassNotActive)),
+		z(zitadelCase("zitadel_v2/initial", "v2", 400, 9, initial, "COMMAND-gvx4kct9r2", jobs.ClassRejected)),
+		z(zitadelCase("zitadel_v1/initial", "v1", 404, 5, initial, "COMMAND-ke0fw", jobs.ClassRejected)),
+		z(zitadelCase("zitadel_v2/removed", "v2", 404, 5, notFound, "COMMAND-5gp2p62iin", jobs.ClassNotFound)),
+		z(zitadelCase("zitadel_v1/removed", "v1", 404, 5, notFound, "COMMAND-3M9ds", jobs.ClassNotFound)),
+		z(perms(zitadelCase("zitadel_v2/viewer", "v2", 403, 7, denied, "AUTH-AWfge", jobs.ClassFatal), PermsNowhere)),
+		z(perms(zitadelCase("zitadel_v1/viewer", "v1", 403, 7, denied, "AUTH-5mWD2", jobs.ClassFatal), PermsNowhere)),
+		z(perms(zitadelCase("zitadel_v2/no_role", "v2", 404, 5, noMember, "AUTHZ-cdgFk", jobs.ClassFatal), PermsNoRole)),
+		z(perms(zitadelCase("zitadel_v2/no_role_already_inactive", "v2", 400, 9, inactive, "COMMAND-5gunjw0cd7", jobs.ClassNotActive), PermsNoRole)),
+		z(perms(zitadelCase("zitadel_v1/no_role_already_inactive", "v1", 404, 5, noMember, "AUTHZ-cdgFk", jobs.ClassFatal), PermsNoRole)),
+		z(perms(zitadelCase("zitadel_v2/manager_other_org", "v2", 403, 7, denied, "AUTH-AWfge", jobs.ClassRejected), PermsSomewhere)),
+		z(zitadelCase("zitadel_v2/bad_token", "v2", 401, 16, "Errors.Token.Invalid", "AUTH-7fs1e", jobs.ClassFatal)),
+		z(zitadelCase("zitadel_v2/unavailable", "v2", 503, 14, "Errors.Internal", "QUERY-Dh42f", jobs.ClassTransient)),
+	}
+	const sMember = "member-test-00000000-0000-4000-8000-000000000002"
+	sdel := func(c Case) Case { c.Op = OpDeactivate; c.Name = "stytch/delete_" + c.Name[len("stytch/"):]; return c }
+	c = append(c,
+		sdel(Case{Name: "stytch/success", Provider: jobs.Stytch, Status: 200, Body: StytchDeleteSuccess(sMember), Want: jobs.ClassDeactivated}),
+		sdel(stytchCase("stytch/member_not_found", 404, "member_not_found", jobs.ClassNotFound)),
+		sdel(stytchCase("stytch/member_not_in_organization", 404, "member_does_not_exist_in_organization", jobs.ClassNotFound)),
+		sdel(stytchCase("stytch/organization_not_found", 404, "organization_not_found", jobs.ClassNotFound)),
+		sdel(stytchCase("stytch/unauthorized_credentials", 401, "unauthorized_credentials", jobs.ClassFatal)),
+		sdel(stytchCase("stytch/too_many_requests", 429, "too_many_requests", jobs.ClassTransient)),
+		sdel(stytchCase("stytch/internal_server_error", 500, "internal_server_error", jobs.ClassTransient)),
+	)
+	return c
+}
 
 func with(c Case, rowOrg bool) Case { c.RowOrg = rowOrg; return c }
 

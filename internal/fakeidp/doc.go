@@ -1,6 +1,6 @@
 // Package fakeidp provides stateful fake Stytch B2B and ZITADEL servers that answer over real HTTP
-// with the providers' real bodies and headers (shared/docs/providers.md and the real ZITADEL
-// transcripts), and inject faults (latency, 5xx, dropped connections, stalls, rate limits) for
+// with the providers' real bodies and headers (docs/providers.md; the ZITADEL bodies as a real
+// server sent them), and inject faults (latency, 5xx, dropped connections, stalls, rate limits) for
 // tests, the demo and the benchmarks.
 //
 // Both fakes are http.Handlers. Serve them with Serve, which starts an httptest server on loopback
@@ -14,6 +14,11 @@
 //
 // A ZITADEL fake chooses its instance by the Host header, as ZITADEL does: NewZitadel("127.0.0.1")
 // accepts any port of that host (so it fits Serve's random port), NewZitadel("") any Host.
+//
+// Reads (ZITADEL GET /v2/users/{id} and /management/v1/users/{id}, Stytch dangerously_get) and
+// the ZITADEL permission and membership look-ups answer from state; deactivate (ZITADEL) and
+// delete member (Stytch) are handled as reactivate calls below, and the ZITADEL fake checks
+// roles per service user (AddServiceUser) in the real server's order.
 //
 // Every reactivate request is counted when it arrives (TotalCalls, Histogram, MaxPerSecond),
 // whatever its answer. It then goes through, in order: the injected Latency, the rate limit

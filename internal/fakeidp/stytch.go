@@ -210,6 +210,12 @@ func (s *Stytch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if r.Method == http.MethodDelete {
+		if org, member, ok := stytchMemberPath(p); ok {
+			s.delete(w, r, p, org, member)
+			return
+		}
+	}
 	s.seen(p, false)
 	if r.Method == http.MethodPost && p == stytchAPI+"search" {
 		s.search(w, r)
@@ -424,4 +430,78 @@ func (s *Stytch) dangerouslyGet(w http.ResponseWriter, r *http.Request, rawID st
 		return
 	}
 	s.write(w, http.StatusOK, split(body, StytchRequestID))
+}
+
+// stytchMemberPath returns the unescaped organization and member of a member path
+// /v1/b2b/organizations/{org}/members/{member}.
+func stytchMemberPath(p string) (org, member string, ok bool) {
+	rest, ok := strings.CutPrefix(p, stytchAPI)
+	if !ok {
+		return "", "", false
+	}
+	org, rest, _ = strings.Cut(rest, "/")
+	member, ok = strings.CutPrefix(rest, "members/")
+	if !ok || org == "" || member == "" || strings.Contains(member, "/") {
+		return "", "", false
+	}
+	org, err1 := url.PathUnescape(org)
+	member, err2 := url.PathUnescape(member)
+	return org, member, err1 == nil && err2 == nil
+}
+
+// delete serves Delete Member: an active, invited or pending member becomes deleted (updated_at
+// moves); a deleted or unknown one answers member_not_found. It meets the latency, the rate
+// limit, scripts and faults as reactivate does, and counts as a call to the member.
+func (s *Stytch) delete(w http.ResponseWriter, r *http.Request, p, orgRef, memberID string) {
+	ok, limited, retryAfter := s.admit(r, s.seen(p, true))
+	if !ok {
+		if limited {
+			if retryAfter != "" {
+				w.Header()["Retry-After"] = []string{retryAfter}
+			}
+			s.writeError(w, "too_many_requests")
+		}
+		return
+	}
+	if !s.authorized(r) {
+		s.writeError(w, "unauthorized_credentials")
+		return
+	}
+	scripted, flt := s.begin(callKey{s.canonicalOrg(orgRef), memberID})
+	if scripted != nil {
+		writeCase(w, scripted)
+		return
+	}
+	if flt == fault5xx {
+		s.writeError(w, "internal_server_error")
+		return
+	}
+	errType := s.applyDelete(orgRef, memberID)
+	if !s.deliver(w, r, flt) {
+		return
+	}
+	if errType != "" {
+		s.writeError(w, errType)
+		return
+	}
+	s.write(w, http.StatusOK, split(StytchDeleteSuccess(memberID), StytchRequestID))
+}
+
+func (s *Stytch) applyDelete(orgRef, memberID string) string {
+	s.state.Lock()
+	defer s.state.Unlock()
+	o := s.orgs[orgRef]
+	if o == nil {
+		return "organization_not_found"
+	}
+	m := s.members[memberID]
+	switch {
+	case m == nil || m.status == StytchDeleted:
+		return "member_not_found"
+	case m.orgID != o.id:
+		return "member_does_not_exist_in_organization"
+	}
+	m.status = StytchDeleted
+	m.updated = s.now().UTC().Truncate(time.Second)
+	return ""
 }

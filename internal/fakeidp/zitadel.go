@@ -239,6 +239,8 @@ const (
 	routeV2Read
 	routePerms
 	routeMemberships
+	routeV1Deactivate
+	routeV2Deactivate
 )
 
 // route finds the route of an escaped path and, for reactivate, the escaped user id.
@@ -246,6 +248,9 @@ func route(p string) (zitadelRoute, string) {
 	if rest, ok := strings.CutPrefix(p, "/v2/users/"); ok {
 		if id, ok := strings.CutSuffix(rest, "/reactivate"); ok && id != "" && !strings.Contains(id, "/") {
 			return routeV2, id
+		}
+		if id, ok := strings.CutSuffix(rest, "/deactivate"); ok && id != "" && !strings.Contains(id, "/") {
+			return routeV2Deactivate, id
 		}
 		if rest != "" && !strings.Contains(rest, "/") {
 			return routeV2Read, rest
@@ -255,6 +260,9 @@ func route(p string) (zitadelRoute, string) {
 	if rest, ok := strings.CutPrefix(p, "/management/v1/users/"); ok {
 		if id, ok := strings.CutSuffix(rest, "/_reactivate"); ok && id != "" && !strings.Contains(id, "/") {
 			return routeV1, id
+		}
+		if id, ok := strings.CutSuffix(rest, "/_deactivate"); ok && id != "" && !strings.Contains(id, "/") {
+			return routeV1Deactivate, id
 		}
 		if rest != "" && !strings.Contains(rest, "/") && !strings.HasPrefix(rest, "_") {
 			return routeV1Read, rest
@@ -278,7 +286,8 @@ func route(p string) (zitadelRoute, string) {
 func (z *Zitadel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
 	rt, rawID := route(p)
-	reactivate := (rt == routeV1 || rt == routeV2) && r.Method == http.MethodPost
+	deactivate := (rt == routeV1Deactivate || rt == routeV2Deactivate) && r.Method == http.MethodPost
+	reactivate := (rt == routeV1 || rt == routeV2) && r.Method == http.MethodPost || deactivate
 	flt := z.seen(p, reactivate)
 	if clean := cleanPath(p); clean != p {
 		// As Go's ServeMux in front of ZITADEL's gateway: /v2/users//reactivate → 301.
@@ -288,9 +297,9 @@ func (z *Zitadel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	api := apiPlain
 	switch rt {
-	case routeV1, routeMe, routeV1Read, routePerms, routeMemberships:
+	case routeV1, routeMe, routeV1Read, routePerms, routeMemberships, routeV1Deactivate:
 		api = apiV1
-	case routeV2, routeV2Read:
+	case routeV2, routeV2Read, routeV2Deactivate:
 		api = apiV2
 	}
 	if !z.hostOK(r.Host) {
@@ -301,7 +310,7 @@ func (z *Zitadel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case rt == routeNone:
 		z.reply(w, &zHeaders[apiPlain][0], http.StatusNotFound, zNoRoute)
 	case reactivate:
-		z.reactivate(w, r, flt, api, rawID)
+		z.reactivate(w, r, flt, api, rawID, deactivate)
 	case rt == routeMe && r.Method == http.MethodGet:
 		z.me(w, r)
 	case (rt == routeV1Read || rt == routeV2Read) && r.Method == http.MethodGet:
@@ -436,7 +445,9 @@ func (z *Zitadel) authorize(w http.ResponseWriter, r *http.Request, api zitadelA
 	return p, org, true
 }
 
-func (z *Zitadel) reactivate(w http.ResponseWriter, r *http.Request, flt Faults, api zitadelAPI, rawID string) {
+// reactivate serves a reactivate call, or with deactivate true a deactivate call: both meet the
+// latency, the rate limit, scripted answers and faults, and count as calls to the user.
+func (z *Zitadel) reactivate(w http.ResponseWriter, r *http.Request, flt Faults, api zitadelAPI, rawID string, deactivate bool) {
 	ok, limited, retryAfter := z.admit(r, flt)
 	if !ok {
 		if limited {
@@ -465,7 +476,11 @@ func (z *Zitadel) reactivate(w http.ResponseWriter, r *http.Request, flt Faults,
 		z.reply(w, &zHeaders[api][0], http.StatusServiceUnavailable, zUnavailable)
 		return
 	}
-	status, body := z.apply(p, api, org, id)
+	apply := z.apply
+	if deactivate {
+		apply = z.applyDeactivate
+	}
+	status, body := apply(p, api, org, id)
 	if !z.deliver(w, r, fl) {
 		return
 	}
@@ -502,6 +517,51 @@ func (z *Zitadel) apply(p principal, api zitadelAPI, org, id string) (int, strin
 		return st, body
 	}
 	z.change(u, ZitadelActive)
+	return http.StatusOK, changeBody(u)
+}
+
+// Deactivate answers, v1 and v2 (docs/providers.md, "Deactivate").
+var (
+	zAlreadyInactive = [2]string{
+		ZitadelError(9, "User already inactive", "COMMAND-5M0sf"),
+		ZitadelError(9, "User already inactive", "COMMAND-5gunjw0cd7"),
+	}
+	zDeactivateNotFound = [2]string{
+		ZitadelError(5, "User could not be found", "COMMAND-3M9ds"),
+		ZitadelError(5, "User could not be found", "COMMAND-5gp2p62iin"),
+	}
+	zInitialStatus     = [2]int{http.StatusNotFound, http.StatusBadRequest}
+	zDeactivateInitial = [2]string{
+		ZitadelError(5, "User with state initial can only be deleted not deactivated", "COMMAND-ke0fw"),
+		ZitadelError(9, "User with state initial can only be deleted not deactivated", "COMMAND-gvx4kct9r2"),
+	}
+)
+
+// applyDeactivate deactivates the user when it can, in each API's order of checks as apply: an
+// active or locked user becomes inactive (the lock is lost), an inactive one answers "already
+// inactive", an initial one "can only be deleted".
+func (z *Zitadel) applyDeactivate(p principal, api zitadelAPI, org, id string) (int, string) {
+	z.state.Lock()
+	defer z.state.Unlock()
+	if st, body, denied := z.denied(p, api, permWrite, org, true); denied {
+		return st, body
+	}
+	u := z.users[id]
+	if api == apiV1 && u != nil && u.OrgID != org {
+		u = nil
+	}
+	switch {
+	case u == nil || u.State == ZitadelDeleted:
+		return http.StatusNotFound, zDeactivateNotFound[api]
+	case u.State == ZitadelInactive:
+		return http.StatusBadRequest, zAlreadyInactive[api]
+	case u.State == ZitadelInitial:
+		return zInitialStatus[api], zDeactivateInitial[api]
+	}
+	if st, body, denied := z.denied(p, api, permWrite, u.OrgID, false); denied {
+		return st, body
+	}
+	z.change(u, ZitadelInactive)
 	return http.StatusOK, changeBody(u)
 }
 

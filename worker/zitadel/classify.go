@@ -24,6 +24,32 @@ var (
 	notInactiveIDs = map[string]bool{"COMMAND-s5qqcz97hf": true, "COMMAND-6M0sf": true}
 	// notFoundIDs: the user does not exist or was removed. Only these make a 404 not_found.
 	notFoundIDs = map[string]bool{"COMMAND-9hy5kzbuk6": true, "COMMAND-4M0sd": true, "COMMAND-k2unb": true}
+	// alreadyInactiveIDs: deactivate of a user that is already deactivated (v2, v1).
+	alreadyInactiveIDs = map[string]bool{"COMMAND-5gunjw0cd7": true, "COMMAND-5M0sf": true}
+	// deactivateNotFoundIDs: deactivate of a user that does not exist or was removed (v2, v1),
+	// besides the reactivate ones.
+	deactivateNotFoundIDs = map[string]bool{"COMMAND-5gp2p62iin": true, "COMMAND-3M9ds": true,
+		"COMMAND-9hy5kzbuk6": true, "COMMAND-4M0sd": true, "COMMAND-k2unb": true}
+	// initialIDs: deactivate of an initial user, which can only be deleted (v2 answers 400, v1 404).
+	initialIDs = map[string]bool{"COMMAND-gvx4kct9r2": true, "COMMAND-ke0fw": true}
+)
+
+// op is what one kind of call's answers mean: the ids that are "nothing to do" and "no such
+// user", and the classes they and a success give.
+type op struct {
+	name          string
+	success       jobs.Class
+	nothing       map[string]bool
+	nothingIs     jobs.Class
+	notFound      map[string]bool
+	impossible    map[string]bool // rejected whatever the status, with impossibleWhy
+	impossibleWhy string
+}
+
+var (
+	opReactivate = op{name: "reactivate", success: jobs.ClassReactivated, nothing: notInactiveIDs, nothingIs: jobs.ClassNotDeactivated, notFound: notFoundIDs}
+	opDeactivate = op{name: "deactivate", success: jobs.ClassDeactivated, nothing: alreadyInactiveIDs, nothingIs: jobs.ClassNotActive,
+		notFound: deactivateNotFoundIDs, impossible: initialIDs, impossibleWhy: "the user is in state initial: it can only be deleted, not deactivated"}
 )
 
 // orgNotFoundID is v1's answer to an x-zitadel-orgid naming no organisation.
@@ -142,9 +168,9 @@ func (a answer) has(set map[string]bool) bool {
 }
 
 // errorType is the id that decided the class when there is one, else the first id.
-func (a answer) errorType() string {
+func (a answer) errorType(o op) string {
 	for _, id := range a.ids {
-		if notInactiveIDs[id] || notFoundIDs[id] || id == orgNotFoundID || id == noMembershipID {
+		if o.nothing[id] || o.notFound[id] || o.impossible[id] || id == orgNotFoundID || id == noMembershipID {
 			return id
 		}
 	}
@@ -167,6 +193,19 @@ func (a answer) errorType() string {
 // user may write); AUTHZ-cdgFk (no role at all) fatal; a known user-not-found id not_found; any other 404 or code 5 fatal
 // (a wrong ZITADEL_URL); a known not-inactive id not_deactivated; other 4xx rejected.
 func Classify(api string, rowOrg bool, status int, header http.Header, body []byte) jobs.Result {
+	return classify(opReactivate, api, rowOrg, status, header, body)
+}
+
+// ClassifyDeactivate sorts ZITADEL's answer to one deactivate call (for undo) as Classify does a
+// reactivate's, with deactivate's ids: 2xx with details deactivated; already inactive
+// (COMMAND-5gunjw0cd7, v1 COMMAND-5M0sf) not_active; an initial user (v2 400 COMMAND-gvx4kct9r2,
+// v1 404 COMMAND-ke0fw) rejected; removed (COMMAND-5gp2p62iin, v1 COMMAND-3M9ds) not_found;
+// everything else as for a reactivate (docs/providers.md, "Deactivate").
+func ClassifyDeactivate(api string, rowOrg bool, status int, header http.Header, body []byte) jobs.Result {
+	return classify(opDeactivate, api, rowOrg, status, header, body)
+}
+
+func classify(o op, api string, rowOrg bool, status int, header http.Header, body []byte) jobs.Result {
 	res := jobs.Result{
 		Called:     true,
 		HTTPStatus: status,
@@ -174,7 +213,7 @@ func Classify(api string, rowOrg bool, status int, header http.Header, body []by
 		RetryAfter: httpapi.ParseRetryAfter(header.Get("Retry-After"), time.Now()),
 	}
 	a := parseAnswer(body)
-	res.ErrorType = a.errorType()
+	res.ErrorType = a.errorType(o)
 	said := describe(status, header, a)
 	set := func(c jobs.Class, msg string) jobs.Result {
 		res.Class, res.Message = c, clip(msg)
@@ -184,10 +223,10 @@ func Classify(api string, rowOrg bool, status int, header http.Header, body []by
 	case status >= 200 && status < 300:
 		if a.success {
 			res.ErrorType = ""
-			return set(jobs.ClassReactivated, "")
+			return set(o.success, "")
 		}
 		res.Ambiguous = true
-		return set(jobs.ClassTransient, said+": not ZITADEL's answer to a reactivate call, so the reactivation is not confirmed")
+		return set(jobs.ClassTransient, said+": not ZITADEL's answer to a "+o.name+" call, so the change is not confirmed")
 	case status >= 300 && status < 400:
 		loc := header.Get("Location")
 		return set(jobs.ClassFatal, fmt.Sprintf("ZITADEL answered a redirect (%s to %q): check ZITADEL_URL (https and the instance's external domain)", said, loc))
@@ -206,12 +245,14 @@ func Classify(api string, rowOrg bool, status int, header http.Header, body []by
 		return permissionDenied(res, api, rowOrg, a, said)
 	case a.has(map[string]bool{noMembershipID: true}):
 		return set(jobs.ClassFatal, "the service user has no role at all ("+said+"): "+grantAdvice)
-	case a.has(notFoundIDs):
+	case a.has(o.impossible):
+		return set(jobs.ClassRejected, o.impossibleWhy+" ("+said+")")
+	case a.has(o.notFound):
 		return set(jobs.ClassNotFound, said)
 	case status == http.StatusNotFound || a.code == codeNotFound:
 		return set(jobs.ClassFatal, "ZITADEL answered not found without a user-not-found id ("+said+"): check ZITADEL_URL, it must be the instance's external domain")
-	case a.has(notInactiveIDs):
-		return set(jobs.ClassNotDeactivated, said)
+	case a.has(o.nothing):
+		return set(o.nothingIs, said)
 	case status >= 400 && status < 500:
 		return set(jobs.ClassRejected, said)
 	}

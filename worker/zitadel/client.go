@@ -95,16 +95,29 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 // when the token endpoint refused the credentials); nothing was sent, so it is not ambiguous.
 // A 401 to a fetched token is retried once with a fresh token.
 func (c *Client) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
+	return c.change(ctx, r, opReactivate)
+}
+
+// Deactivate deactivates the user of row r (for undo) and classifies the answer with
+// ClassifyDeactivate: v2 POST {base}/v2/users/{id}/deactivate, v1 POST
+// {base}/management/v1/users/{id}/_deactivate with x-zitadel-orgid as for Reactivate. Refusals
+// before the call, tokens, 401 retries and permission answers are as for Reactivate.
+func (c *Client) Deactivate(ctx context.Context, r jobs.Row) jobs.Result {
+	return c.change(ctx, r, opDeactivate)
+}
+
+// change makes the reactivate or deactivate call of o for row r.
+func (c *Client) change(ctx context.Context, r jobs.Row, o op) jobs.Result {
 	if r.Provider != jobs.Zitadel {
 		return jobs.Result{Class: jobs.ClassRejected, Message: fmt.Sprintf("not a ZITADEL row (provider %q)", r.Provider)}
 	}
 	if err := r.Validate(); err != nil {
 		return jobs.Result{Class: jobs.ClassRejected, Message: c.scrub(err.Error(), "")}
 	}
-	path := "/v2/users/" + url.PathEscape(r.UserID) + "/reactivate"
+	path := "/v2/users/" + url.PathEscape(r.UserID) + "/" + o.name
 	org := ""
 	if c.api == APIv1 {
-		path = "/management/v1/users/" + url.PathEscape(r.UserID) + "/_reactivate"
+		path = "/management/v1/users/" + url.PathEscape(r.UserID) + "/_" + o.name
 		org = r.OrgID
 		if org == "" {
 			org = c.defaultOrg
@@ -114,7 +127,7 @@ func (c *Client) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
 	if !ok {
 		return res
 	}
-	res = Classify(c.api, r.OrgID != "", ans.status, ans.header, ans.body)
+	res = classify(o, c.api, r.OrgID != "", ans.status, ans.header, ans.body)
 	res.Message = c.scrub(strings.Replace(res.Message, checkCredentialsAdvice, c.advice, 1), tok)
 	return c.decide(ctx, res, ans, org)
 }
