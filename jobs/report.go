@@ -56,6 +56,8 @@ type ReportSummary struct {
 	Provider Provider
 	File     string
 	State    RunState
+	// Status is the run's state in the words the CLI and the dashboard use.
+	Status Status
 	// Rows is the number of input rows of the run; -1 while the run is still ingesting.
 	Rows int
 	// Counts is the number of rows per outcome.
@@ -77,9 +79,9 @@ type ReportSummary struct {
 	Rate float64
 }
 
-func summaryOf(r Run) ReportSummary {
+func summaryOf(r Run, providerPaused bool) ReportSummary {
 	s := ReportSummary{
-		RunID: r.ID, Provider: r.Provider, File: r.File, State: r.State, Rows: r.Total,
+		RunID: r.ID, Provider: r.Provider, File: r.File, State: r.State, Status: r.Status(providerPaused), Rows: r.Total,
 		Counts: r.Counts, Failures: r.Failures(), CreatedAt: r.CreatedAt, FirstCallAt: r.FirstCallAt,
 		LastOutcomeAt: r.LastOutcomeAt, FinishedAt: r.FinishedAt, Rate: r.Rate(),
 	}
@@ -218,7 +220,12 @@ func (s *Store) WriteReport(ctx context.Context, w io.Writer, runID string, o Re
 	if err != nil {
 		return ReportSummary{}, err
 	}
-	sum := summaryOf(run)
+	paused, err := s.Paused(ctx)
+	if err != nil {
+		return ReportSummary{}, err
+	}
+	_, isPaused := paused[run.Provider]
+	sum := summaryOf(run, isPaused)
 	extra := extraColumns(run.Columns)
 	wrap := func(err error) error { return fmt.Errorf("write report of run %s: %w", runID, err) }
 	if err := rw.begin(sum, extra); err != nil {
@@ -291,6 +298,7 @@ type jsonSummary struct {
 	Provider        Provider        `json:"provider"`
 	File            string          `json:"file"`
 	State           RunState        `json:"state"`
+	Status          Status          `json:"status"`
 	Rows            int             `json:"rows"`
 	Counts          map[Outcome]int `json:"counts"`
 	Pending         int             `json:"pending"`
@@ -359,7 +367,7 @@ func (j *jsonReport) begin(s ReportSummary, extra []string) error {
 		counts = map[Outcome]int{}
 	}
 	b, err := json.Marshal(jsonSummary{
-		RunID: s.RunID, Provider: s.Provider, File: s.File, State: s.State, Rows: s.Rows, Counts: counts,
+		RunID: s.RunID, Provider: s.Provider, File: s.File, State: s.State, Status: s.Status, Rows: s.Rows, Counts: counts,
 		Pending: s.Pending, Failures: s.Failures, CreatedAt: rfc3339(s.CreatedAt), FirstCallAt: rfc3339(s.FirstCallAt),
 		FinishedAt: rfc3339(s.FinishedAt), DurationSeconds: s.Duration.Seconds(), RatePerSecond: s.Rate,
 	})
@@ -442,7 +450,7 @@ func (m *mdReport) begin(s ReportSummary, _ []string) error {
 	if s.Rows >= 0 {
 		rows = strconv.Itoa(s.Rows)
 	}
-	fmt.Fprintf(w, "Provider %s, file %s, %s rows, state %s.\n\n", s.Provider, mdCell.Replace(s.File), rows, s.State)
+	fmt.Fprintf(w, "Provider %s, file %s, %s rows, %s.\n\n", s.Provider, mdCell.Replace(s.File), rows, s.Status)
 	w.WriteString("| outcome | rows | what to do |\n|---|---:|---|\n")
 	for _, o := range Outcomes {
 		if n := s.Counts[o]; n > 0 {

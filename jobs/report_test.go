@@ -252,7 +252,7 @@ func TestWriteReportCSV(t *testing.T) {
 			t.Errorf("WriteReport(csv) record %d = %q, want %q", i, got[i], wantStytchCSV[i])
 		}
 	}
-	want := ReportSummary{RunID: "csv-all", Provider: Stytch, File: "csv-all.csv", State: RunQueued, Rows: 12, Pending: 1,
+	want := ReportSummary{RunID: "csv-all", Provider: Stytch, File: "csv-all.csv", State: RunQueued, Status: StatusRunning, Rows: 12, Pending: 1,
 		Failures: 8, Written: 12, CreatedAt: tAdd, FirstCallAt: tBegin, LastOutcomeAt: tRec, Duration: tRec.Sub(tBegin)}
 	wantCounts := map[Outcome]int{Reactivated: 2, NotDeactivated: 1, UnverifiedEmail: 1, NotFound: 2, Rejected: 1, Failed: 1, Invalid: 1, Duplicate: 1, Cancelled: 1}
 	gotCounts := sum.Counts
@@ -283,6 +283,7 @@ type jsonReportDoc struct {
 		Provider        string         `json:"provider"`
 		File            string         `json:"file"`
 		State           string         `json:"state"`
+		Status          string         `json:"status"`
 		Rows            int            `json:"rows"`
 		Counts          map[string]int `json:"counts"`
 		Pending         int            `json:"pending"`

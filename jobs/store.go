@@ -24,6 +24,8 @@ import (
 //	reactivator:{R}:out              hash  line -> the row's outcome record (JSON); set once, first wins
 //	reactivator:{R}:att              hash  line -> attempts*4 + flags (1 in flight, 2 ambiguous)
 //	reactivator:{R}:budget           string the last reserved call slot of a run with its own rate (µs)
+//	reactivator:{R}:minutes          hash  "<unix minute>:<calls|outcome|already_active>" -> count, for the
+//	                                       dashboard's chart; expires timelineTTL after its last change (timeline.go)
 //	reactivator:paused               hash  provider -> why its queue was paused (JSON)
 //	reactivator:cooldown:<provider>  string set with an expiry while a 429 cool-down lasts
 //	reactivator:{autorate:<p>}       string the rate --rate auto settled on (+ :up, :down guards)
@@ -243,7 +245,7 @@ func (s *Store) SetNote(ctx context.Context, id, note string) error {
 // luaRecord is the one place an outcome is recorded; scripts that end rows include it.
 // It returns 1 and finishes the run when the row was the last one, 0 otherwise, -1 when the row
 // already had an outcome.
-const luaRecord = `
+const luaRecord = luaTick + `
 local function finish_if_done(run, now)
   local total = tonumber(redis.call('HGET', run, 'total') or '-1')
   local done = tonumber(redis.call('HGET', run, 'done') or '0')
@@ -254,6 +256,11 @@ local function finish_if_done(run, now)
 end
 local function record(run, out, line, outcome, rec, now)
   if redis.call('HSETNX', out, line, rec) == 0 then return -1 end
+  if outcome == 'not_deactivated' and string.find(rec, '"r":"already_active"', 1, true) then
+    tick(run, 'already_active', now)
+  else
+    tick(run, outcome, now)
+  end
   redis.call('HINCRBY', run, 'n:' .. outcome, 1)
   redis.call('HINCRBY', run, 'done', 1)
   redis.call('HSET', run, 'last_at', now)
@@ -425,6 +432,7 @@ end
 n = n + 1
 redis.call('HSET', att, line, n * 4 + (f - f % 2) + 1)
 redis.call('HSETNX', run, 'first_call_at', now)
+tick(run, 'calls', now)
 return {0, 0, n, f}
 `)
 

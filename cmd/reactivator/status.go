@@ -152,6 +152,8 @@ type runView struct {
 	Rate     float64 `json:"rate"`
 	// Paused is true while the run's provider is paused and the run is not finished.
 	Paused bool `json:"paused,omitempty"`
+	// Status is the run's state in the words the dashboard and the reports use (jobs.Status).
+	Status jobs.Status `json:"status"`
 }
 
 func viewOf(r jobs.Run, paused map[jobs.Provider]jobs.Pause) runView {
@@ -161,6 +163,7 @@ func viewOf(r jobs.Run, paused map[jobs.Provider]jobs.Pause) runView {
 	}
 	_, p := paused[r.Provider]
 	v.Paused = p && r.State != jobs.RunFinished
+	v.Status = r.Status(v.Paused)
 	return v
 }
 
@@ -307,18 +310,8 @@ func (a *app) printPauses(w io.Writer, paused []jobs.Pause) {
 	}
 }
 
-func stateText(r runView) string {
-	s := string(r.State)
-	switch {
-	case r.Cancelled && r.State != jobs.RunFinished:
-		s = "cancelling"
-	case r.Cancelled:
-		s = "cancelled"
-	case r.Paused:
-		s = "paused"
-	}
-	return s
-}
+// stateText is the run's status in the words the dashboard and the reports use too.
+func stateText(r runView) string { return string(r.Run.Status(r.Paused)) }
 
 func doneOfTotal(r jobs.Run) string {
 	if r.Total < 0 {
