@@ -2,6 +2,7 @@ package dash
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,4 +178,129 @@ func TestBrowserRunsPage(t *testing.T) {
 		t.Errorf("monitor in the browser never showed queue %s: %v", jobs.Stytch.Queue(), err)
 	}
 	screenshot(t, ctx, "monitor.png")
+}
+
+// seedTimeline writes a run's per-minute counts as the store's scripts would have over the last
+// minutes, so the chart in the screenshot shows a run's shape rather than one bar.
+func (b *bundle) seedTimeline(runID string, minutes []map[string]int) {
+	b.t.Helper()
+	rdb := b.store.Redis()
+	now := time.Now().Unix() / 60
+	for i, m := range minutes {
+		at := now - int64(len(minutes)-i)
+		for field, n := range m {
+			if err := rdb.HIncrBy(b.ctx, "reactivator:{"+runID+"}:minutes", fmt.Sprintf("%d:%s", at, field), int64(n)).Err(); err != nil {
+				b.t.Fatal(err)
+			}
+		}
+	}
+}
+
+// The run page updates itself in place while a run works (no reload: a marker left on the
+// window survives), and its failure list filters by outcome and by an id typed in the search.
+func TestBrowserRunPageLiveAndFilter(t *testing.T) {
+	t.Parallel()
+	findChromium(t)
+	b := setup(t, func(c *Config) { c.Refresh = 300 * time.Millisecond })
+	rows := mixedStytchRows()
+	for i := 8; i <= 12; i++ {
+		rows = append(rows, stytchRow(i, nil))
+	}
+	rows[1].out.Reason = "member_not_found"
+	rows[5].out.Reason = "organization_not_found"
+	b.buildRun("stytch-members-3f9a2c", jobs.Stytch, rows, false)
+	b.seedTimeline("stytch-members-3f9a2c", []map[string]int{
+		{"calls": 48, "reactivated": 41, "already_active": 4, "not_found": 2},
+		{"calls": 55, "reactivated": 44, "already_active": 7, "not_found": 1, "failed": 1},
+		{"calls": 61, "reactivated": 50, "already_active": 6, "unverified_email": 2},
+		{"calls": 30, "reactivated": 20, "already_active": 3, "not_found": 1},
+		{"calls": 52, "reactivated": 45, "already_active": 5},
+	})
+	ctx := browser(t)
+	const failRows = `document.querySelectorAll('table.failures tbody tr').length`
+	lines := `[...document.querySelectorAll('table.failures tbody tr')].map(e => e.dataset.line).join(',')`
+	poll := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond),
+			chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](lines))
+			t.Fatalf("run page in the browser never showed %s (failure lines now %q): %v", what, got, err)
+		}
+	}
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(b.srv.URL+"/runs/stytch-members-3f9a2c"),
+		chromedp.WaitVisible(chromedp.CSS(`table.failures`)),
+		chromedp.Evaluate[chromedp.Void](`window.noReload = true`),
+	); err != nil {
+		t.Fatalf("open the run page: %v", err)
+	}
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](lines)); err != nil || got != "3,5,6,7" {
+		t.Fatalf("run page failure lines = %q (%v), want 3,5,6,7", got, err)
+	}
+
+	// Two rows finish while the page is open: one not found, one already active.
+	for line, o := range map[int]jobs.OutcomeRecord{
+		10: {Outcome: jobs.NotFound, Reason: "member_not_found", HTTPStatus: 404, Attempts: 1, Message: "Member not found"},
+		11: {Outcome: jobs.NotDeactivated, Reason: jobs.ReasonAlreadyActive, HTTPStatus: 400, Attempts: 1},
+	} {
+		if _, err := b.store.Begin(b.ctx, "stytch-members-3f9a2c", line); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := b.store.Record(b.ctx, "stytch-members-3f9a2c", line, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll("the row that just failed", `document.querySelector('table.failures tr[data-line="10"]') !== null`)
+	poll("the new count of rows done", `document.querySelector('#live-progress [data-field="done"]').textContent === "9"`)
+	poll("the already active row as ok", `document.querySelector('#live-outcomes tr[data-outcome="already_active"] .dot.ok') !== null`)
+	if reloaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.noReload !== true`)); err != nil || reloaded {
+		t.Errorf("run page reloaded to show the new rows (%v), want an update in place", err)
+	}
+	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](lines)); got != "3,5,6,7,10" {
+		t.Errorf("run page failure lines after two rows finished = %q, want 3,5,6,7,10 (already active is no failure)", got)
+	}
+	screenshot(t, ctx, "run-live.png")
+
+	// Filter by outcome: only the not_found rows.
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`#filter-outcome`), "not_found"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('filter-outcome').dispatchEvent(new Event('change', {bubbles: true}))`),
+	); err != nil {
+		t.Fatalf("choose outcome not_found: %v", err)
+	}
+	poll("only the not_found rows", lines+` === "3,7,10"`)
+	// And by reason, through the select the page offers.
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`#filter-reason`), "organization_not_found"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('filter-reason').dispatchEvent(new Event('change', {bubbles: true}))`),
+	); err != nil {
+		t.Fatalf("choose reason organization_not_found: %v", err)
+	}
+	poll("only the organization_not_found row", lines+` === "7"`)
+	// Search by a member id, any outcome and reason.
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`#filter-outcome`), ""),
+		chromedp.SetValue(chromedp.CSS(`#filter-reason`), ""),
+		chromedp.SendKeys(chromedp.CSS(`#filter-q`), "8000-000000000002"),
+	); err != nil {
+		t.Fatalf("type a member id: %v", err)
+	}
+	poll("the row of the member searched for", lines+` === "3"`)
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.Contains(loc, "q=8000-000000000002") {
+		t.Errorf("run page URL after a search = %q (%v), want the search in it (a link to the filtered list)", loc, err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](failRows)); err != nil || n != 1 {
+		t.Errorf("failure rows after the search = %d (%v), want 1", n, err)
+	}
+	if reloaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.noReload !== true`)); err != nil || reloaded {
+		t.Errorf("run page reloaded to filter (%v), want the list to change in place", err)
+	}
+	// Clear: the whole list again, for the screenshot.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#filter-clear`))); err != nil {
+		t.Fatalf("clear the filter: %v", err)
+	}
+	poll("every failure again", lines+` === "3,5,6,7,10"`)
+	screenshot(t, ctx, "run.png")
 }

@@ -2,9 +2,12 @@
 // report downloads, paused providers with a resume button, the asynq monitor (asynqmon) mounted
 // at /monitoring/, and /metrics for Prometheus.
 //
-// Pages are rendered on the server with html/template and carry their own CSS (go:embed): the
-// dashboard needs no CDN and no JavaScript. Serve it on loopback, or behind basic auth
-// (CheckBind decides); the monitor is read-only unless Config.MonitorWrite says otherwise.
+// Pages are rendered on the server with html/template and carry their own CSS and one small
+// script (go:embed): the dashboard needs no CDN. The script polls /api/runs or /api/runs/{id}
+// and swaps the live parts of the page in place, so numbers, the chart and the failure list stay
+// current without a reload; without it the pages still work, as still pages with GET filters.
+// Serve it on loopback, or behind basic auth (CheckBind decides); the monitor is read-only unless
+// Config.MonitorWrite says otherwise.
 package dash
 
 // This file is responsible for the dashboard's configuration and its routes.
@@ -48,8 +51,8 @@ type Config struct {
 	BasicAuthUser, BasicAuthPassword string
 	// Resume unpauses a provider (worker.Resume). Nil hides the resume button.
 	Resume func(ctx context.Context, p jobs.Provider) error
-	// Refresh is how often a page with a run in progress reloads itself; 0 means 5s, a negative
-	// value never.
+	// Refresh is how often an open page polls for fresh numbers (no reload: the page updates in
+	// place); 0 means 5s, a negative value never.
 	Refresh time.Duration
 	// Logger gets errors and refused requests. Nil discards them.
 	Logger *slog.Logger
@@ -78,6 +81,7 @@ type Handler struct {
 	handler http.Handler
 	closers []io.Closer
 	pages   *pages
+	cache   failureCache
 }
 
 // New returns the dashboard's handler.
@@ -125,6 +129,8 @@ func New(cfg Config) (*Handler, error) {
 	mux.HandleFunc("GET /{$}", h.runsPage)
 	mux.HandleFunc("GET /runs/{id}", h.runPage)
 	mux.HandleFunc("GET /runs/{id}/{file}", h.report)
+	mux.HandleFunc("GET /api/runs", h.liveRuns)
+	mux.HandleFunc("GET /api/runs/{id}", h.liveRun)
 	mux.HandleFunc("POST /providers/{provider}/resume", h.resume)
 	mux.Handle("GET /static/", http.FileServerFS(staticFS))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{

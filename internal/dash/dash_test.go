@@ -264,7 +264,7 @@ func TestRunsPageListsRunsWithTheirCounts(t *testing.T) {
 	}{
 		{id: "stytch-done", provider: "stytch", status: "finished", progress: `<span data-field="done">7</span> / <span data-field="total">7</span>`,
 			counts: map[string]int{"reactivated": 3, "not_found": 2, "not_deactivated": 1, "invalid": 1}},
-		{id: "zitadel-busy", provider: "zitadel", status: "queued", progress: `<span data-field="done">2</span> / <span data-field="total">4</span> · 2 pending`,
+		{id: "zitadel-busy", provider: "zitadel", status: "running", progress: `<span data-field="done">2</span> / <span data-field="total">4</span> · 2 pending`,
 			counts: map[string]int{"reactivated": 1, "failed": 1}},
 	}
 	for _, tt := range tests {
@@ -281,24 +281,168 @@ func TestRunsPageListsRunsWithTheirCounts(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(page, `<meta http-equiv="refresh" content="5">`) {
-		t.Errorf("runs page with a run in progress does not refresh itself:\n%s", page)
+	if !strings.Contains(page, `data-live="/api/runs" data-poll="5000"`) || strings.Contains(page, `http-equiv="refresh"`) {
+		t.Errorf("runs page does not poll /api/runs every 5s, or reloads itself:\n%s", page)
 	}
 	if first, second := strings.Index(page, `data-run="zitadel-busy"`), strings.Index(page, `data-run="stytch-done"`); first > second {
 		t.Errorf("runs page lists stytch-done before zitadel-busy; want newest first")
 	}
 }
 
-func TestRunsPageStopsRefreshingWhenAllRunsFinished(t *testing.T) {
+func TestRunsPageShowsTheRateColumn(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	b.buildRun("done", jobs.Stytch, mixedStytchRows(), false)
 	_, page := b.get("/")
-	if strings.Contains(page, `http-equiv="refresh"`) {
-		t.Errorf("runs page of finished runs refreshes itself; want a still page")
-	}
 	if !strings.Contains(page, "Rate") {
 		t.Errorf("runs page lacks the rate column")
+	}
+}
+
+// liveJSON fetches a live endpoint and decodes it.
+func (b *bundle) liveJSON(path string) liveAnswer {
+	b.t.Helper()
+	resp, body := b.get(path)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		b.t.Fatalf("GET %s = %d %s, want 200 JSON:\n%s", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	var a liveAnswer
+	if err := json.Unmarshal([]byte(body), &a); err != nil {
+		b.t.Fatalf("GET %s: %v\n%s", path, err, body)
+	}
+	return a
+}
+
+type liveAnswer struct {
+	Run struct {
+		Status        string `json:"status"`
+		State         string `json:"state"`
+		Done          int    `json:"done"`
+		Failures      int    `json:"failures"`
+		AlreadyActive int    `json:"already_active"`
+		ETA           string `json:"eta"`
+		Outcomes      []struct {
+			Key  string `json:"key"`
+			N    int    `json:"n"`
+			Kind string `json:"kind"`
+		} `json:"outcomes"`
+	} `json:"run"`
+	Runs []struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Done   int    `json:"done"`
+	} `json:"runs"`
+	Failures []struct {
+		Line    int    `json:"line"`
+		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
+	} `json:"failures"`
+	Reasons  []string          `json:"reasons"`
+	Timeline []jobs.Minute     `json:"timeline"`
+	HTML     map[string]string `json:"html"`
+}
+
+func failureLines(a liveAnswer) string {
+	var l []string
+	for _, f := range a.Failures {
+		l = append(l, strconv.Itoa(f.Line))
+	}
+	return strings.Join(l, ",")
+}
+
+// The live endpoint is what an open page polls: a row that finishes shows in its next answer.
+func TestLiveRunAnswersFreshNumbersAndParts(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	rows := mixedStytchRows()
+	rows = append(rows, stytchRow(8, nil), stytchRow(9, nil))
+	b.buildRun("busy", jobs.Stytch, rows, false)
+
+	a := b.liveJSON("/api/runs/busy")
+	if a.Run.Status != "running" || a.Run.Done != 7 || failureLines(a) != "3,5,6,7" {
+		t.Errorf("GET /api/runs/busy = status %s, done %d, failures %s; want running, 7, 3,5,6,7", a.Run.Status, a.Run.Done, failureLines(a))
+	}
+	for _, part := range runParts {
+		if _, ok := a.HTML[part]; !ok {
+			t.Errorf("GET /api/runs/busy has no html part %q", part)
+		}
+	}
+	if !strings.Contains(a.HTML["chart"], `<svg class="chart"`) || len(a.Timeline) == 0 {
+		t.Errorf("GET /api/runs/busy has no chart or timeline: %d minutes, chart %q", len(a.Timeline), a.HTML["chart"])
+	}
+	// A row finishes as a failure, another as an already active account.
+	for line, o := range map[int]jobs.OutcomeRecord{
+		9:  {Outcome: jobs.UnverifiedEmail, Reason: "unverified", Message: "verify an email"},
+		10: {Outcome: jobs.NotDeactivated, Reason: jobs.ReasonAlreadyActive},
+	} {
+		if _, err := b.store.Begin(b.ctx, "busy", line); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := b.store.Record(b.ctx, "busy", line, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a = b.liveJSON("/api/runs/busy")
+	if a.Run.Status != "finished" || a.Run.Done != 9 || failureLines(a) != "3,5,6,7,9" || a.Run.AlreadyActive != 1 {
+		t.Errorf("GET /api/runs/busy after two rows = status %s, done %d, failures %s, already active %d; want finished, 9, 3,5,6,7,9, 1",
+			a.Run.Status, a.Run.Done, failureLines(a), a.Run.AlreadyActive)
+	}
+	if !strings.Contains(a.HTML["failures"], `<tr data-line="9"`) || strings.Contains(a.HTML["failures"], `<tr data-line="10"`) {
+		t.Errorf("live failures part = %s, want line 9 and not the already active line 10", a.HTML["failures"])
+	}
+	kinds := map[string]string{}
+	for _, o := range a.Run.Outcomes {
+		kinds[o.Key] = o.Kind
+	}
+	if kinds["already_active"] != "ok" || kinds["not_deactivated"] != "fail" || kinds["reactivated"] != "ok" || kinds["not_found"] != "fail" {
+		t.Errorf("outcome colours = %v, want already_active and reactivated ok, not_deactivated (not active) and not_found fail", kinds)
+	}
+
+	runs := b.liveJSON("/api/runs")
+	if len(runs.Runs) != 1 || runs.Runs[0].Status != "finished" || !strings.Contains(runs.HTML["runs"], `data-run="busy"`) {
+		t.Errorf("GET /api/runs = %+v, want run busy finished with its row", runs.Runs)
+	}
+	if resp, body := b.get("/api/runs/nope"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `"error"`) {
+		t.Errorf("GET /api/runs/nope = %d %s, want 404 with a JSON error", resp.StatusCode, body)
+	}
+}
+
+func TestFailureFilter(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	rows := mixedStytchRows()
+	rows[5].out = &jobs.OutcomeRecord{Outcome: jobs.NotFound, Reason: "organization_not_found", HTTPStatus: 404, Attempts: 1}
+	b.buildRun("f", jobs.Stytch, rows, false)
+	tests := []struct {
+		query, want string
+	}{
+		{"", "3,5,6,7"},
+		{"?outcome=not_found", "3,7"},
+		{"?outcome=not_found&reason=organization_not_found", "7"},
+		{"?reason=organization_not_found", "7"},
+		{"?q=8000-000000000006", "7"},
+		{"?q=ORGANIZATION-TEST-X", "6"},
+		{"?q=5", "5"},
+		{"?q=nothing-like-it", ""},
+		{"?outcome=bogus", "3,5,6,7"},
+	}
+	for _, tt := range tests {
+		a := b.liveJSON("/api/runs/f" + tt.query)
+		if got := failureLines(a); got != tt.want {
+			t.Errorf("GET /api/runs/f%s failures = %q, want %q", tt.query, got, tt.want)
+		}
+		_, page := b.get("/runs/f" + tt.query)
+		var lines []string
+		for _, m := range regexp.MustCompile(`<tr data-line="(\d+)"`).FindAllStringSubmatch(page, -1) {
+			lines = append(lines, m[1])
+		}
+		if got := strings.Join(lines, ","); got != tt.want {
+			t.Errorf("GET /runs/f%s failures = %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	a := b.liveJSON("/api/runs/f")
+	if strings.Join(a.Reasons, ",") != "organization_not_found" {
+		t.Errorf("reasons to filter by = %v, want [organization_not_found]", a.Reasons)
 	}
 }
 
@@ -320,7 +464,7 @@ func TestRunPageFailureTable(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /runs/stytch-done = %d, want 200:\n%s", resp.StatusCode, page)
 	}
-	re := regexp.MustCompile(`<tr data-line="(\d+)">`)
+	re := regexp.MustCompile(`<tr data-line="(\d+)"`)
 	var lines []string
 	for _, m := range re.FindAllStringSubmatch(page, -1) {
 		lines = append(lines, m[1])
@@ -336,7 +480,7 @@ func TestRunPageFailureTable(t *testing.T) {
 		`href="/runs/stytch-done/report.csv"`, `href="/runs/stytch-done/report.json"`, `href="/runs/stytch-done/report.md"`,
 		`href="/runs/stytch-done/report.csv?failed_only=1"`,
 		`href="/monitoring/queues/reactivator-stytch?status=archived"`,
-		"(4)",
+		"4 failures",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("run page lacks %q", want)
@@ -362,7 +506,7 @@ func TestRunPageListsTheFirstFailuresOnly(t *testing.T) {
 	if got := strings.Count(page, "<tr data-line="); got != maxFailures {
 		t.Errorf("run page lists %d failures, want %d", got, maxFailures)
 	}
-	if want := fmt.Sprintf("(first %d of %d)", maxFailures, maxFailures+5); !strings.Contains(page, want) {
+	if want := fmt.Sprintf("first %d of %d failures", maxFailures, maxFailures+5); !strings.Contains(page, want) {
 		t.Errorf("run page lacks %q", want)
 	}
 }
@@ -859,22 +1003,22 @@ func TestStaticAssetsAndHeaders(t *testing.T) {
 				t.Errorf("GET %s loads or links %q, want only paths of our own", path, m[1])
 			}
 		}
-		if strings.Contains(page, "style=") || strings.Contains(page, "<script") {
+		if strings.Contains(page, "style=") || strings.Count(page, "<script") != strings.Count(page, `<script src="/static/dash.js" defer></script>`) {
 			t.Errorf("GET %s has inline style or script, which the page's CSP blocks", path)
 		}
 	}
 }
 
-func TestRefresh(t *testing.T) {
+func TestPollInterval(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
 		refresh time.Duration
-		want    string // "" = no meta refresh
+		want    string // "" = no polling
 	}{
-		{name: "default", refresh: 0, want: `<meta http-equiv="refresh" content="5">`},
-		{name: "two seconds", refresh: 2 * time.Second, want: `<meta http-equiv="refresh" content="2">`},
-		{name: "under a second rounds up", refresh: 100 * time.Millisecond, want: `<meta http-equiv="refresh" content="1">`},
+		{name: "default", refresh: 0, want: `data-poll="5000"`},
+		{name: "two seconds", refresh: 2 * time.Second, want: `data-poll="2000"`},
+		{name: "under 100ms rounds up", refresh: 10 * time.Millisecond, want: `data-poll="100"`},
 		{name: "never", refresh: -1},
 	}
 	for _, tt := range tests {
@@ -884,8 +1028,11 @@ func TestRefresh(t *testing.T) {
 			b.buildRun("busy", jobs.Zitadel, []row{zitadelRow(1, nil)}, false)
 			for _, path := range []string{"/", "/runs/busy"} {
 				_, page := b.get(path)
-				if tt.want == "" && strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, tt.want) {
-					t.Errorf("GET %s with Refresh %v: want %q, page head:\n%.500s", path, tt.refresh, tt.want, page)
+				if strings.Contains(page, `http-equiv="refresh"`) {
+					t.Errorf("GET %s with Refresh %v reloads itself (meta refresh), want polling in place", path, tt.refresh)
+				}
+				if tt.want == "" && strings.Contains(page, "data-poll=") || !strings.Contains(page, tt.want) {
+					t.Errorf("GET %s with Refresh %v: want %q, page head:\n%.700s", path, tt.refresh, tt.want, page)
 				}
 			}
 		})

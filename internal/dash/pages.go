@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,15 +29,15 @@ var staticFS embed.FS
 // maxFailures is how many failures the run page lists; the reports have them all.
 const maxFailures = 200
 
-// defaultRefresh is how often a page with a run in progress reloads itself.
+// defaultRefresh is how often a page with a run in progress asks for fresh numbers.
 const defaultRefresh = 5 * time.Second
 
-// refreshSeconds is the meta refresh of a page that shows a run in progress; 0 for none.
-func (h *Handler) refreshSeconds() int {
+// pollMillis is how often the page's script polls the live endpoint; 0 for never.
+func (h *Handler) pollMillis() int {
 	if h.cfg.Refresh < 0 {
 		return 0
 	}
-	return max(1, int(h.cfg.Refresh.Round(time.Second)/time.Second))
+	return max(100, int(h.cfg.Refresh/time.Millisecond))
 }
 
 type pages struct {
@@ -44,9 +45,11 @@ type pages struct {
 }
 
 func newPages() (*pages, error) {
-	funcs := template.FuncMap{"runURL": runURL, "when": when}
+	funcs := template.FuncMap{"runURL": runURL, "when": when,
+		"hasOutcome": func(l []jobs.Outcome, o jobs.Outcome) bool { return slices.Contains(l, o) },
+		"hasString":  func(l []string, s string) bool { return slices.Contains(l, s) }}
 	parse := func(name string) (*template.Template, error) {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("dash: parse %s: %w", name, err)
 		}
@@ -80,58 +83,93 @@ func when(t time.Time) string {
 // layout is what every page's frame needs.
 type layout struct {
 	Title string
-	// Refresh is the number of seconds after which the page reloads itself; 0 never.
-	Refresh int
+	// Live is the JSON endpoint the page's script polls for fresh numbers; "" for none.
+	Live string
+	// Poll is the polling interval in milliseconds; 0 never.
+	Poll    int
 	Monitor string
 }
 
-// countView is one outcome's count in a run.
+// countView is the rows of one outcome (or of already-active accounts) in a run.
 type countView struct {
-	Outcome jobs.Outcome
-	N       int
-	// Kind is ok, skip or fail: the badge's colour.
-	Kind   string
-	Advice string
+	// Key is the outcome, or "already_active" for not_deactivated rows whose account is active.
+	Key string `json:"key"`
+	N   int    `json:"n"`
+	// Kind is the badge's colour: jobs.ToneGood, ToneNeutral or ToneBad.
+	Kind   jobs.Tone `json:"kind"`
+	Advice string    `json:"advice"`
 }
 
-// runView is a run as the pages show it.
+// runView is a run as the pages (and the live endpoint) show it.
 type runView struct {
 	jobs.Run
-	URL     string
-	Pending int
+	URL     string `json:"url"`
+	Pending int    `json:"pending"`
 	// Percent is the share of rows with an outcome, as the bar's Segments split it.
-	Percent  string
-	Segments []segment
-	Counts   []countView
-	Failures int
-	Rate     string
-	Status   string
-	Duration string
+	Percent  string      `json:"percent"`
+	Segments []segment   `json:"segments"`
+	Views    []countView `json:"outcomes"`
+	Failures int         `json:"failures"`
+	// AlreadyActive counts the not_deactivated rows whose account was found active; -1 when unknown.
+	AlreadyActive int         `json:"already_active"`
+	Rate          string      `json:"rate,omitempty"`
+	RecentRate    string      `json:"recent_rate,omitempty"`
+	ETA           string      `json:"eta,omitempty"`
+	Status        jobs.Status `json:"status"`
+	Duration      string      `json:"duration,omitempty"`
 }
 
 // segment is one coloured stretch of a progress bar, in percent of the run's rows.
-type segment struct{ Kind, X, W string }
+type segment struct {
+	Kind jobs.Tone `json:"kind"`
+	X    string    `json:"x"`
+	W    string    `json:"w"`
+}
 
-func viewRun(r jobs.Run) runView {
-	v := runView{Run: r, URL: runURL(r.ID), Failures: r.Failures()}
-	if r.Total > r.Done {
-		v.Pending = r.Total - r.Done
+// viewRun builds a run's view. paused says whether its provider is paused; tl is its timeline,
+// nil when not read (the runs page) or empty (a run older than timelines), which leaves the
+// recent rate and the already-active count unknown.
+func viewRun(r jobs.Run, paused bool, tl []jobs.Minute, now time.Time) runView {
+	v := runView{Run: r, URL: runURL(r.ID), Status: r.Status(paused), AlreadyActive: -1}
+	v.Pending = max(0, r.Pending())
+	if len(tl) > 0 {
+		v.AlreadyActive = 0
+		for _, m := range tl {
+			v.AlreadyActive += m.AlreadyActive
+		}
 	}
-	var ok, skip int
+	var tones = map[jobs.Tone]int{}
 	for _, o := range jobs.Outcomes {
 		n := r.Counts[o]
 		if n == 0 {
 			continue
 		}
-		kind := "fail"
-		switch {
-		case o == jobs.Reactivated:
-			kind, ok = "ok", ok+n
-		case !o.Permanent():
-			kind, skip = "skip", skip+n
+		if o == jobs.NotDeactivated {
+			switch {
+			case v.AlreadyActive < 0:
+				// Unknown how many are active: mostly they are, so not painted as failures.
+				v.Views = append(v.Views, countView{Key: string(o), N: n, Kind: jobs.ToneNeutral, Advice: o.Advice()})
+				tones[jobs.ToneNeutral] += n
+				continue
+			case v.AlreadyActive > 0:
+				v.Views = append(v.Views, countView{Key: jobs.ReasonAlreadyActive, N: v.AlreadyActive, Kind: jobs.ToneGood,
+					Advice: "the account is active: nothing to do"})
+				tones[jobs.ToneGood] += v.AlreadyActive
+				n -= v.AlreadyActive
+				if n <= 0 {
+					continue
+				}
+			}
+			v.Views = append(v.Views, countView{Key: string(o), N: n, Kind: jobs.ToneBad,
+				Advice: "the account is not active but cannot be reactivated (locked, never set up, invited): see the reason"})
+			tones[jobs.ToneBad] += n
+			continue
 		}
-		v.Counts = append(v.Counts, countView{Outcome: o, N: n, Kind: kind, Advice: o.Advice()})
+		kind := jobs.ToneOf(o, "")
+		v.Views = append(v.Views, countView{Key: string(o), N: n, Kind: kind, Advice: o.Advice()})
+		tones[kind] += n
 	}
+	v.Failures = tones[jobs.ToneBad]
 	v.Percent = "0"
 	switch {
 	case r.Total == 0:
@@ -141,18 +179,25 @@ func viewRun(r jobs.Run) runView {
 		f := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
 		v.Percent = strconv.FormatFloat(share(r.Done), 'f', 0, 64)
 		x := 0.0
-		for _, s := range []struct {
-			kind string
-			n    int
-		}{{"ok", ok}, {"skip", skip}, {"fail", v.Failures}} {
-			if s.n > 0 {
-				v.Segments = append(v.Segments, segment{Kind: s.kind, X: f(x), W: f(share(s.n))})
-				x += share(s.n)
+		for _, k := range []jobs.Tone{jobs.ToneGood, jobs.ToneNeutral, jobs.ToneBad} {
+			if n := tones[k]; n > 0 {
+				v.Segments = append(v.Segments, segment{Kind: k, X: f(x), W: f(share(n))})
+				x += share(n)
 			}
 		}
 	}
-	if rate := r.Rate(); rate > 0 {
-		v.Rate = strconv.FormatFloat(rate, 'f', 1, 64) + "/s"
+	rate := r.Rate()
+	if rate > 0 {
+		v.Rate = rateText(rate)
+	}
+	if recent := recentRate(r, tl, now); recent > 0 {
+		v.RecentRate = rateText(recent)
+		rate = recent
+	}
+	if v.Status == jobs.StatusRunning || v.Status == jobs.StatusQueued {
+		if eta := r.ETA(rate); eta > 0 {
+			v.ETA = eta.String()
+		}
 	}
 	if !r.FirstCallAt.IsZero() && r.LastOutcomeAt.After(r.FirstCallAt) {
 		if d := r.LastOutcomeAt.Sub(r.FirstCallAt); d < time.Second {
@@ -161,27 +206,47 @@ func viewRun(r jobs.Run) runView {
 			v.Duration = d.Round(time.Second).String()
 		}
 	}
-	switch {
-	case r.State == jobs.RunFinished && r.Cancelled:
-		v.Status = "cancelled"
-	case r.State == jobs.RunFinished:
-		v.Status = "finished"
-	case r.Note != "":
-		v.Status = "held"
-	case r.Cancelled:
-		v.Status = "cancelling"
-	default:
-		v.Status = string(r.State)
-	}
 	return v
+}
+
+func rateText(r float64) string { return strconv.FormatFloat(r, 'f', 1, 64) + "/s" }
+
+// recentWindow is the span the recent rate is measured over.
+const recentWindow = 5 * time.Minute
+
+// recentRate returns the rows per second that got an outcome from a call over the last
+// recentWindow of an unfinished run, 0 when unknown.
+func recentRate(r jobs.Run, tl []jobs.Minute, now time.Time) float64 {
+	if len(tl) == 0 || r.State == jobs.RunFinished || r.FirstCallAt.IsZero() {
+		return 0
+	}
+	from := now.Add(-recentWindow).Truncate(time.Minute)
+	if from.Before(r.FirstCallAt) {
+		from = r.FirstCallAt
+	}
+	n := 0
+	for _, m := range tl {
+		if m.At.Add(time.Minute).After(from) {
+			for o, c := range m.Outcomes {
+				if o != jobs.Invalid && o != jobs.Duplicate {
+					n += c
+				}
+			}
+		}
+	}
+	secs := now.Sub(from).Seconds()
+	if n == 0 || secs < 1 {
+		return 0
+	}
+	return float64(n) / secs
 }
 
 // pauseView is a paused provider.
 type pauseView struct {
 	jobs.Pause
-	Since     string
-	RunURL    string
-	CanResume bool
+	Since     string `json:"since"`
+	RunURL    string `json:"run_url,omitempty"`
+	CanResume bool   `json:"can_resume"`
 }
 
 func (h *Handler) pausedViews(r *http.Request) ([]pauseView, error) {
@@ -202,136 +267,138 @@ func (h *Handler) pausedViews(r *http.Request) ([]pauseView, error) {
 	return out, nil
 }
 
-type runsData struct {
-	layout
-	Runs   []runView
-	Paused []pauseView
-	// Resumed names the provider a resume just unpaused.
-	Resumed string
+func isPaused(paused []pauseView, p jobs.Provider) bool {
+	for _, v := range paused {
+		if v.Provider == p {
+			return true
+		}
+	}
+	return false
 }
 
-func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
+type runsData struct {
+	layout
+	Runs   []runView   `json:"runs"`
+	Paused []pauseView `json:"paused"`
+	// Resumed names the provider a resume just unpaused.
+	Resumed string `json:"-"`
+}
+
+// runsData reads what the runs page shows.
+func (h *Handler) runsData(r *http.Request) (runsData, int, string, error) {
 	runs, err := h.cfg.Store.Runs(r.Context())
 	if err != nil {
-		h.fail(w, r, http.StatusServiceUnavailable, "cannot read the runs from Redis", err)
-		return
+		return runsData{}, http.StatusServiceUnavailable, "cannot read the runs from Redis", err
 	}
 	paused, err := h.pausedViews(r)
 	if err != nil {
-		h.fail(w, r, http.StatusServiceUnavailable, "cannot read the paused providers from Redis", err)
+		return runsData{}, http.StatusServiceUnavailable, "cannot read the paused providers from Redis", err
+	}
+	d := runsData{layout: layout{Title: "Runs", Monitor: monitorPath + "/", Live: "/api/runs", Poll: h.pollMillis()},
+		Paused: paused, Runs: []runView{}}
+	now := time.Now()
+	for _, run := range runs {
+		d.Runs = append(d.Runs, viewRun(run, isPaused(paused, run.Provider), nil, now))
+	}
+	return d, 0, "", nil
+}
+
+func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
+	d, status, msg, err := h.runsData(r)
+	if err != nil {
+		h.fail(w, r, status, msg, err)
 		return
 	}
-	d := runsData{layout: layout{Title: "Runs", Monitor: monitorPath + "/"}, Paused: paused}
 	if p, err := jobs.ParseProvider(r.URL.Query().Get("resumed")); err == nil {
 		d.Resumed = string(p)
-	}
-	for _, run := range runs {
-		v := viewRun(run)
-		if run.State != jobs.RunFinished {
-			d.Refresh = h.refreshSeconds()
-		}
-		d.Runs = append(d.Runs, v)
-	}
-	if len(paused) > 0 {
-		d.Refresh = h.refreshSeconds()
 	}
 	h.render(w, r, h.pages.runs, d)
 }
 
 // failureView is one row of the run page's failure table.
 type failureView struct {
-	Line       int
-	IDs        []idView
-	Outcome    jobs.Outcome
-	Reason     string
-	HTTPStatus int
-	Attempts   int
-	Message    string
-	Finished   string
+	Line       int          `json:"line"`
+	IDs        []idView     `json:"ids"`
+	Outcome    jobs.Outcome `json:"outcome"`
+	Reason     string       `json:"reason,omitempty"`
+	HTTPStatus int          `json:"http_status,omitempty"`
+	Attempts   int          `json:"attempts,omitempty"`
+	Message    string       `json:"message,omitempty"`
+	Finished   string       `json:"finished,omitempty"`
 }
 
-type idView struct{ Name, Value string }
+type idView struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
 
 // idColumns names the first three input cells (jobs.ReportRow.Input).
 var idColumns = []string{"organization_id", "member_id", "user_id"}
 
 type runData struct {
 	layout
-	Run      runView
-	Paused   *pauseView
-	Failures []failureView
-	// More is true when the run has more failures than the page lists.
-	More      bool
-	Downloads []download
-	QueueURL  string
+	Run    runView    `json:"run"`
+	Paused *pauseView `json:"paused,omitempty"`
+	Chart  chartView  `json:"-"`
+	// Timeline is the run's calls and outcomes per minute, oldest first.
+	Timeline []jobs.Minute `json:"timeline"`
+	Filter   failureFilter `json:"filter"`
+	failureList
+	Downloads []download `json:"-"`
+	QueueURL  string     `json:"-"`
 }
 
 type download struct{ Label, URL string }
 
-// errEnough stops EachRow once the page has its failures.
-var errEnough = errors.New("enough failures")
-
-func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
+// runData reads what a run's page shows; status and msg say what went wrong when err is set.
+func (h *Handler) runData(r *http.Request) (runData, int, string, error) {
 	id := r.PathValue("id")
 	run, err := h.cfg.Store.Run(r.Context(), id)
 	if errors.Is(err, jobs.ErrRunNotFound) {
-		h.fail(w, r, http.StatusNotFound, fmt.Sprintf("no run %q: it may have been ingested on another Redis", id), nil)
-		return
+		return runData{}, http.StatusNotFound, fmt.Sprintf("no run %q: it may have been ingested on another Redis", id), nil
 	}
 	if err != nil {
-		h.fail(w, r, http.StatusServiceUnavailable, "cannot read the run from Redis", err)
-		return
-	}
-	d := runData{
-		layout: layout{Title: "Run " + run.ID, Monitor: monitorPath + "/"},
-		Run:    viewRun(run),
-		QueueURL: monitorPath + "/queues/" + url.PathEscape(run.Provider.Queue()) +
-			"?status=archived",
-	}
-	if run.State != jobs.RunFinished {
-		d.Refresh = h.refreshSeconds()
-	}
-	base := runURL(run.ID)
-	d.Downloads = []download{
-		{"CSV", base + "/report.csv"}, {"JSON", base + "/report.json"}, {"Markdown", base + "/report.md"},
-		{"Failures only (CSV, ready to ingest again)", base + "/report.csv?failed_only=1"},
+		return runData{}, http.StatusServiceUnavailable, "cannot read the run from Redis", err
 	}
 	paused, err := h.pausedViews(r)
 	if err != nil {
-		h.fail(w, r, http.StatusServiceUnavailable, "cannot read the paused providers from Redis", err)
-		return
+		return runData{}, http.StatusServiceUnavailable, "cannot read the paused providers from Redis", err
+	}
+	tl, err := h.cfg.Store.Timeline(r.Context(), run.ID)
+	if err != nil {
+		return runData{}, http.StatusServiceUnavailable, "cannot read the run's timeline from Redis", err
+	}
+	now := time.Now()
+	base := runURL(run.ID)
+	d := runData{
+		layout: layout{Title: "Run " + run.ID, Monitor: monitorPath + "/", Live: "/api" + base, Poll: h.pollMillis()},
+		Run:    viewRun(run, isPaused(paused, run.Provider), tl, now),
+		QueueURL: monitorPath + "/queues/" + url.PathEscape(run.Provider.Queue()) +
+			"?status=archived",
+		Timeline: tl,
+		Filter:   parseFilter(r.URL.Query()),
+	}
+	d.Chart = newChart(tl, run, now)
+	d.Downloads = []download{
+		{"CSV", base + "/report.csv"}, {"JSON", base + "/report.json"}, {"Markdown", base + "/report.md"},
+		{"Failures only (CSV, ready to run again)", base + "/report.csv?failed_only=1"},
 	}
 	for i := range paused {
 		if paused[i].Provider == run.Provider {
 			d.Paused = &paused[i]
 		}
 	}
-	if run.Failures() > 0 {
-		err = h.cfg.Store.EachRow(r.Context(), run.ID, func(row jobs.ReportRow) error {
-			if row.Pending || !row.Outcome.Outcome.Permanent() {
-				return nil
-			}
-			if len(d.Failures) == maxFailures {
-				d.More = true
-				return errEnough
-			}
-			f := failureView{
-				Line: row.Line, Outcome: row.Outcome.Outcome, Reason: row.Outcome.Reason,
-				HTTPStatus: row.Outcome.HTTPStatus, Attempts: row.Outcome.Attempts, Message: row.Outcome.Message,
-				Finished: when(row.Outcome.FinishedAt),
-			}
-			for i, name := range idColumns {
-				if i < len(row.Input) && row.Input[i] != "" {
-					f.IDs = append(f.IDs, idView{Name: name, Value: row.Input[i]})
-				}
-			}
-			d.Failures = append(d.Failures, f)
-			return nil
-		})
-		if err != nil && !errors.Is(err, errEnough) {
-			h.fail(w, r, http.StatusServiceUnavailable, "cannot read the run's rows from Redis", err)
-			return
-		}
+	if d.failureList, err = h.failures(r.Context(), run, d.Filter); err != nil {
+		return runData{}, http.StatusServiceUnavailable, "cannot read the run's rows from Redis", err
+	}
+	return d, 0, "", nil
+}
+
+func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
+	d, status, msg, err := h.runData(r)
+	if status != 0 {
+		h.fail(w, r, status, msg, err)
+		return
 	}
 	h.render(w, r, h.pages.run, d)
 }
