@@ -52,7 +52,7 @@ func (a *app) dashCmd() *cobra.Command {
 		Long: `dash serves the web UI of the shared Redis (REDIS_URL): every run with its progress and
 outcome counts, a page per run with its failures and report downloads (CSV, JSON, Markdown),
 paused providers with their reason and a resume button, the asynq queue monitor at /monitoring/
-and Prometheus metrics at /metrics. Pages refresh themselves while a run is in progress.
+and Prometheus metrics at /metrics. Open pages update in place (no reload) while a run is in progress.
 
 It listens on 127.0.0.1:8080. The pages show account ids and can resume a provider, so any
 address other machines can reach (0.0.0.0, :8080, a LAN address) needs basic auth: set

@@ -62,7 +62,7 @@ func TestStatusTableAndDetail(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("status = %s", r)
 	}
-	contains(t, "status", r.stdout, "RUN", "DONE/TOTAL", id, "stytch", "members.csv", "queued", "2/3", "reactivated 1, not_found 1")
+	contains(t, "status", r.stdout, "RUN", "DONE/TOTAL", id, "stytch", "members.csv", "running", "2/3", "reactivated 1, not_found 1")
 
 	r = w.run("status", id)
 	if r.code != exitOK {

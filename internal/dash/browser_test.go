@@ -210,11 +210,11 @@ func TestBrowserRunPageLiveAndFilter(t *testing.T) {
 	rows[5].out.Reason = "organization_not_found"
 	b.buildRun("stytch-members-3f9a2c", jobs.Stytch, rows, false)
 	b.seedTimeline("stytch-members-3f9a2c", []map[string]int{
-		{"calls": 48, "reactivated": 41, "already_active": 4, "not_found": 2},
-		{"calls": 55, "reactivated": 44, "already_active": 7, "not_found": 1, "failed": 1},
-		{"calls": 61, "reactivated": 50, "already_active": 6, "unverified_email": 2},
-		{"calls": 30, "reactivated": 20, "already_active": 3, "not_found": 1},
-		{"calls": 52, "reactivated": 45, "already_active": 5},
+		{"calls": 48, "reactivated": 41, "duplicate": 4, "not_found": 2},
+		{"calls": 55, "reactivated": 44, "not_found": 1, "failed": 1},
+		{"calls": 61, "reactivated": 50, "unverified_email": 2},
+		{"calls": 30, "reactivated": 20, "not_found": 1},
+		{"calls": 52, "reactivated": 45, "duplicate": 2},
 	})
 	ctx := browser(t)
 	const failRows = `document.querySelectorAll('table.failures tbody tr').length`

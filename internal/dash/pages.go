@@ -152,6 +152,7 @@ func viewRun(r jobs.Run, paused bool, tl []jobs.Minute, now time.Time) runView {
 				tones[jobs.ToneNeutral] += n
 				continue
 			case v.AlreadyActive > 0:
+				v.AlreadyActive = min(v.AlreadyActive, n)
 				v.Views = append(v.Views, countView{Key: jobs.ReasonAlreadyActive, N: v.AlreadyActive, Kind: jobs.ToneGood,
 					Advice: "the account is active: nothing to do"})
 				tones[jobs.ToneGood] += v.AlreadyActive
