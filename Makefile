@@ -11,15 +11,8 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## install what the tests need (redis-server, chromium for the dashboard's browser test) when missing
-	@command -v redis-server >/dev/null 2>&1 || { \
-		echo "installing redis-server"; \
-		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
-		echo "installing chromium"; \
-		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+deps: ## install what the tests need when missing (redis-server, chromium, promtool); without apt-get, say what and how
+	@bash .ci/deps
 
 .PHONY: build
 build: ## build bin/reactivator
@@ -32,8 +25,9 @@ test: deps ## run every test with the race detector (what CI runs), and check th
 	$(MAKE) --no-print-directory check-deploy
 
 .PHONY: check-deploy
-check-deploy: ## check deploy/: kustomize build, every object strictly decoded into the Kubernetes types
+check-deploy: deps ## check deploy/: kustomize build + strict Kubernetes types, promtool on the alert rules
 	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd deploy/prometheus && promtool check rules reactivator-rules.yaml && promtool test rules reactivator-rules.test.yaml
 
 .PHONY: chaos
 chaos: deps ## kill workers, restart Redis, break providers, revoke credentials, cancel: audit every row, print the table (~4 min)
