@@ -281,4 +281,3 @@ func TestDeployMetricsAreExported(t *testing.T) {
 		}
 	}
 }
-
