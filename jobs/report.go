@@ -85,9 +85,7 @@ func summaryOf(r Run, providerPaused bool) ReportSummary {
 		Counts: r.Counts, Failures: r.Failures(), CreatedAt: r.CreatedAt, FirstCallAt: r.FirstCallAt,
 		LastOutcomeAt: r.LastOutcomeAt, FinishedAt: r.FinishedAt, Rate: r.Rate(),
 	}
-	if r.Total >= 0 && r.Total > r.Done {
-		s.Pending = r.Total - r.Done
-	}
+	s.Pending = max(0, r.Pending())
 	if !r.FirstCallAt.IsZero() && r.LastOutcomeAt.After(r.FirstCallAt) {
 		s.Duration = r.LastOutcomeAt.Sub(r.FirstCallAt)
 	}

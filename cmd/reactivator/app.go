@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"reactivator/internal/progress"
 	"reactivator/internal/version"
 )
 
@@ -172,4 +173,9 @@ func (a *app) isTerminal(w io.Writer) bool {
 	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newBar returns a progress reporter on stderr: a bar on a terminal, plain lines otherwise.
+func (a *app) newBar(label string, total int) *progress.Bar {
+	return progress.New(a.stderr, a.isTerminal(a.stderr), label, total)
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/runwait"
+	"reactivator/internal/status"
 	"reactivator/jobs"
 )
 
@@ -38,10 +38,10 @@ the failed-only report (cancelled rows included) is valid input for ingest.`,
 			defer rc.Close()
 			run, err := rc.store.Run(ctx, id)
 			if err != nil {
-				return unknownRun(id, err)
+				return status.UnknownRun(id, err)
 			}
 			if run.State == jobs.RunFinished {
-				fmt.Fprintf(a.stdout, "run %s is already finished (%s): nothing to cancel\n", id, orDash(runwait.CountsText(run.Counts)))
+				fmt.Fprintf(a.stdout, "run %s is already finished (%s): nothing to cancel\n", id, status.OrDash(status.CountsText(run.Counts)))
 				return nil
 			}
 			n, finished, err := rc.store.Cancel(ctx, id)
@@ -59,8 +59,7 @@ the failed-only report (cancelled rows included) is valid input for ingest.`,
 			case after.Total < 0:
 				fmt.Fprintf(a.stdout, "the run is still being ingested: rows queued from now on end as cancelled too\n")
 			default:
-				inFlight := after.Total - after.Done
-				fmt.Fprintf(a.stdout, "%d rows are in flight: they finish with their call's outcome; wait for them: reactivator status %s --wait\n", inFlight, id)
+				fmt.Fprintf(a.stdout, "%d rows are in flight: they finish with their call's outcome; wait for them: reactivator status %s --wait\n", after.Pending(), id)
 			}
 			return nil
 		},

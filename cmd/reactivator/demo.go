@@ -23,6 +23,7 @@ import (
 	"reactivator/internal/dash"
 	"reactivator/internal/fakeidp"
 	"reactivator/internal/runwait"
+	"reactivator/internal/status"
 	"reactivator/jobs"
 	"reactivator/worker"
 	"reactivator/worker/stytch"
@@ -195,8 +196,8 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 		byRun[res.RunID] = runTarget{file: path, provider: res.Provider, report: filepath.Join(reports, filepath.Base(path)+".report.csv")}
 	}
 
-	bar := a.newBar(runsLabel(ids), 0)
-	res, err := runwait.Wait(w.ctx, rc.store, ids, runwait.Options{Tick: barTicker(bar)})
+	bar := a.newBar(runwait.Label(ids), 0)
+	res, err := runwait.Wait(w.ctx, rc.store, ids, runwait.Options{Tick: status.BarTicker(bar)})
 	bar.Finish()
 	switch {
 	case ctx.Err() != nil:

@@ -18,6 +18,7 @@ import (
 	"reactivator/ingest"
 	"reactivator/internal/progress"
 	"reactivator/internal/runwait"
+	"reactivator/internal/status"
 	"reactivator/jobs"
 )
 
@@ -179,9 +180,9 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 		return filesErr
 	}
 
-	fmt.Fprintf(a.stderr, "waiting for the workers to finish %s (Ctrl-C stops waiting; the runs go on)\n", runsLabel(runIDs))
-	bar := a.newBar(runsLabel(runIDs), 0)
-	res, err := runwait.Wait(ctx, rc.store, runIDs, runwait.Options{StopOnPause: true, Tick: barTicker(bar)})
+	fmt.Fprintf(a.stderr, "waiting for the workers to finish %s (Ctrl-C stops waiting; the runs go on)\n", runwait.Label(runIDs))
+	bar := a.newBar(runwait.Label(runIDs), 0)
+	res, err := runwait.Wait(ctx, rc.store, runIDs, runwait.Options{StopOnPause: true, Tick: status.BarTicker(bar)})
 	bar.Finish()
 	if err != nil {
 		return err

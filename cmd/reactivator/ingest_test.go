@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"reactivator/internal/fakeidp"
+	"reactivator/internal/status"
 	"reactivator/jobs"
 )
 
@@ -27,13 +28,13 @@ func (w *cliWorld) queueSize(p jobs.Provider) int {
 }
 
 // statusJSON runs status --json and decodes it.
-func (w *cliWorld) statusJSON(args ...string) statusView {
+func (w *cliWorld) statusJSON(args ...string) status.View {
 	w.t.Helper()
 	r := w.run(append([]string{"status", "--json"}, args...)...)
 	if r.code != exitOK {
 		w.t.Fatalf("status --json = %s", r)
 	}
-	var v statusView
+	var v status.View
 	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
 		w.t.Fatalf("status --json output is not JSON: %v\n%s", err, r.stdout)
 	}
@@ -72,7 +73,7 @@ func TestIngestStytchAndZitadelThenStatus(t *testing.T) {
 	if len(v.Runs) != 2 {
 		t.Fatalf("status --json runs = %d, want 2:\n%+v", len(v.Runs), v)
 	}
-	byProvider := map[jobs.Provider]runView{}
+	byProvider := map[jobs.Provider]status.Run{}
 	for _, r := range v.Runs {
 		byProvider[r.Provider] = r
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"reactivator/internal/status"
 	"reactivator/jobs"
 )
 
@@ -69,7 +70,7 @@ func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, ou
 	}
 	defer rc.Close()
 	if _, err := rc.store.Run(ctx, runID); err != nil {
-		return unknownRun(runID, err)
+		return status.UnknownRun(runID, err)
 	}
 	if out == "" || out == "-" {
 		if _, err := rc.store.WriteReport(ctx, a.stdout, runID, o); err != nil {

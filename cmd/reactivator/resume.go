@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"reactivator/internal/status"
 	"reactivator/jobs"
 	"reactivator/worker"
 )
@@ -73,7 +74,7 @@ retries are run at once); the row that met the fatal answer is called again.`,
 			if info.RunID != "" {
 				where = fmt.Sprintf(" by run %s line %d", info.RunID, info.Line)
 			}
-			fmt.Fprintf(a.stdout, "resumed %s: it was paused since %s%s: %s\n", p, timeText(info.At), where, info.Reason)
+			fmt.Fprintf(a.stdout, "resumed %s: it was paused since %s%s: %s\n", p, status.TimeText(info.At), where, info.Reason)
 			fmt.Fprintf(a.stdout, "the workers pick up its rows within a second; follow them: reactivator status --watch\n")
 			return nil
 		},

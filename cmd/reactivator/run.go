@@ -18,6 +18,7 @@ import (
 
 	"reactivator/ingest"
 	"reactivator/internal/runwait"
+	"reactivator/internal/status"
 	"reactivator/jobs"
 	"reactivator/worker"
 )
@@ -178,8 +179,8 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		return err
 	}
 
-	bar := a.newBar(runsLabel(ids), 0)
-	res, err := runwait.Wait(w.ctx, rc.store, ids, runwait.Options{StopOnPause: true, Tick: barTicker(bar)})
+	bar := a.newBar(runwait.Label(ids), 0)
+	res, err := runwait.Wait(w.ctx, rc.store, ids, runwait.Options{StopOnPause: true, Tick: status.BarTicker(bar)})
 	bar.Finish()
 	if ctx.Err() != nil {
 		return a.interrupted(w, f.shutdownTimeout, inProcess)
@@ -325,7 +326,7 @@ func (a *app) ingestTargets(ctx context.Context, rc *redisConn, opts ingest.Opti
 			return nil, nil, fmt.Errorf("%s: %w", t.file, err)
 		}
 		fmt.Fprintf(a.stderr, "%s: run %s (%s), %d rows: %s\n", t.file, res.RunID, res.Provider, res.Rows,
-			orDash(ingestCounts(res.Queued, res.AlreadyQueued, res.AlreadyDone, res.Invalid, res.Duplicate)))
+			status.OrDash(ingestCounts(res.Queued, res.AlreadyQueued, res.AlreadyDone, res.Invalid, res.Duplicate)))
 		if _, seen := byRun[res.RunID]; seen {
 			continue
 		}
@@ -378,7 +379,7 @@ func printRunSummary(w io.Writer, t runTarget, s jobs.ReportSummary, failed stri
 		line += fmt.Sprintf(", called in %s", s.Duration.Round(time.Millisecond))
 	}
 	if s.Rate > 0 {
-		line += ", " + rateText(s.Rate)
+		line += ", " + status.RateText(s.Rate)
 	}
 	fmt.Fprintln(w, line)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

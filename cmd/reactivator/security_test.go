@@ -31,6 +31,7 @@ import (
 	"reactivator/internal/fakeidp"
 	"reactivator/internal/leakcheck"
 	"reactivator/internal/redistest"
+	"reactivator/internal/status"
 	"reactivator/jobs"
 )
 
@@ -511,7 +512,7 @@ func TestSecurityRedisTLS(t *testing.T) {
 		}
 		w.setenv("REDIS_CA_FILE", caFile)
 		r := w.run("status", "--json")
-		var v statusView
+		var v status.View
 		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || len(v.Runs) != 1 || v.Runs[0].Counts[jobs.Reactivated] != 5 {
 			t.Errorf("status --json over rediss:// = %s (%v), want one run with 5 rows reactivated", r.stdout, err)
 		}

@@ -96,6 +96,14 @@ func CountsText(counts map[jobs.Outcome]int) string {
 	return strings.Join(parts, ", ")
 }
 
+// Label names the runs a wait is for: "run ID", or "N runs".
+func Label(ids []string) string {
+	if len(ids) == 1 {
+		return "run " + ids[0]
+	}
+	return fmt.Sprintf("%d runs", len(ids))
+}
+
 // Options say how to wait.
 type Options struct {
 	// Interval is how often the runs are read; zero means DefaultInterval.

@@ -1,0 +1,174 @@
+// Package status reads what the status command shows, the runs with what their counters say and
+// the paused providers, and renders it: a table of runs, one run in detail, live updates, or the
+// documented JSON document of `status --json`.
+package status
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"reactivator/internal/runwait"
+	"reactivator/jobs"
+)
+
+// View is what status shows, and the document `status --json` prints: its field names and
+// meanings are part of the program's interface, kept apart from how the store keeps a run.
+type View struct {
+	// Runs are the runs, newest first (or the one run asked for).
+	Runs []Run `json:"runs"`
+	// Paused are the paused providers (with one run asked for, only its provider's pause); an
+	// empty list, never null.
+	Paused []jobs.Pause `json:"paused"`
+}
+
+// Run is one run in a View.
+type Run struct {
+	// ID is the run's id: `reactivator report ID`, `status ID`, `cancel ID` take it.
+	ID       string        `json:"id"`
+	Provider jobs.Provider `json:"provider"`
+	// File is the input file's name as ingested.
+	File string `json:"file"`
+	// State is ingesting, queued or finished (how the store keeps it).
+	State jobs.RunState `json:"state"`
+	// Status is the run's state in the words the dashboard and the reports use (jobs.Status).
+	Status jobs.Status `json:"status"`
+	// Cancelled is true once `reactivator cancel` stopped the run.
+	Cancelled bool `json:"cancelled,omitempty"`
+	// Paused is true while the run's provider is paused and the run is not finished.
+	Paused bool `json:"paused,omitempty"`
+	// Total is the number of input rows, -1 while the run is ingesting.
+	Total int `json:"total"`
+	// Done is the number of rows with an outcome.
+	Done int `json:"done"`
+	// Pending is the number of rows without an outcome, -1 while the run is ingesting.
+	Pending int `json:"pending"`
+	// Failures is the number of rows that ended as a permanent failure.
+	Failures int `json:"failures"`
+	// Counts are the rows per outcome.
+	Counts map[jobs.Outcome]int `json:"counts"`
+	// Rate is rows per second between the first call and the last outcome, 0 when unknown.
+	Rate float64 `json:"rate"`
+	// RateLimit is the run's own cap of calls per second (a schedule's rate), 0 for none.
+	RateLimit     float64   `json:"rate_limit,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	FirstCallAt   time.Time `json:"first_call_at,omitzero"`
+	LastOutcomeAt time.Time `json:"last_outcome_at,omitzero"`
+	FinishedAt    time.Time `json:"finished_at,omitzero"`
+	// Note says something about the run an operator should know (why ingesting stopped, say).
+	Note string `json:"note,omitempty"`
+}
+
+// UnknownRun is the error for a run id the store does not know (err is the store's), saying how
+// to find run ids.
+func UnknownRun(id string, err error) error {
+	if errors.Is(err, jobs.ErrRunNotFound) {
+		return fmt.Errorf("no run %q: `reactivator status` lists the runs; ingest prints the id of each run it queues", id)
+	}
+	return err
+}
+
+// RunOf is r as a View shows it; paused are the paused providers.
+func RunOf(r jobs.Run, paused map[jobs.Provider]jobs.Pause) Run {
+	_, p := paused[r.Provider]
+	p = p && r.State != jobs.RunFinished
+	return Run{
+		ID: r.ID, Provider: r.Provider, File: r.File, State: r.State, Cancelled: r.Cancelled,
+		Status: r.Status(p), Paused: p, Total: r.Total, Done: r.Done, Pending: r.Pending(),
+		Failures: r.Failures(), Counts: r.Counts, Rate: r.Rate(), RateLimit: r.RateLimit,
+		CreatedAt: r.CreatedAt, FirstCallAt: r.FirstCallAt, LastOutcomeAt: r.LastOutcomeAt,
+		FinishedAt: r.FinishedAt, Note: r.Note,
+	}
+}
+
+// Percent is the share of rows with an outcome (jobs.Run.Percent).
+func (r Run) Percent() int { return jobs.Run{Total: r.Total, Done: r.Done}.Percent() }
+
+// New builds the view of runs; with single (one run asked for), only the pause of the run's
+// provider is kept.
+func New(runs []jobs.Run, paused map[jobs.Provider]jobs.Pause, single bool) View {
+	v := View{Runs: make([]Run, 0, len(runs)), Paused: []jobs.Pause{}}
+	for _, r := range runs {
+		v.Runs = append(v.Runs, RunOf(r, paused))
+	}
+	for _, p := range jobs.Providers {
+		pp, ok := paused[p]
+		if !ok || (single && (len(runs) == 0 || runs[0].Provider != p)) {
+			continue
+		}
+		if pp.Provider == "" {
+			pp.Provider = p
+		}
+		v.Paused = append(v.Paused, pp)
+	}
+	return v
+}
+
+// Read reads every run (or only runID) and the paused providers.
+func Read(ctx context.Context, store *jobs.Store, runID string) (View, error) {
+	paused, err := store.Paused(ctx)
+	if err != nil {
+		return View{}, err
+	}
+	var runs []jobs.Run
+	if runID != "" {
+		r, err := store.Run(ctx, runID)
+		if err != nil {
+			return View{}, err
+		}
+		runs = []jobs.Run{r}
+	} else if runs, err = store.Runs(ctx); err != nil {
+		return View{}, err
+	}
+	return New(runs, paused, runID != ""), nil
+}
+
+// Unfinished returns the ids of the runs that are not finished.
+func (v View) Unfinished() []string {
+	var ids []string
+	for _, r := range v.Runs {
+		if r.State != jobs.RunFinished {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
+}
+
+// DoneOfTotal is "done/total", or "done/?" while the run is ingesting.
+func DoneOfTotal(done, total int) string {
+	if total < 0 {
+		return fmt.Sprintf("%d/?", done)
+	}
+	return fmt.Sprintf("%d/%d", done, total)
+}
+
+// RateText is a rate of rows per second as status prints it: "12/s", "0.5/s", "-" when unknown.
+func RateText(r float64) string {
+	switch {
+	case r <= 0:
+		return "-"
+	case r >= 10:
+		return fmt.Sprintf("%.0f/s", r)
+	}
+	return fmt.Sprintf("%.1f/s", r)
+}
+
+// TimeText is a time in the local zone to the second, "" for the zero time.
+func TimeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+// OrDash returns s, or "-" when s is empty.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// CountsText is the rows per outcome, in report order: "reactivated 120, not_found 3".
+func CountsText(counts map[jobs.Outcome]int) string { return runwait.CountsText(counts) }

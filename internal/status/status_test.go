@@ -1,0 +1,47 @@
+package status
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"reactivator/jobs"
+)
+
+// TestJSONDocument holds `status --json` to its documented fields: what the store keeps for
+// itself (max_line, columns, extras) is not output.
+func TestJSONDocument(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	run := jobs.Run{ID: "stytch-1", Provider: jobs.Stytch, File: "a.csv", Columns: []string{"email"}, CreatedAt: at,
+		Total: 4, Done: 3, Counts: map[jobs.Outcome]int{jobs.Reactivated: 2, jobs.NotFound: 1}, State: jobs.RunQueued,
+		MaxLine: 5, Extra: map[string]string{"report_path": "/x"}}
+	v := New([]jobs.Run{run}, map[jobs.Provider]jobs.Pause{jobs.Stytch: {Reason: "401", At: at}}, false)
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Runs   []map[string]any `json:"runs"`
+		Paused []map[string]any `json:"paused"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range doc.Runs[0] {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	want := []string{"counts", "created_at", "done", "failures", "file", "id", "paused", "pending", "provider", "rate", "state", "status", "total"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("status JSON run keys = %v, want %v", keys, want)
+	}
+	if got := doc.Runs[0]["pending"]; got != 1.0 {
+		t.Errorf("pending = %v, want 1", got)
+	}
+	if len(doc.Paused) != 1 || doc.Paused[0]["provider"] != "stytch" {
+		t.Errorf("paused = %v, want stytch with its provider named", doc.Paused)
+	}
+}
