@@ -18,6 +18,7 @@ import (
 // them also run on a Redis Cluster.
 //
 //	reactivator:runs                 zset  run id -> created (unix ms): the index of runs
+//	reactivator:runs:open            zset  the same, of runs not seen finished yet (store_list.go)
 //	reactivator:{R}:run              hash  the run's fields (see Run) and counters n:<outcome>, done
 //	reactivator:{R}:rows             hash  line -> the row's input as a JSON array (ids, then extra columns)
 //	reactivator:{R}:seen             hash  row key -> first line with those ids (dedupe)
@@ -142,7 +143,7 @@ func (s *Store) CreateRun(ctx context.Context, r Run) (Run, bool, error) {
 	}
 	// The index is another key (another hash slot): added apart, idempotently, by every caller,
 	// so a creator that died in between is made good by the next.
-	if err := s.rdb.ZAddNX(ctx, runsKey, redis.Z{Score: float64(got.CreatedAt.UnixMilli()), Member: r.ID}).Err(); err != nil {
+	if err := s.indexRun(ctx, r.ID, got.CreatedAt.UnixMilli()); err != nil {
 		return Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
 	}
 	return got, n == 1, nil
