@@ -1,0 +1,376 @@
+// This file holds retention: Prune deletes finished runs older than a cutoff with every key of
+// theirs and their leftover asynq tasks, and never touches a run that is not finished.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultRetention is how long finished runs are kept when nothing else is said.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// PruneOptions say which runs Prune deletes.
+type PruneOptions struct {
+	// Before is the cutoff: runs finished before it are deleted. Required.
+	Before time.Time
+	// DryRun finds and counts what would be deleted, and deletes nothing.
+	DryRun bool
+	// Limit is the most runs one call deletes; 0 means no limit.
+	Limit int
+}
+
+// PrunedRun is a run Prune deleted (or, in a dry run, would delete).
+type PrunedRun struct {
+	ID         string    `json:"id"`
+	Provider   Provider  `json:"provider"`
+	File       string    `json:"file"`
+	CreatedAt  time.Time `json:"created_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// Keys is the number of the run's own keys deleted; Tasks the number of its asynq tasks.
+	Keys  int `json:"keys"`
+	Tasks int `json:"tasks"`
+}
+
+// SkippedRun is a finished run old enough to prune that Prune left for a later call, and why.
+type SkippedRun struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// PruneResult is what Prune did.
+type PruneResult struct {
+	Runs    []PrunedRun  `json:"runs"`
+	Skipped []SkippedRun `json:"skipped,omitempty"`
+	Keys    int          `json:"keys"`
+	Tasks   int          `json:"tasks"`
+	DryRun  bool         `json:"dry_run,omitempty"`
+}
+
+// pruneBatch is how many runs Prune considers at once: one SCAN of the keyspace per batch.
+const pruneBatch = 200
+
+// Prune deletes the runs finished before o.Before: every key under the run's hash tag
+// (reactivator:{<run id>}:*, found by SCAN on every master, so keys added by later versions go
+// too), its entries in the indexes of runs, and its asynq tasks that are still stored (archived
+// ones, chiefly). A run that is not finished is never touched, however old. A run with a task
+// being handled right now is skipped and left for the next call.
+func (s *Store) Prune(ctx context.Context, o PruneOptions) (PruneResult, error) {
+	res := PruneResult{Runs: []PrunedRun{}, DryRun: o.DryRun}
+	if o.Before.IsZero() {
+		return res, errors.New("prune: no cutoff")
+	}
+	cutoff := o.Before.UnixMilli()
+	insp := asynq.NewInspectorFromRedisClient(s.rdb)
+	offset := int64(0)
+	for o.Limit == 0 || len(res.Runs) < o.Limit {
+		// Runs created before the cutoff are the only ones that can have finished before it.
+		ids, err := s.rdb.ZRangeByScore(ctx, runsKey, &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cutoff, 10), Offset: offset, Count: pruneBatch}).Result()
+		if err != nil {
+			return res, fmt.Errorf("prune: %w", err)
+		}
+		if len(ids) == 0 {
+			return res, nil
+		}
+		runs, err := s.runsOf(ctx, ids)
+		if err != nil {
+			return res, fmt.Errorf("prune: %w", err)
+		}
+		var due []Run
+		remain := int64(0) // entries of this batch that stay in the index
+		for i, r := range runs {
+			switch {
+			case r == nil:
+				// Its keys are gone already (a prune that stopped before the index): drop the entry.
+				if o.DryRun {
+					remain++
+				} else if err := s.unindex(ctx, ids[i]); err != nil {
+					return res, err
+				}
+			case r.State == RunFinished && r.FinishedAt.UnixMilli() < cutoff && (o.Limit == 0 || len(res.Runs)+len(due) < o.Limit):
+				due = append(due, *r)
+			default:
+				remain++
+			}
+		}
+		pruned, err := s.pruneRuns(ctx, insp, due, cutoff, o.DryRun, &res)
+		if err != nil {
+			return res, err
+		}
+		if o.DryRun {
+			pruned = 0
+		}
+		// The next batch starts after the entries that stay.
+		offset += remain + int64(len(due)-pruned)
+		if len(ids) < pruneBatch {
+			return res, nil
+		}
+	}
+	return res, nil
+}
+
+// pruneRuns deletes the tasks, then the keys, then the index entries of runs (due are finished
+// before cutoff), adding them to res. It returns how many it pruned.
+func (s *Store) pruneRuns(ctx context.Context, insp *asynq.Inspector, due []Run, cutoff int64, dry bool, res *PruneResult) (int, error) {
+	if len(due) == 0 {
+		return 0, nil
+	}
+	keys, err := s.runKeys(ctx, due)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range due {
+		pr := PrunedRun{ID: r.ID, Provider: r.Provider, File: r.File, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+		// Tasks first: once the run's keys are gone nothing would lead to its tasks, and a task
+		// left queued would call the provider for a row with no record.
+		tasks, busy, err := s.runTasks(ctx, r)
+		if err != nil {
+			return n, err
+		}
+		if busy {
+			res.Skipped = append(res.Skipped, SkippedRun{ID: r.ID, Reason: "a task of the run is being handled"})
+			continue
+		}
+		pr.Tasks = len(tasks)
+		if !dry {
+			if pr.Tasks, busy, err = s.deleteTasks(ctx, insp, tasks); err != nil {
+				return n, fmt.Errorf("prune run %s: %w", r.ID, err)
+			}
+			if busy {
+				res.Skipped = append(res.Skipped, SkippedRun{ID: r.ID, Reason: "a task of the run is being handled"})
+				res.Tasks += pr.Tasks
+				continue
+			}
+		}
+		ks := keys[r.ID]
+		if len(ks) == 0 {
+			continue // pruned meanwhile by another prune
+		}
+		pr.Keys = len(ks)
+		if !dry {
+			v, err := pruneKeysScript.Run(ctx, s.rdb, ks, cutoff).Int()
+			if err != nil {
+				return n, fmt.Errorf("prune run %s: %w", r.ID, err)
+			}
+			if v < 0 {
+				res.Skipped = append(res.Skipped, SkippedRun{ID: r.ID, Reason: "the run is not finished before the cutoff"})
+				continue
+			}
+			pr.Keys = v
+		}
+		if !dry {
+			if err := s.unindex(ctx, r.ID); err != nil {
+				return n, err
+			}
+		}
+		res.Runs = append(res.Runs, pr)
+		res.Keys += pr.Keys
+		res.Tasks += pr.Tasks
+		n++
+	}
+	return n, nil
+}
+
+// pruneKeysScript deletes the keys of one run, all under its hash tag (one slot), if the run is
+// finished before the cutoff: the check and the delete are one step, so no run that is not
+// finished loses a key.
+//
+// KEYS[1] -> reactivator:{<run id>}:run
+// KEYS[2..] -> the run's other keys
+// ARGV[1] -> cutoff, unix ms
+// Returns the number of keys deleted, or -1 when the run is not finished before the cutoff.
+var pruneKeysScript = redis.NewScript(`
+local fin = tonumber(redis.call('HGET', KEYS[1], 'finished_at') or '0')
+if fin == 0 or fin >= tonumber(ARGV[1]) then return -1 end
+return redis.call('UNLINK', unpack(KEYS))
+`)
+
+func (s *Store) unindex(ctx context.Context, id string) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range runIndexKeys {
+			p.ZRem(ctx, k, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("prune run %s: %w", id, err)
+	}
+	return nil
+}
+
+// runKeys finds every key of the runs (reactivator:{<run id>}:*) with one SCAN of each master,
+// the run's hash first in each list.
+func (s *Store) runKeys(ctx context.Context, runs []Run) (map[string][]string, error) {
+	want := make(map[string]bool, len(runs))
+	for _, r := range runs {
+		want[r.ID] = true
+	}
+	var mu sync.Mutex
+	out := make(map[string][]string, len(runs))
+	scan := func(ctx context.Context, c *redis.Client) error {
+		match := keyPrefix + "{*}:*"
+		if len(runs) == 1 {
+			match = keyPrefix + "{" + globEscape(runs[0].ID) + "}:*"
+		}
+		iter := c.Scan(ctx, 0, match, 1000).Iterator()
+		for iter.Next(ctx) {
+			k := iter.Val()
+			tag, _, ok := strings.Cut(strings.TrimPrefix(k, keyPrefix+"{"), "}")
+			if !ok || !want[tag] {
+				continue
+			}
+			mu.Lock()
+			out[tag] = append(out[tag], k)
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	var err error
+	switch c := s.rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *redis.Ring:
+		err = c.ForEachShard(ctx, scan)
+	case *redis.Client:
+		err = scan(ctx, c)
+	default:
+		err = fmt.Errorf("unsupported redis client %T", s.rdb)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prune: scan keys: %w", err)
+	}
+	for id, ks := range out {
+		rk := runKey(id)
+		for i, k := range ks {
+			if k == rk {
+				ks[0], ks[i] = ks[i], ks[0]
+				break
+			}
+		}
+		if ks[0] != rk {
+			// No run hash among them: the run is gone; leave what is left to the next prune.
+			delete(out, id)
+		}
+	}
+	return out, nil
+}
+
+// globEscape escapes SCAN MATCH's special characters.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// queuedTask is one of a run's asynq tasks still stored.
+type queuedTask struct{ queue, id string }
+
+// runTasks finds the run's asynq tasks that asynq still stores, in any state: its row tasks
+// (ids <run id>:<row key>, one per row first seen, on the provider's queue) and its run:finished
+// task. asynq keeps a task as the hash asynq:{<queue>}:t:<id> with a "state" field until it is
+// deleted (after success, unless retained) or trimmed from the archive; the per-state lists and
+// sets hold only ids. So one pipelined HGET per row of the run (a thousand per round trip) tells
+// which exist, and only those are deleted, through asynq's Inspector. busy is true when one is
+// being handled.
+func (s *Store) runTasks(ctx context.Context, r Run) (tasks []queuedTask, busy bool, err error) {
+	check := func(batch []queuedTask) error {
+		cmds := make([]*redis.StringCmd, len(batch))
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, t := range batch {
+				cmds[i] = p.HGet(ctx, asynqTaskKey(t.queue, t.id), "state")
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for i, c := range cmds {
+			switch st := c.Val(); st {
+			case "":
+			case "active":
+				busy = true
+			default:
+				tasks = append(tasks, batch[i])
+			}
+		}
+		return nil
+	}
+	batch := []queuedTask{{QueueControl, "finished:" + r.ID}}
+	q := r.Provider.Queue()
+	var cursor uint64
+	for {
+		kv, next, err := s.rdb.HScan(ctx, seenKey(r.ID), cursor, "", 1000).Result()
+		if err != nil {
+			return nil, false, fmt.Errorf("prune run %s: %w", r.ID, err)
+		}
+		for i := 0; i < len(kv); i += 2 {
+			batch = append(batch, queuedTask{q, r.ID + ":" + kv[i]})
+		}
+		if len(batch) >= 1000 || next == 0 {
+			if err := check(batch); err != nil {
+				return nil, false, fmt.Errorf("prune run %s: %w", r.ID, err)
+			}
+			batch = batch[:0]
+		}
+		if cursor = next; cursor == 0 {
+			return tasks, busy, nil
+		}
+	}
+}
+
+// asynqTaskKey is the key asynq keeps a task's hash in (asynq's internal/base.TaskKey).
+func asynqTaskKey(queue, id string) string { return "asynq:{" + queue + "}:t:" + id }
+
+// deleteTasks deletes the tasks with asynq's Inspector, a few at once. A task gone meanwhile (it
+// ran) is not an error; one that turned active makes busy true.
+func (s *Store) deleteTasks(ctx context.Context, insp *asynq.Inspector, tasks []queuedTask) (deleted int, busy bool, err error) {
+	state := func(t queuedTask) string { return s.rdb.HGet(ctx, asynqTaskKey(t.queue, t.id), "state").Val() }
+	const workers = 8
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ch := make(chan queuedTask)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range ch {
+				e := insp.DeleteTask(t.queue, t.id)
+				active := e != nil && state(t) == "active"
+				mu.Lock()
+				switch {
+				case e == nil:
+					deleted++
+				case errors.Is(e, asynq.ErrTaskNotFound), errors.Is(e, asynq.ErrQueueNotFound):
+				case active:
+					// asynq refuses to delete a task being handled.
+					busy = true
+				default:
+					if err == nil {
+						err = fmt.Errorf("delete task %s of queue %s: %w", t.id, t.queue, e)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, t := range tasks {
+		ch <- t
+	}
+	close(ch)
+	wg.Wait()
+	return deleted, busy, err
+}
