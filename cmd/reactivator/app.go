@@ -118,6 +118,7 @@ func (a *app) commands() []*cobra.Command {
 		a.fakeidpCmd(),
 		a.cancelCmd(),
 		a.resumeCmd(),
+		a.pruneCmd(),
 	}
 }
 

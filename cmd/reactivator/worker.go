@@ -74,11 +74,12 @@ func (a *app) limits(f serveFlags, rateFromFlag bool) (map[jobs.Provider]worker.
 type workerFlags struct {
 	serveFlags
 	metricsAddr string
+	retention   retentionFlag
 }
 
 func (a *app) workerCmd() *cobra.Command {
 	var pf providerFlags
-	var f workerFlags
+	f := workerFlags{retention: retentionFlag(jobs.DefaultRetention)}
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Serve the queues of the providers this machine has credentials for",
@@ -108,6 +109,7 @@ On SIGTERM or SIGINT it stops taking rows, lets calls in flight finish for --shu
 	fs := cmd.Flags()
 	f.serveFlags.register(fs)
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address, e.g. :9090 (default: off)")
+	fs.Var(&f.retention, "retention", "delete finished runs this long after they finished, one worker of the fleet at a time (0: keep them)")
 	pf.register(fs)
 	return cmd
 }
@@ -173,8 +175,16 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 	}
 	a.log.Info("worker starting", "providers", strings.Join(names, ","), "redis", redactURL(rc.url),
 		"concurrency", f.concurrency, "max_attempts", f.maxAttempts, "max_row_age", f.maxRowAge,
-		"shutdown_timeout", f.shutdownTimeout, "metrics", f.metricsAddr)
-	if err := srv.Run(ctx); err != nil {
+		"shutdown_timeout", f.shutdownTimeout, "metrics", f.metricsAddr, "retention", f.retention.String())
+	jctx, stopJanitor := context.WithCancel(ctx)
+	janitorDone := make(chan error, 1)
+	go func() {
+		janitorDone <- worker.NewJanitor(rc.store, worker.JanitorConfig{Retention: time.Duration(f.retention), Logger: a.log}).Run(jctx)
+	}()
+	err = srv.Run(ctx)
+	stopJanitor()
+	<-janitorDone
+	if err != nil {
 		return err
 	}
 	a.log.Info("worker stopped")
