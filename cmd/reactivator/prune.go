@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/embedredis"
+	"reactivator/internal/status"
 	"reactivator/jobs"
 )
 
@@ -107,7 +108,7 @@ or with another age. Without REDIS_URL it prunes the embedded Redis of run.`,
 				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "RUN\tPROVIDER\tFILE\tFINISHED\tKEYS\tTASKS")
 				for _, r := range res.Runs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", r.ID, r.Provider, r.File, timeText(r.FinishedAt), r.Keys, r.Tasks)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", r.ID, r.Provider, r.File, status.TimeText(r.FinishedAt), r.Keys, r.Tasks)
 				}
 				_ = tw.Flush()
 			}
