@@ -85,7 +85,9 @@ func (a *app) providers(f *providerFlags) (providerSet, error) {
 		return ps, err
 	}
 	if pid := a.first(f.stytchProjectID, "STYTCH_PROJECT_ID"); pid != "" || sec != "" {
-		c := stytch.Config{ProjectID: pid, Secret: sec, BaseURL: a.first(f.stytchBaseURL, "STYTCH_BASE_URL"), Timeout: f.timeout}
+		// A secret file is followed by the client: a rotation needs no restart.
+		c := stytch.Config{ProjectID: pid, Secret: sec, SecretFile: a.first(f.stytchSecretFile, "STYTCH_SECRET_FILE"),
+			BaseURL: a.first(f.stytchBaseURL, "STYTCH_BASE_URL"), Timeout: f.timeout}
 		if err := c.Validate(); err != nil {
 			return ps, err
 		}
@@ -97,7 +99,8 @@ func (a *app) providers(f *providerFlags) (providerSet, error) {
 	}
 	zc := zitadel.Config{
 		BaseURL: a.first(f.zitadelURL, "ZITADEL_URL"), API: a.first(f.zitadelAPI, "ZITADEL_API"), Token: tok,
-		ClientID: a.getenv("ZITADEL_CLIENT_ID"), ClientSecret: a.getenv("ZITADEL_CLIENT_SECRET"),
+		TokenFile: a.first(f.zitadelTokenFile, "ZITADEL_TOKEN_FILE"),
+		ClientID:  a.getenv("ZITADEL_CLIENT_ID"), ClientSecret: a.getenv("ZITADEL_CLIENT_SECRET"),
 		KeyFile: a.first(f.zitadelKeyFile, "ZITADEL_KEY_FILE"), DefaultOrgID: a.first(f.zitadelOrgID, "ZITADEL_ORG_ID"), Timeout: f.timeout,
 	}
 	if zc.BaseURL != "" || zc.Token != "" || zc.ClientID != "" || zc.ClientSecret != "" || zc.KeyFile != "" {

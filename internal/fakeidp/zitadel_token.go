@@ -44,6 +44,14 @@ type KeyFile struct {
 // iamOwner is the role of service users added with AddClient and AddKey.
 var iamOwner = []string{RoleIAMOwner}
 
+// RevokeKey deletes a service-user key by its key id: assertions signed with it are refused
+// (invalid_grant) from then on. Tokens it already got stay valid until RevokeTokens.
+func (z *Zitadel) RevokeKey(keyID string) {
+	z.state.Lock()
+	defer z.state.Unlock()
+	delete(z.keys, keyID)
+}
+
 // AddClient adds a service user of organization orgID, IAM_OWNER, with client credentials: POST
 // /oauth/v2/token with grant_type=client_credentials and Basic clientID:secret (or client_id and
 // client_secret in the form) issues its tokens.

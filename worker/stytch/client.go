@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"reactivator/internal/httpapi"
+	"reactivator/internal/secretfile"
 	"reactivator/jobs"
 )
 
@@ -33,6 +34,8 @@ type Client struct {
 	hc        *http.Client
 	// secrets are scrubbed from every text a Client returns, belt and braces.
 	secrets []string
+	// secretFile, when set, holds the secret instead of secret and follows rotations.
+	secretFile *secretfile.File
 }
 
 // New validates cfg and returns a Client. The base URL defaults from the project id's environment.
@@ -56,6 +59,13 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		projectID: cfg.ProjectID, secret: cfg.Secret, env: env, base: base, timeout: timeout,
 		session: cfg.MemberSession, jwt: cfg.MemberSessionJWT, hc: hc,
+	}
+	if cfg.SecretFile != "" {
+		f, err := secretfile.Open(cfg.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("stytch config: SecretFile (STYTCH_SECRET_FILE): %w", err)
+		}
+		c.secretFile = f
 	}
 	c.secrets = []string{cfg.Secret, base64.StdEncoding.EncodeToString([]byte(cfg.ProjectID + ":" + cfg.Secret))}
 	for _, s := range []string{cfg.MemberSession, cfg.MemberSessionJWT} {
@@ -178,24 +188,47 @@ func (c *Client) send(ctx context.Context, method, escapedPath, rawQuery, body s
 		return 0, nil, nil, errPathChanged
 	}
 	httpapi.SetCommonHeaders(req.Header)
-	req.SetBasicAuth(c.projectID, c.secret)
 	if c.session != "" {
 		req.Header.Set("X-Stytch-Member-Session", c.session)
 	}
 	if c.jwt != "" {
 		req.Header.Set("X-Stytch-Member-SessionJWT", c.jwt)
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return 0, nil, nil, err
+	for try := 0; ; try++ {
+		req.SetBasicAuth(c.projectID, c.currentSecret())
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		b := httpapi.ReadBody(resp)
+		// A 401 changed nothing: when the secret file holds a new secret (rotated since the last
+		// look), the call is made once more with it.
+		if resp.StatusCode == http.StatusUnauthorized && try == 0 && c.secretFile != nil && c.secretFile.Reload() {
+			req = req.Clone(ctx)
+			req.Body = io.NopCloser(strings.NewReader(body))
+			continue
+		}
+		return resp.StatusCode, resp.Header, b, nil
 	}
-	b := httpapi.ReadBody(resp)
-	return resp.StatusCode, resp.Header, b, nil
+}
+
+// currentSecret is the secret to send: the secret file's current value, else Config.Secret.
+func (c *Client) currentSecret() string {
+	if c.secretFile != nil {
+		return c.secretFile.Value()
+	}
+	return c.secret
 }
 
 // scrub removes the client's secrets from a text it is about to return.
 func (c *Client) scrub(s string) string {
-	for _, sec := range c.secrets {
+	secrets := c.secrets
+	if c.secretFile != nil {
+		for _, v := range c.secretFile.Seen() {
+			secrets = append(secrets[:len(secrets):len(secrets)], v, base64.StdEncoding.EncodeToString([]byte(c.projectID+":"+v)))
+		}
+	}
+	for _, sec := range secrets {
 		if sec != "" && strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, "[redacted]")
 		}

@@ -32,6 +32,11 @@ type Config struct {
 	ProjectID string
 	// Secret is the project's secret. It is never logged, never in an error, never in String.
 	Secret string `json:"-"`
+	// SecretFile, when set, is the file Secret was read from (STYTCH_SECRET_FILE): the client
+	// reads it again when it changes (size or modification time, looked at at most once a
+	// second) and on every 401 before it counts, so a rotated secret needs no restart. Secret
+	// may then be empty.
+	SecretFile string
 	// BaseURL overrides the API's base URL (a fake provider, a proxy). "" means
 	// https://test.stytch.com for project-test- ids and https://api.stytch.com for project-live-.
 	// Plain http is refused except to a loopback host.
@@ -56,6 +61,8 @@ func (c Config) Validate() error {
 		return err
 	}
 	switch {
+	case c.Secret == "" && c.SecretFile != "":
+		// New reads the file.
 	case c.Secret == "":
 		return errors.New("stytch config: Secret is empty (set STYTCH_SECRET or STYTCH_SECRET_FILE)")
 	case strings.TrimSpace(c.Secret) != c.Secret:

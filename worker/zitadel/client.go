@@ -15,12 +15,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"reactivator/internal/httpapi"
+	"reactivator/internal/secretfile"
 	"reactivator/jobs"
 )
 
@@ -39,7 +39,9 @@ type Client struct {
 	// readV1 is set once a v1 client learnt that the server has no v2 read.
 	readV1 atomic.Bool
 	// perms is the last permission probe's answer.
-	perms permsCache
+	perms permsCache // files are the secret files the client follows (ZITADEL_TOKEN_FILE); keys the key file's.
+	files []*secretfile.File
+	keys  *keySource
 }
 
 // New returns a Client for cfg. It validates cfg and reads and parses the key file, but calls
@@ -62,6 +64,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	tokenURL := c.base + "/oauth/v2/token"
 	switch {
+	case cfg.TokenFile != "":
+		f, err := secretfile.Open(cfg.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("zitadel: TokenFile (ZITADEL_TOKEN_FILE): %w", err)
+		}
+		c.tokens = fileToken{f}
+		c.files = append(c.files, f)
+		c.advice = "check ZITADEL_TOKEN_FILE (a personal access token of a service user)"
 	case cfg.Token != "":
 		c.tokens = staticToken(cfg.Token)
 		c.advice = "check ZITADEL_TOKEN (a personal access token of a service user)"
@@ -71,20 +81,26 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.advice = "check ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET (a service user's client credentials)"
 		c.secrets = append(c.secrets, cfg.ClientSecret)
 	default:
-		name, data := "KeyJSON", cfg.KeyJSON
+		ks := &keySource{name: "KeyJSON"}
 		if cfg.KeyFile != "" {
-			name = cfg.KeyFile
-			if data, err = os.ReadFile(cfg.KeyFile); err != nil {
+			ks.name = cfg.KeyFile
+			if ks.file, err = secretfile.Open(cfg.KeyFile); err != nil {
 				return nil, fmt.Errorf("zitadel: KeyFile (ZITADEL_KEY_FILE): %w", err)
 			}
+		} else {
+			ks.raw = string(cfg.KeyJSON)
 		}
-		k, err := parseKeyFile(name, data)
-		if err != nil {
+		if _, err := ks.get(); err != nil {
 			return nil, err
 		}
-		c.tokens = newCachedToken(jwtProfileFetch(tokenURL, c.base, k, hc))
+		ct := newCachedToken(jwtProfileFetch(tokenURL, c.base, ks, hc))
+		if ks.file != nil {
+			// ZITADEL refused a token: the key file may have been rotated since the last look.
+			ct.onInvalidate = func() { ks.file.Reload() }
+		}
+		c.tokens = ct
+		c.keys = ks
 		c.advice = "check ZITADEL_KEY_FILE (a service user's key, not expired or deleted)"
-		c.secrets = append(c.secrets, k.pem)
 	}
 	return c, nil
 }
@@ -232,7 +248,14 @@ func (c *Client) sendOnce(ctx context.Context, method, path, org string) (reply,
 
 // scrub replaces any secret the client holds, and tok, the token of the call, with [redacted].
 func (c *Client) scrub(s, tok string) string {
-	for _, v := range append(c.secrets[:len(c.secrets):len(c.secrets)], tok) {
+	secrets := append(c.secrets[:len(c.secrets):len(c.secrets)], tok)
+	for _, f := range c.files {
+		secrets = append(secrets, f.Seen()...)
+	}
+	if c.keys != nil {
+		secrets = append(secrets, c.keys.pems()...)
+	}
+	for _, v := range secrets {
 		if len(v) >= 8 {
 			s = strings.ReplaceAll(s, v, "[redacted]")
 		}

@@ -30,10 +30,15 @@ type Config struct {
 	API string
 	// Token is a personal access token of a service user (ZITADEL_TOKEN), sent as a static bearer.
 	Token string
+	// TokenFile, when set, is the file the token is read from (ZITADEL_TOKEN_FILE), instead of
+	// Token: the client reads it again when it changes (size or modification time, looked at at
+	// most once a second) and when ZITADEL answers 401, so a rotated token needs no restart.
+	TokenFile string
 	// ClientID and ClientSecret are a service user's client credentials (ZITADEL_CLIENT_ID,
 	// ZITADEL_CLIENT_SECRET), exchanged at {base}/oauth/v2/token.
 	ClientID, ClientSecret string
-	// KeyFile is the path of a service user's JSON key file (ZITADEL_KEY_FILE) for the JWT profile grant.
+	// KeyFile is the path of a service user's JSON key file (ZITADEL_KEY_FILE) for the JWT profile
+	// grant. It is read again when it changes, as TokenFile.
 	KeyFile string
 	// KeyJSON is the same key file's content, when already read; set KeyFile or KeyJSON, not both.
 	KeyJSON []byte
@@ -68,7 +73,7 @@ func (c Config) Validate() error {
 		return errors.New("zitadel: DefaultOrgID (ZITADEL_ORG_ID) contains whitespace or a control character")
 	}
 	var methods []string
-	if c.Token != "" {
+	if c.Token != "" || c.TokenFile != "" {
 		methods = append(methods, "ZITADEL_TOKEN")
 	}
 	if c.ClientID != "" || c.ClientSecret != "" {
@@ -108,7 +113,7 @@ func (c Config) api() string {
 func (c Config) String() string {
 	auth := "none"
 	switch {
-	case c.Token != "":
+	case c.Token != "" || c.TokenFile != "":
 		auth = "personal access token"
 	case c.ClientID != "":
 		auth = fmt.Sprintf("client credentials of %q", c.ClientID)

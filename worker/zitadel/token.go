@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -20,6 +22,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"reactivator/internal/httpapi"
+	"reactivator/internal/secretfile"
 	"reactivator/jobs"
 )
 
@@ -49,6 +52,56 @@ type staticToken string
 func (s staticToken) token(context.Context) (string, error) { return string(s), nil }
 func (staticToken) invalidate(string) bool                  { return false }
 
+// fileToken is a personal access token read from a file that may be rotated: a refused token
+// is worth one more try only when the file now holds another.
+type fileToken struct{ f *secretfile.File }
+
+func (t fileToken) token(context.Context) (string, error) { return t.f.Value(), nil }
+func (t fileToken) invalidate(string) bool                { return t.f.Reload() }
+
+// keySource is the service user's key: from KeyJSON, or from a key file read again when it
+// changes (a new key parsed once per new content).
+type keySource struct {
+	name string
+	file *secretfile.File
+	raw  string // KeyJSON, when there is no file
+
+	mu     sync.Mutex
+	parsed string
+	key    *profileKey
+	seen   []string
+}
+
+// get returns the current key.
+func (ks *keySource) get() (*profileKey, error) {
+	raw := ks.raw
+	if ks.file != nil {
+		raw = ks.file.Value()
+	}
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.key != nil && raw == ks.parsed {
+		return ks.key, nil
+	}
+	k, err := parseKeyFile(ks.name, []byte(raw))
+	if err != nil {
+		if ks.key != nil {
+			return ks.key, nil // a rotation half done: keep the last good key
+		}
+		return nil, err
+	}
+	ks.key, ks.parsed = k, raw
+	ks.seen = append(ks.seen, k.pem)
+	return k, nil
+}
+
+// pems returns every key's PEM, for scrubbing.
+func (ks *keySource) pems() []string {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	return slices.Clone(ks.seen)
+}
+
 // cachedToken fetches a token when it has none or the one it has expires within ten seconds
 // (oauth2.Token.Valid). One fetch runs at a time; callers wait for it or for their context.
 // It does what oauth2.ReuseTokenSource does, but with the caller's context, so a shutdown or
@@ -57,6 +110,8 @@ type cachedToken struct {
 	sem   chan struct{}
 	tok   *oauth2.Token
 	fetch func(ctx context.Context) (*oauth2.Token, error)
+	// onInvalidate, when set, runs when ZITADEL refused a token.
+	onInvalidate func()
 }
 
 func newCachedToken(fetch func(ctx context.Context) (*oauth2.Token, error)) *cachedToken {
@@ -86,6 +141,9 @@ func (c *cachedToken) invalidate(tok string) bool {
 	defer func() { <-c.sem }()
 	if c.tok != nil && c.tok.AccessToken == tok {
 		c.tok = nil
+	}
+	if c.onInvalidate != nil {
+		c.onInvalidate()
 	}
 	return true
 }
@@ -166,8 +224,15 @@ func (k *profileKey) assertion(issuer string, now time.Time) (string, error) {
 // jwtProfileFetch exchanges a freshly signed assertion for a token. x/oauth2's client
 // credentials flow allows overriding grant_type, which gives this grant its form encoding,
 // error parsing (oauth2.RetrieveError) and expiry handling.
-func jwtProfileFetch(tokenURL, issuer string, k *profileKey, hc *http.Client) func(context.Context) (*oauth2.Token, error) {
-	return func(ctx context.Context) (*oauth2.Token, error) {
+//
+// A key file rotated since the last look is read before the grant is counted as refused: when the
+// token endpoint refuses the key and the file now holds another, the grant is tried once more.
+func jwtProfileFetch(tokenURL, issuer string, ks *keySource, hc *http.Client) func(context.Context) (*oauth2.Token, error) {
+	once := func(ctx context.Context) (*oauth2.Token, error) {
+		k, err := ks.get()
+		if err != nil {
+			return nil, err
+		}
 		a, err := k.assertion(issuer, time.Now())
 		if err != nil {
 			return nil, err
@@ -179,6 +244,15 @@ func jwtProfileFetch(tokenURL, issuer string, k *profileKey, hc *http.Client) fu
 			EndpointParams: url.Values{"grant_type": {grantJWTBearer}, "assertion": {a}},
 		}
 		return cc.Token(withHTTPClient(ctx, hc))
+	}
+	return func(ctx context.Context) (*oauth2.Token, error) {
+		t, err := once(ctx)
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 &&
+			ks.file != nil && ks.file.Reload() {
+			return once(ctx)
+		}
+		return t, err
 	}
 }
 
