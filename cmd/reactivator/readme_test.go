@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,10 @@ func TestReadmeCommandsRun(t *testing.T) {
 			}
 		}
 		ctx, cancel := context.WithCancel(context.Background())
+		if args[0] == "dash" && !slices.Contains(args, "--addr") {
+			// The README's default port may be taken on a machine others share: same command, any port.
+			args = append(args, "--addr", "127.0.0.1:0")
+		}
 		if longRunning[args[0]] || strings.Contains(l.text, "--watch") {
 			if args[0] == "demo" {
 				args = append(args, "--once")
