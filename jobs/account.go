@@ -87,3 +87,22 @@ func NotDeactivatedReason(s AccountState) string {
 	}
 	return ReasonStateUnknown
 }
+
+// ReasonAdvice says what the operator should do about a not_deactivated row with reason r.
+func ReasonAdvice(r string) string {
+	switch r {
+	case ReasonAlreadyActive:
+		return "already active: nothing to do"
+	case ReasonLocked:
+		return "the account is locked, not deactivated: unlock it (ZITADEL: unlock user), reactivate cannot"
+	case ReasonInitial:
+		return "the account was never set up (initial): the user must finish sign-up, or resend the initialisation mail"
+	case ReasonInvited:
+		return "the member is invited, not deleted: the invitation must be accepted, reactivate cannot help"
+	case ReasonPending:
+		return "the member is pending, not deleted: it must finish sign-up, reactivate cannot help"
+	case ReasonStateUnknown:
+		return "the provider says the account is not deactivated, but its state could not be read: look it up"
+	}
+	return ""
+}

@@ -96,13 +96,18 @@ type Run struct {
 	// RateLimit caps this run's calls per second, below its provider's limit (a schedule's rate);
 	// 0 means only the provider's limit applies.
 	RateLimit float64           `json:"rate_limit,omitempty"`
+	// AlreadyActive counts the not_deactivated rows whose account was read and found active:
+	// nothing was wrong with them, so they are not failures.
+	AlreadyActive int `json:"already_active,omitempty"`
 	MaxLine   int               `json:"max_line"`
 	Extra     map[string]string `json:"-"`
 }
 
-// Failures returns the number of rows that ended as a permanent failure.
+// Failures returns the number of rows that ended as a permanent failure. A not_deactivated row
+// whose account was found active (reason already_active) is not one: the account is where the
+// operator wants it.
 func (r Run) Failures() int {
-	n := 0
+	n := -r.AlreadyActive
 	for o, c := range r.Counts {
 		if o.Permanent() {
 			n += c
@@ -182,7 +187,7 @@ func parseRun(m map[string]string) Run {
 		ID: m["id"], Provider: Provider(m["provider"]), File: m["file"], CreatedAt: ms("created_at"),
 		Total: num("total"), Done: num("done"), Counts: map[Outcome]int{}, Cancelled: m["cancelled"] == "1",
 		FirstCallAt: ms("first_call_at"), LastOutcomeAt: ms("last_at"), FinishedAt: ms("finished_at"),
-		Note: m["note"], MaxLine: num("max_line"), Extra: map[string]string{},
+		Note: m["note"], MaxLine: num("max_line"), AlreadyActive: num("already_active"), Extra: map[string]string{},
 	}
 	r.RateLimit, _ = strconv.ParseFloat(m["rate_limit"], 64)
 	_ = json.Unmarshal([]byte(m["columns"]), &r.Columns)
@@ -416,25 +421,34 @@ type Attempt struct {
 	// MaybeApplied is true when an earlier attempt may have reached the provider: it timed out,
 	// was reset, answered 5xx, or never concluded (its worker died).
 	MaybeApplied bool
+	// AmbiguousSince is when the first attempt that may have reached the provider began; zero
+	// when unknown or when no attempt was ambiguous. A read that finds the account changed at or
+	// after it confirms that attempt's change.
+	AmbiguousSince time.Time
 }
 
 var beginScript = redis.NewScript(luaRecord + `
 local run, out, att = KEYS[1], KEYS[2], KEYS[3]
 local line, now, rec = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('HEXISTS', out, line) == 1 then return {1, 0, 0, 0} end
+if redis.call('HEXISTS', out, line) == 1 then return {1, 0, 0, 0, 0} end
 local v = tonumber(redis.call('HGET', att, line) or '0')
 local n, f = math.floor(v / 4), v % 4
-if f % 2 == 1 then f = 3 end
+if f % 2 == 1 then
+  -- the last attempt never concluded (its worker died mid-call): it may have reached the provider
+  f = 3
+  redis.call('HSETNX', att, line .. ':a', redis.call('HGET', att, line .. ':s') or now)
+end
+local amb = tonumber(redis.call('HGET', att, line .. ':a') or '0')
 if redis.call('HGET', run, 'cancelled') == '1' then
   if f >= 2 then rec = string.gsub(rec, '@AMB@', 'an earlier attempt may have reached the provider: check the account') else rec = string.gsub(rec, '@AMB@', '') end
   local fin = record(run, out, line, 'cancelled', rec, now)
-  return {2, fin, n, f}
+  return {2, fin, n, f, amb}
 end
 n = n + 1
-redis.call('HSET', att, line, n * 4 + (f - f % 2) + 1)
+redis.call('HSET', att, line, n * 4 + (f - f % 2) + 1, line .. ':s', now)
 redis.call('HSETNX', run, 'first_call_at', now)
 tick(run, 'calls', now)
-return {0, 0, n, f}
+return {0, 0, n, f, amb}
 `)
 
 // Begin is called before a row's provider call. It returns Done when the row already has an
@@ -448,6 +462,9 @@ func (s *Store) Begin(ctx context.Context, runID string, line int) (Attempt, err
 		return Attempt{}, fmt.Errorf("begin row %d of run %s: %w", line, runID, err)
 	}
 	a := Attempt{N: int(v[2]), MaybeApplied: v[3] >= 2}
+	if v[4] > 0 {
+		a.AmbiguousSince = time.UnixMilli(v[4]).UTC()
+	}
 	switch v[0] {
 	case 1:
 		a.Done = true
@@ -457,12 +474,23 @@ func (s *Store) Begin(ctx context.Context, runID string, line int) (Attempt, err
 	return a, nil
 }
 
+// endAttemptScript concludes the attempt in flight of one row.
+// KEYS[1] -> reactivator:{<run>}:att
+// ARGV[1] -> the row's line
+// ARGV[2] -> "1" when the attempt may have reached the provider, "0" when it did not
+// ARGV[3] -> "1" when the attempt never sent its request: it is not counted
+// Returns the row's flags (2 when some attempt may have reached the provider).
 var endAttemptScript = redis.NewScript(`
-local v = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local line = ARGV[1]
+local v = tonumber(redis.call('HGET', KEYS[1], line) or '0')
 local n, f = math.floor(v / 4), v % 4
 f = f - f % 2
-if ARGV[2] == '1' then f = 2 end
-redis.call('HSET', KEYS[1], ARGV[1], n * 4 + f)
+if ARGV[3] == '1' and n > 0 then n = n - 1 end
+if ARGV[2] == '1' then
+  f = 2
+  redis.call('HSETNX', KEYS[1], line .. ':a', redis.call('HGET', KEYS[1], line .. ':s') or '0')
+end
+redis.call('HSET', KEYS[1], line, n * 4 + f)
 return f
 `)
 
@@ -473,16 +501,33 @@ func (s *Store) EndAttempt(ctx context.Context, runID string, line int, ambiguou
 	if ambiguous {
 		amb = "1"
 	}
-	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID)}, line, amb).Err(); err != nil {
+	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID)}, line, amb, "0").Err(); err != nil {
 		return fmt.Errorf("end attempt of row %d of run %s: %w", line, runID, err)
 	}
 	return nil
 }
 
+// Unbegin takes back a Begin whose request was never sent (a stop arrived between Begin and the
+// call): the attempt is not counted and the row is no longer in flight.
+func (s *Store) Unbegin(ctx context.Context, runID string, line int) error {
+	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID)}, line, "0", "1").Err(); err != nil {
+		return fmt.Errorf("take back attempt of row %d of run %s: %w", line, runID, err)
+	}
+	return nil
+}
+
+// recordScript records a row's final outcome; the first outcome wins.
+// KEYS[1] -> reactivator:{<run>}:run, KEYS[2] -> …:out, KEYS[3] -> …:att
+// ARGV[1] -> line, ARGV[2] -> outcome, ARGV[3] -> encoded OutcomeRecord, ARGV[4] -> now (ms),
+// ARGV[5] -> "1" when the row is not_deactivated/already_active (counted apart: not a failure)
+// Returns 1 when this outcome finished the run, 0 when not, -1 when the row already had one.
 var recordScript = redis.NewScript(luaRecord + `
 local v = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
 if v > 0 then redis.call('HSET', KEYS[3], ARGV[1], math.floor(v / 4) * 4 + (v % 4 - v % 2)) end
-return record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+redis.call('HDEL', KEYS[3], ARGV[1] .. ':s', ARGV[1] .. ':a')
+local r = record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if r >= 0 and ARGV[5] == '1' then redis.call('HINCRBY', KEYS[1], 'already_active', 1) end
+return r
 `)
 
 // Record sets a row's final outcome. The first outcome wins: recorded is false when the row
@@ -494,7 +539,11 @@ func (s *Store) Record(ctx context.Context, runID string, line int, o OutcomeRec
 	if o.FinishedAt.IsZero() {
 		o.FinishedAt = s.now()
 	}
-	n, err := recordScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, line, string(o.Outcome), o.encode(), o.FinishedAt.UnixMilli()).Int()
+	active := "0"
+	if o.Outcome == NotDeactivated && o.Reason == ReasonAlreadyActive {
+		active = "1"
+	}
+	n, err := recordScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, line, string(o.Outcome), o.encode(), o.FinishedAt.UnixMilli(), active).Int()
 	if err != nil {
 		return false, false, fmt.Errorf("record row %d of run %s: %w", line, runID, err)
 	}
@@ -650,6 +699,22 @@ func (s *Store) SetPaused(ctx context.Context, p Pause) error {
 // ClearPaused forgets a provider's pause.
 func (s *Store) ClearPaused(ctx context.Context, p Provider) error {
 	return s.rdb.HDel(ctx, pausedKey, string(p)).Err()
+}
+
+// PauseOf returns a provider's pause, ok false when it is not paused. It is the one source of
+// truth a worker consults right before each call: asynq's queue pause only mirrors it.
+func (s *Store) PauseOf(ctx context.Context, p Provider) (Pause, bool, error) {
+	v, err := s.rdb.HGet(ctx, pausedKey, string(p)).Result()
+	if errors.Is(err, redis.Nil) {
+		return Pause{}, false, nil
+	}
+	if err != nil {
+		return Pause{}, false, fmt.Errorf("read %s pause: %w", p, err)
+	}
+	var pz Pause
+	_ = json.Unmarshal([]byte(v), &pz)
+	pz.Provider = p
+	return pz, true, nil
 }
 
 // Paused returns the providers whose queue is paused, and why.

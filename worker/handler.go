@@ -41,6 +41,10 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 	}
 	s := h.srv
 	log := s.log.With("provider", h.provider, "run", p.RunID, "line", row.Line)
+	// wait ends when ctx does or when the server stops: every wait below uses it. The request
+	// itself uses ctx, so a call on the wire finishes on shutdown.
+	wait, cancel := s.waitCtx(ctx)
+	defer cancel()
 
 	// A row that needs no call must not take a share of the rate budget: look first. Without a
 	// limit Begin alone decides.
@@ -48,24 +52,25 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 	runRate := s.runRate(ctx, p.RunID)
 	if rate, _ := h.pacer.rate(); rate > 0 || runRate > 0 {
 		if need, err = s.store.NeedsCall(ctx, p.RunID, row.Line); err != nil {
-			return err
+			return notAnAttempt(err)
 		}
 	}
 	if need {
+		// A paused provider's rows go back before their age is looked at: a pause never burns rows.
+		if err := s.halt(wait, h.provider, false); err != nil {
+			return err
+		}
 		if age := s.now().Sub(time.Unix(p.QueuedAt, 0)); p.QueuedAt > 0 && age > s.cfg.MaxRowAge {
 			return h.finish(ctx, log, p.RunID, row.Line, jobs.OutcomeRecord{Outcome: jobs.Failed, Reason: "max_row_age",
 				Message: fmt.Sprintf("not reactivated within --max-row-age %s of being queued", s.cfg.MaxRowAge)})
 		}
-		if s.isPaused(h.provider) {
-			return &RetryError{Reason: fmt.Sprintf("%s queue is paused: %s", h.provider, s.pauseReason(h.provider)), RetryAfter: 30 * time.Second}
-		}
-		if err := h.pacer.wait(ctx, budgetWait, p.RunID, runRate); err != nil {
-			return err
+		if err := h.pacer.wait(wait, budgetWait, p.RunID, runRate); err != nil {
+			return notAnAttempt(err)
 		}
 	}
 	att, err := s.store.Begin(ctx, p.RunID, row.Line)
 	if err != nil {
-		return err
+		return notAnAttempt(err)
 	}
 	if att.Done {
 		if att.Cancelled {
@@ -76,6 +81,14 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 			}
 		}
 		return nil
+	}
+	// The stop rule: right before the request leaves, a stop or a pause anywhere in the fleet
+	// sends the row back uncalled, its attempt not counted.
+	if err := s.halt(wait, h.provider, true); err != nil {
+		if uerr := s.store.Unbegin(context.WithoutCancel(ctx), p.RunID, row.Line); uerr != nil {
+			log.Warn("could not take back an attempt that was not sent", "err", uerr)
+		}
+		return err
 	}
 
 	start := time.Now()
@@ -90,22 +103,25 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		if res.ErrorType != "" {
 			rec.Reason = res.ErrorType
 		}
-		if out == jobs.NotDeactivated && att.MaybeApplied {
-			// The ambiguous-call rule: an earlier attempt may have reached the provider, so this
-			// "not deactivated" most likely confirms that attempt's change.
-			rec.Outcome, rec.Reason = jobs.Reactivated, jobs.ReasonConfirmedOnRetry
-			rec.Message = "an earlier attempt timed out or failed after reaching the provider; this retry found the account already active"
+		if res.Reason != "" {
+			rec.Reason = res.Reason
+		}
+		if out == jobs.NotDeactivated {
+			rec = h.decideNotDeactivated(ctx, wait, log, p.RunID, runRate, row, att, rec)
 		}
 		return h.finish(ctx, log, p.RunID, row.Line, rec)
 	}
 
-	// Transient or fatal: the row stays open.
-	if err := s.store.EndAttempt(context.WithoutCancel(ctx), p.RunID, row.Line, res.Ambiguous); err != nil {
-		return err
-	}
+	// Transient or fatal: the row stays open. A fatal answer pauses the fleet first: every
+	// worker checks the pause right before its next call.
 	if res.Class == jobs.ClassFatal {
 		s.pause(ctx, h.provider, p.RunID, row.Line, res)
-		return &RetryError{Reason: fmt.Sprintf("%s queue paused: %s", h.provider, res.Message), RetryAfter: 30 * time.Second}
+	}
+	if err := s.store.EndAttempt(context.WithoutCancel(ctx), p.RunID, row.Line, res.Ambiguous); err != nil {
+		return notAnAttempt(err)
+	}
+	if res.Class == jobs.ClassFatal {
+		return s.pausedError(h.provider, res.Message)
 	}
 	if res.HTTPStatus == 429 {
 		h.pacer.rateLimited(ctx, res.RetryAfter)
@@ -125,6 +141,86 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 	}
 	log.Debug("transient answer, will retry", "status", res.HTTPStatus, "msg", res.Message, "attempt", att.N)
 	return &RetryError{Reason: res.Message, RetryAfter: res.RetryAfter, Failure: true}
+}
+
+// clockSkew is how far the provider's clock may run behind ours when a read's change time is
+// compared with the start of an ambiguous attempt.
+const clockSkew = 2 * time.Second
+
+// decideNotDeactivated reads the account after a "not deactivated" answer and lets its state
+// decide the reason (design: "not_deactivated says the account's state"), and, after an attempt
+// that may have reached the provider, whether that attempt is what reactivated it. The read
+// takes a slot of the same rate budget and obeys the stop rule; a read that cannot be made or
+// gives nothing usable says so in the reason.
+func (h *reactivateHandler) decideNotDeactivated(ctx, wait context.Context, log *slog.Logger, runID string, runRate float64, row jobs.Row, att jobs.Attempt, rec jobs.OutcomeRecord) jobs.OutcomeRecord {
+	acct, err := h.read(ctx, wait, runID, runRate, row)
+	if err != nil {
+		log.Debug("account read failed", "err", err)
+	}
+	read := err == nil && acct.State != jobs.StateNotFound && acct.State != jobs.StateUnknown
+	if att.MaybeApplied {
+		switch {
+		case read && acct.State == jobs.StateActive && !att.AmbiguousSince.IsZero() && !acct.ChangedAt.IsZero():
+			if !acct.ChangedAt.Before(att.AmbiguousSince.Add(-clockSkew)) {
+				rec.Outcome, rec.Reason = jobs.Reactivated, jobs.ReasonConfirmedOnRetry
+				rec.Message = fmt.Sprintf("an earlier attempt timed out or failed after reaching the provider; the account is active and changed at %s, after that attempt began at %s",
+					acct.ChangedAt.UTC().Format(time.RFC3339), att.AmbiguousSince.UTC().Format(time.RFC3339))
+				return rec
+			}
+			rec.Reason = jobs.ReasonAlreadyActive
+			rec.Message = fmt.Sprintf("already active: the account last changed at %s, before the first attempt began: nothing to do",
+				acct.ChangedAt.UTC().Format(time.RFC3339))
+			return rec
+		case read && acct.State != jobs.StateActive && acct.State != jobs.StateDeactivated:
+			rec.Reason = jobs.NotDeactivatedReason(acct.State)
+			rec.Message = jobs.ReasonAdvice(rec.Reason)
+			return rec
+		}
+		rec.Outcome, rec.Reason = jobs.Reactivated, jobs.ReasonAssumedOnRetry
+		rec.Message = "an earlier attempt timed out or failed after reaching the provider and this retry found the account not deactivated, but the account could not be read to confirm it: check it"
+		return rec
+	}
+	if !read || acct.State == jobs.StateDeactivated {
+		rec.Reason = jobs.ReasonStateUnknown
+	} else {
+		rec.Reason = jobs.NotDeactivatedReason(acct.State)
+	}
+	rec.Message = jobs.ReasonAdvice(rec.Reason)
+	return rec
+}
+
+// errNoRead says why no read of the account was made.
+var errNoRead = errors.New("the account was not read")
+
+// read reads one account with a slot of the rate budget, or says why it could not.
+func (h *reactivateHandler) read(ctx, wait context.Context, runID string, runRate float64, row jobs.Row) (jobs.Account, error) {
+	reader, ok := h.caller.(jobs.Reader)
+	if !ok {
+		return jobs.Account{}, errNoRead
+	}
+	s := h.srv
+	if err := h.pacer.wait(wait, 3*budgetWait, runID, runRate); err != nil {
+		return jobs.Account{}, fmt.Errorf("%w: %v", errNoRead, err)
+	}
+	if err := s.halt(wait, h.provider, true); err != nil {
+		return jobs.Account{}, fmt.Errorf("%w: %v", errNoRead, err)
+	}
+	start := time.Now()
+	acct, err := reader.ReadAccount(ctx, row)
+	if m := s.cfg.Metrics; m != nil {
+		class := "read"
+		if err != nil {
+			class = "read_error"
+		}
+		m.Calls.WithLabelValues(string(h.provider), class).Inc()
+		m.CallDuration.WithLabelValues(string(h.provider)).Observe(time.Since(start).Seconds())
+	}
+	if errors.Is(err, jobs.ErrFatal) {
+		// The credentials worked for the reactivate call a moment ago; a fatal read says they do
+		// not now (or lack a role): stop the provider like a fatal call would.
+		s.pause(ctx, h.provider, runID, row.Line, jobs.Result{Class: jobs.ClassFatal, Message: err.Error()})
+	}
+	return acct, err
 }
 
 // finish records a row's outcome. A permanent failure ends the task with asynq.SkipRetry so it

@@ -55,6 +55,16 @@ type RetryError struct {
 
 func (e *RetryError) Error() string { return e.Reason }
 
+// notAnAttempt sends a task back to the queue without using one of its attempts: a Redis error,
+// a stop, a wait that ended. It keeps a *RetryError as it is.
+func notAnAttempt(err error) error {
+	var re *RetryError
+	if errors.As(err, &re) {
+		return err
+	}
+	return &RetryError{Reason: err.Error(), RetryAfter: time.Second}
+}
+
 // isFailure is asynq's IsFailure: only RetryErrors marked Failure, and unknown errors, count.
 func isFailure(err error) bool {
 	var re *RetryError

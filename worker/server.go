@@ -93,6 +93,12 @@ type Server struct {
 	pacers    map[jobs.Provider]*pacer
 	now       func() time.Time
 
+	// stopped ends when the server is asked to stop (Run's ctx is done). Every wait of a task
+	// (budget, cool-down, read slot) ends with it, and no request is sent after it: asynq only
+	// cancels a handler's ctx when ShutdownTimeout runs out, far too late for the stop rule.
+	stopped context.Context
+	stop    context.CancelFunc
+
 	mu     sync.Mutex
 	paused map[jobs.Provider]string
 	rates  map[string]runRate // run id -> its own rate limit, as last read
@@ -137,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 		client: asynq.NewClient(cfg.Redis), inspector: asynq.NewInspector(cfg.Redis),
 		pacers: map[jobs.Provider]*pacer{}, paused: map[jobs.Provider]string{}, rates: map[string]runRate{},
 	}
+	s.stopped, s.stop = context.WithCancel(context.Background())
 	queues := map[string]int{}
 	for p := range cfg.Callers {
 		queues[p.Queue()] = 10
@@ -187,6 +194,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	// stopped is a child of ctx: cancelling ctx ends it in the same instant, before any goroutine
+	// of ours is scheduled, so a task checking it right before its call sees the stop at once.
+	s.stopped, s.stop = context.WithCancel(ctx)
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -204,6 +214,9 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	<-ctx.Done()
+	// The stop rule: from here no task sends a request; waiting tasks go back to the queue
+	// uncalled, and Shutdown waits only for the requests already on the wire.
+	s.stop()
 	s.log.Info("shutting down: letting in-flight calls finish", "timeout", s.cfg.ShutdownTimeout)
 	s.asynq.Shutdown()
 	stop()
@@ -260,11 +273,13 @@ func (s *Server) pause(ctx context.Context, p jobs.Provider, runID string, line 
 	s.paused[p] = reason
 	s.mu.Unlock()
 	ctx = context.WithoutCancel(ctx)
-	if err := s.inspector.PauseQueue(p.Queue()); err != nil && !already {
-		s.log.Error("could not pause queue", "queue", p.Queue(), "err", err)
-	}
+	// The store's pause is the truth every worker of the fleet checks right before each call;
+	// record it first. asynq's queue pause only stops the queue being fetched.
 	if err := s.store.SetPaused(ctx, jobs.Pause{Provider: p, Reason: reason, RunID: runID, Line: line}); err != nil {
 		s.log.Error("could not record pause", "provider", p, "err", err)
+	}
+	if err := s.inspector.PauseQueue(p.Queue()); err != nil && !already {
+		s.log.Debug("queue pause", "queue", p.Queue(), "err", err)
 	}
 	note := fmt.Sprintf("%s paused: %s; fix it, then run `reactivator resume %s`", p, reason, p)
 	if err := s.store.SetNote(ctx, runID, note); err != nil {
@@ -307,18 +322,69 @@ func (s *Server) watchPauses(ctx context.Context) {
 	}
 }
 
+// refreshPaused reads the store's pauses (the one source of truth) into the local view, and
+// puts asynq's queue pause back when another tool (the asynq web UI, say) lifted it while the
+// store still says paused: only `reactivator resume` ends a pause.
 func (s *Server) refreshPaused(ctx context.Context) error {
 	m, err := s.store.Paused(ctx)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.paused = make(map[jobs.Provider]string, len(m))
 	for p, v := range m {
 		s.paused[p] = v.Reason
 	}
+	s.mu.Unlock()
+	for p := range m {
+		if _, served := s.pacers[p]; !served {
+			continue
+		}
+		// PauseQueue succeeds only when the queue was not paused.
+		if err := s.inspector.PauseQueue(p.Queue()); err == nil {
+			s.log.Warn("the queue was unpaused outside reactivator while the provider is paused: paused it again; its tasks go back uncalled",
+				"provider", p, "queue", p.Queue(), "next", "fix the cause, then: reactivator resume "+string(p))
+		}
+	}
 	return nil
+}
+
+// halt says why a call must not be sent now, nil when it may: the server is stopping, or the
+// provider is paused. fresh also asks the store, the fleet's one source of truth for pauses (one
+// round trip): it is the check right before a request leaves.
+func (s *Server) halt(ctx context.Context, p jobs.Provider, fresh bool) error {
+	if s.stopped.Err() != nil || ctx.Err() != nil {
+		return &RetryError{Reason: "stopping: the row goes back to the queue uncalled", RetryAfter: time.Second}
+	}
+	if s.isPaused(p) {
+		return s.pausedError(p, s.pauseReason(p))
+	}
+	if !fresh {
+		return nil
+	}
+	pz, paused, err := s.store.PauseOf(ctx, p)
+	if err != nil {
+		return notAnAttempt(err)
+	}
+	if paused {
+		s.mu.Lock()
+		s.paused[p] = pz.Reason
+		s.mu.Unlock()
+		return s.pausedError(p, pz.Reason)
+	}
+	return nil
+}
+
+func (s *Server) pausedError(p jobs.Provider, reason string) error {
+	return &RetryError{Reason: fmt.Sprintf("%s queue is paused: %s", p, reason), RetryAfter: 30 * time.Second}
+}
+
+// waitCtx returns ctx that also ends when the server stops: for waits, never for a request on
+// the wire.
+func (s *Server) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	w, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.stopped, cancel)
+	return w, func() { stop(); cancel() }
 }
 
 // Resume unpauses a provider's queue after the cause of a fatal answer was fixed, and clears
@@ -334,6 +400,11 @@ func Resume(ctx context.Context, redis asynq.RedisConnOpt, store *jobs.Store, p 
 	if err != nil {
 		return fmt.Errorf("list queues: %w", err)
 	}
+	// The store's pause is the truth: clear it first, or a worker would see the queue unpaused
+	// while the store still says paused, and pause it again.
+	if err := store.ClearPaused(ctx, p); err != nil {
+		return err
+	}
 	if slices.Contains(queues, p.Queue()) {
 		qi, err := insp.GetQueueInfo(p.Queue())
 		if err != nil {
@@ -344,9 +415,6 @@ func Resume(ctx context.Context, redis asynq.RedisConnOpt, store *jobs.Store, p 
 				return fmt.Errorf("unpause %s: %w", p.Queue(), err)
 			}
 		}
-	}
-	if err := store.ClearPaused(ctx, p); err != nil {
-		return err
 	}
 	if slices.Contains(queues, p.Queue()) {
 		// Rows that met the pause wait to be retried; bring them back now.

@@ -93,6 +93,8 @@ type fake struct {
 	scripts  map[callKey][]Case
 	paths    [pathRing]string
 	npaths   int
+	// arrivals are the wall-clock arrival times (unix nanoseconds) of every request, in order.
+	arrivals []int64
 }
 
 func newFake(parseKey func(string) callKey) fake {
@@ -146,6 +148,21 @@ func (f *fake) TotalCalls() int {
 	return f.total
 }
 
+// RequestsSince returns how many requests of any kind (reactivate, reads, token, checks) arrived
+// at or after t, by the wall clock: what a stop rule test compares with the moment of its signal.
+func (f *fake) RequestsSince(t time.Time) int {
+	at := t.UnixNano()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, a := range f.arrivals {
+		if a >= at {
+			n++
+		}
+	}
+	return n
+}
+
 // Histogram returns how many reactivate requests arrived in each unix second.
 func (f *fake) Histogram() map[int64]int {
 	f.mu.Lock()
@@ -194,12 +211,14 @@ func (f *fake) script(k callKey, answers []Case) {
 // seen records a request's path and, for a reactivate request, its arrival. It returns the
 // faults in force.
 func (f *fake) seen(path string, reactivate bool) Faults {
+	arrived := time.Now().UnixNano()
 	var sec int64
 	if reactivate {
 		sec = f.now().Unix()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.arrivals = append(f.arrivals, arrived)
 	f.paths[f.npaths%pathRing] = path
 	f.npaths++
 	if reactivate {

@@ -1,0 +1,216 @@
+package worker
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"reactivator/internal/fakeidp"
+	"reactivator/jobs"
+)
+
+// onTheWire is how long after a stop a request that had already passed its last check may still
+// arrive at the fake: the loopback hop, plus the scheduling delay of a goroutine between its check
+// and its write on a loaded two-core machine under -race. Without the stop rule, tasks waiting
+// for the budget keep going out at the full rate for seconds after the stop.
+const onTheWire = 100 * time.Millisecond
+
+// runUntil runs a server until stop is called; stop returns when Run has returned.
+func (b *bundle) runUntil(cfg Config) (stop func()) {
+	b.t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(b.ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.t.Errorf("worker Run = %v", err)
+		}
+	}
+}
+
+// TestStopSendsNothingAfterIt stops a worker whose tasks are waiting for a slow rate budget:
+// no request may leave after the stop, the tasks go back uncalled, and a new worker then
+// finishes the run calling every account exactly once.
+func TestStopSendsNothingAfterIt(t *testing.T) {
+	t.Parallel()
+	for _, rate := range []float64{5, 50} {
+		b := setup(t)
+		const n = 150
+		rows := b.deletedMembers(n)
+		runID := "run-stop"
+		b.queue(runID, rows)
+		cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+		cfg.Concurrency = 50
+		cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: rate}}
+		stop := b.runUntil(cfg)
+		b.wait("a few calls", 20*time.Second, func() bool { return b.stytch.TotalCalls() >= 5 })
+		stoppedAt := time.Now()
+		stop()
+		took := time.Since(stoppedAt)
+		if after := b.stytch.RequestsSince(stoppedAt.Add(onTheWire)); after != 0 {
+			t.Fatalf("at %g/s: %d requests reached the provider after the stop, want 0", rate, after)
+		}
+		if took > 5*time.Second {
+			t.Errorf("at %g/s: the worker took %s to stop, want the time of the calls on the wire", rate, took)
+		}
+		before := b.stytch.TotalCalls()
+		r, _ := b.store.Run(b.ctx, runID)
+		if r.Done != before {
+			t.Errorf("at %g/s: %d rows have an outcome after %d calls: every call's outcome is recorded before exit", rate, r.Done, before)
+		}
+
+		cfg.Limits = nil
+		b.start(cfg)
+		r = b.waitFinished(runID, time.Minute)
+		if r.Counts[jobs.Reactivated] != n {
+			t.Fatalf("at %g/s: after the restart counts = %v, want %d reactivated", rate, r.Counts, n)
+		}
+		for i := 1; i <= n; i++ {
+			if c := b.stytch.Calls(orgID + "/" + member(i)); c != 1 {
+				t.Errorf("at %g/s: member %d called %d times, want 1", rate, i, c)
+			}
+			if o := b.outcome(runID, i+1); o.Attempts != 1 {
+				t.Errorf("at %g/s: line %d took %d attempts, want 1: a task sent back by a stop uses none", rate, i+1, o.Attempts)
+			}
+		}
+	}
+}
+
+// TestRevokedCredentialsStopTheFleet revokes the credentials mid-run under two workers: at most
+// the requests already on the wire see the refusal, then nothing is sent until resume.
+func TestRevokedCredentialsStopTheFleet(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 200
+	rows := b.deletedMembers(n)
+	b.stytch.SetFaults(fakeidp.Faults{Latency: 20 * time.Millisecond})
+	b.queue("run-revoke", rows)
+	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	cfg.Concurrency = 50
+	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 20}}
+	stopA, stopB := b.runUntil(cfg), b.runUntil(cfg)
+	b.wait("25 calls", 30*time.Second, func() bool { return b.stytch.TotalCalls() >= 25 })
+	revokedAt := time.Now()
+	b.stytch.SetSecret("rotated-away")
+	b.wait("the pause", 10*time.Second, func() bool { _, ok, _ := b.store.PauseOf(b.ctx, jobs.Stytch); return ok })
+	time.Sleep(2 * time.Second) // tasks waiting for the budget would go out now if the brake failed
+	refused := b.stytch.RequestsSince(revokedAt)
+	// At 20/s with 20ms answers, one request is on the wire at a time; allow one per worker.
+	if refused > 2 {
+		t.Fatalf("%d requests saw the revoked credentials, want at most the 2 on the wire", refused)
+	}
+	r, _ := b.store.Run(b.ctx, "run-revoke")
+	if r.Counts[jobs.Failed] != 0 || r.Counts[jobs.Rejected] != 0 {
+		t.Fatalf("rows burned by the pause: %v", r.Counts)
+	}
+	stopA()
+	stopB()
+	t.Logf("requests after the revocation: %d", refused)
+
+	b.stytch.SetSecret(secret)
+	if err := Resume(b.ctx, b.redis, b.store, jobs.Stytch); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Limits = nil
+	b.start(cfg)
+	r = b.waitFinished("run-revoke", time.Minute)
+	if r.Counts[jobs.Reactivated] != n {
+		t.Fatalf("after resume counts = %v, want %d reactivated", r.Counts, n)
+	}
+}
+
+// TestCancelSendsNothingAfterIt cancels a run whose tasks wait for the budget.
+func TestCancelSendsNothingAfterIt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 100
+	rows := b.deletedMembers(n)
+	b.queue("run-cancel", rows)
+	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	cfg.Concurrency = 50
+	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 10}}
+	b.start(cfg)
+	b.wait("a few calls", 20*time.Second, func() bool { return b.stytch.TotalCalls() >= 5 })
+	cancelledAt := time.Now()
+	if _, _, err := b.store.Cancel(b.ctx, "run-cancel"); err != nil {
+		t.Fatal(err)
+	}
+	r := b.waitFinished("run-cancel", 30*time.Second)
+	if after := b.stytch.RequestsSince(cancelledAt.Add(onTheWire)); after != 0 {
+		t.Fatalf("%d requests after the cancel, want 0", after)
+	}
+	if r.Counts[jobs.Cancelled]+r.Counts[jobs.Reactivated] != n || r.Counts[jobs.Reactivated] != b.stytch.TotalCalls() {
+		t.Fatalf("counts %v after %d calls: every called row reactivated, every other cancelled", r.Counts, b.stytch.TotalCalls())
+	}
+}
+
+// TestUnpausedBehindOurBack lifts asynq's queue pause as the asynq web UI would while the
+// provider is paused: the tasks that come out go back uncalled and unaged, and the worker puts
+// the queue pause back.
+func TestUnpausedBehindOurBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 40
+	rows := b.deletedMembers(n)
+	b.stytch.SetSecret("wrong")
+	b.queue("run-unpause", rows)
+	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	cfg.MaxRowAge = time.Second
+	b.start(cfg)
+	b.wait("the pause", 10*time.Second, func() bool { _, ok, _ := b.store.PauseOf(b.ctx, jobs.Stytch); return ok })
+	insp := asynq.NewInspector(b.redis)
+	defer insp.Close()
+	b.wait("asynq's queue pause", 10*time.Second, func() bool {
+		qi, err := insp.GetQueueInfo(jobs.Stytch.Queue())
+		return err == nil && qi.Paused
+	})
+	calls := b.stytch.TotalCalls()
+	if err := insp.UnpauseQueue(jobs.Stytch.Queue()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := insp.RunAllRetryTasks(jobs.Stytch.Queue()); err != nil {
+		t.Fatal(err)
+	}
+	b.wait("the worker to pause the queue again", 10*time.Second, func() bool {
+		qi, err := insp.GetQueueInfo(jobs.Stytch.Queue())
+		return err == nil && qi.Paused
+	})
+	time.Sleep(1500 * time.Millisecond) // past --max-row-age
+	if got := b.stytch.TotalCalls(); got != calls {
+		t.Fatalf("calls while paused = %d more, want 0", got-calls)
+	}
+	if r, _ := b.store.Run(b.ctx, "run-unpause"); r.Done != 0 {
+		t.Fatalf("rows ended while paused: %v, want none (a pause burns no row)", r.Counts)
+	}
+}
+
+// TestSIGTERMSendsNothingAfterIt stops a real worker process with SIGTERM while its tasks wait
+// for the budget.
+func TestSIGTERMSendsNothingAfterIt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 100
+	rows := b.deletedMembers(n)
+	b.queue("run-term", rows)
+	child := b.startChildConc(5, 50)
+	b.wait("a few calls", 30*time.Second, func() bool { return b.stytch.TotalCalls() >= 5 })
+	termAt := time.Now()
+	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Wait(); err != nil {
+		t.Fatalf("worker after SIGTERM: %v, want a clean exit", err)
+	}
+	if after := b.stytch.RequestsSince(termAt.Add(onTheWire)); after != 0 {
+		t.Fatalf("%d requests after SIGTERM, want 0", after)
+	}
+	t.Logf("SIGTERM to exit: %s", time.Since(termAt).Round(time.Millisecond))
+}
