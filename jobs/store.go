@@ -95,12 +95,12 @@ type Run struct {
 	Note          string          `json:"note,omitempty"`
 	// RateLimit caps this run's calls per second, below its provider's limit (a schedule's rate);
 	// 0 means only the provider's limit applies.
-	RateLimit float64           `json:"rate_limit,omitempty"`
+	RateLimit float64 `json:"rate_limit,omitempty"`
 	// AlreadyActive counts the not_deactivated rows whose account was read and found active:
 	// nothing was wrong with them, so they are not failures.
-	AlreadyActive int `json:"already_active,omitempty"`
-	MaxLine   int               `json:"max_line"`
-	Extra     map[string]string `json:"-"`
+	AlreadyActive int               `json:"already_active,omitempty"`
+	MaxLine       int               `json:"max_line"`
+	Extra         map[string]string `json:"-"`
 }
 
 // Failures returns the number of rows that ended as a permanent failure. A not_deactivated row
