@@ -143,3 +143,35 @@ func (b *bundle) startChildConc(rate float64, conc int) *exec.Cmd {
 	b.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	return cmd
 }
+
+// BenchmarkStopTable prints the stop rule's table (make bench): a worker process serving a run at
+// 5, 50 and 500 req/s (fake latency 50 ms, concurrency 200, so most tasks wait for the budget)
+// gets SIGTERM; the fake counts the requests that arrive after the signal (aim: 0), and the table
+// says how long the process took to exit.
+func BenchmarkStopTable(b *testing.B) {
+	if b.N > 1 {
+		b.Skip("a table, not a loop: run with -benchtime 1x")
+	}
+	fmt.Println("\n### The stop rule: SIGTERM to a worker process mid-run (fake Stytch, 50 ms latency, concurrency 200)")
+	fmt.Println()
+	fmt.Println("| limit req/s | calls before the signal | requests after the signal | later than 100 ms after it | signal to exit |")
+	fmt.Println("|---:|---:|---:|---:|---:|")
+	for _, limit := range []int{5, 50, 500} {
+		bd := setup(b)
+		bd.stytch.SetFaults(fakeidp.Faults{Latency: 50 * time.Millisecond})
+		benchRows(bd, "bench-stop", max(limit*10, 200))
+		kid := bd.startChildConc(float64(limit), 200)
+		want := max(limit*2, 5) // about two seconds of calls
+		bd.wait("calls before the signal", time.Minute, func() bool { return bd.stytch.TotalCalls() >= want })
+		before := bd.stytch.TotalCalls()
+		at := time.Now()
+		if err := kid.Process.Signal(syscall.SIGTERM); err != nil {
+			b.Fatal(err)
+		}
+		_ = kid.Wait()
+		exit := time.Since(at)
+		fmt.Printf("| %d | %d | %d | %d | %s |\n", limit, before, bd.stytch.RequestsSince(at),
+			bd.stytch.RequestsSince(at.Add(100*time.Millisecond)), exit.Round(time.Millisecond))
+	}
+	fmt.Println()
+}
