@@ -110,7 +110,7 @@ func buildRun(t testing.TB, s *Store, ctx context.Context, id string, p Provider
 		if r.rec == nil {
 			continue
 		}
-		if _, err := s.Begin(ctx, id, r.line); err != nil {
+		if _, err := s.Begin(ctx, Zitadel, id, r.line); err != nil {
 			t.Fatalf("Begin(%s, %d) = %v", id, r.line, err)
 		}
 		if ok, _, err := s.Record(ctx, id, r.line, *r.rec); err != nil || !ok {

@@ -421,6 +421,9 @@ type Attempt struct {
 	// MaybeApplied is true when an earlier attempt may have reached the provider: it timed out,
 	// was reset, answered 5xx, or never concluded (its worker died).
 	MaybeApplied bool
+	// Paused is the provider's pause when it was paused at Begin: the row must not be called and
+	// its attempt was not counted.
+	Paused *Pause
 	// AmbiguousSince is when the first attempt that may have reached the provider began; zero
 	// when unknown or when no attempt was ambiguous. A read that finds the account changed at or
 	// after it confirms that attempt's change.
@@ -451,13 +454,33 @@ tick(run, 'calls', now)
 return {0, 0, n, f, amb}
 `)
 
-// Begin is called before a row's provider call. It returns Done when the row already has an
-// outcome (a redelivered task must not call again), records the row as cancelled when its run
-// was cancelled, and otherwise counts the attempt and marks it in flight.
-func (s *Store) Begin(ctx context.Context, runID string, line int) (Attempt, error) {
+// Begin is called right before a row's provider call. It returns Done when the row already has
+// an outcome (a redelivered task must not call again), records the row as cancelled when its run
+// was cancelled, and otherwise counts the attempt and marks it in flight, unless provider p is
+// paused: then it returns Paused and counts nothing. The pause is read in the same round trip
+// (a pipeline: the pause key and the run's keys may live in different cluster slots), so it is
+// the fleet's pause as of the moment before the call.
+func (s *Store) Begin(ctx context.Context, p Provider, runID string, line int) (Attempt, error) {
 	now := s.now()
 	rec := OutcomeRecord{Outcome: Cancelled, Reason: "", Message: "@AMB@", FinishedAt: now}
-	v, err := beginScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, line, now.UnixMilli(), rec.encode()).Int64Slice()
+	keys, args := []string{runKey(runID), outKey(runID), attKey(runID)}, []any{line, now.UnixMilli(), rec.encode()}
+	var pause *redis.StringCmd
+	var begin *redis.Cmd
+	_, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		pause = pipe.HGet(ctx, pausedKey, string(p))
+		begin = beginScript.EvalSha(ctx, pipe, keys, args...)
+		return nil
+	})
+	if err != nil && redis.HasErrorPrefix(begin.Err(), "NOSCRIPT") {
+		// The script cache is empty (a restarted Redis): the same two steps, one at a time.
+		pause = s.rdb.HGet(ctx, pausedKey, string(p))
+		begin = beginScript.Run(ctx, s.rdb, keys, args...)
+		err = begin.Err()
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return Attempt{}, fmt.Errorf("begin row %d of run %s: %w", line, runID, err)
+	}
+	v, err := begin.Int64Slice()
 	if err != nil {
 		return Attempt{}, fmt.Errorf("begin row %d of run %s: %w", line, runID, err)
 	}
@@ -470,6 +493,15 @@ func (s *Store) Begin(ctx context.Context, runID string, line int) (Attempt, err
 		a.Done = true
 	case 2:
 		a.Cancelled, a.Finished, a.Done = true, v[1] == 1, true
+	}
+	if raw, perr := pause.Result(); perr == nil && !a.Done {
+		var pz Pause
+		_ = json.Unmarshal([]byte(raw), &pz)
+		pz.Provider = p
+		a.Paused = &pz
+		if err := s.Unbegin(ctx, runID, line); err != nil {
+			return Attempt{}, err
+		}
 	}
 	return a, nil
 }

@@ -145,13 +145,13 @@ func TestBeginMarksUnconcludedAttemptsAmbiguous(t *testing.T) {
 		{name: "after a worker died mid-call", line: 2, steps: func() {}, wantN: 3, wantAmb: true},
 		{name: "ambiguity stays after a clean answer", line: 2, steps: func() { _ = s.EndAttempt(ctx, "r4", 2, false) }, wantN: 4, wantAmb: true},
 		{name: "after a timeout", line: 3, steps: func() {
-			_, _ = s.Begin(ctx, "r4", 3)
+			_, _ = s.Begin(ctx, Zitadel, "r4", 3)
 			_ = s.EndAttempt(ctx, "r4", 3, true)
 		}, wantN: 2, wantAmb: true},
 	}
 	for _, tt := range tests {
 		tt.steps()
-		a, err := s.Begin(ctx, "r4", tt.line)
+		a, err := s.Begin(ctx, Zitadel, "r4", tt.line)
 		if err != nil || a.N != tt.wantN || a.MaybeApplied != tt.wantAmb || a.Done {
 			t.Errorf("%s: Begin = %+v, %v; want N %d MaybeApplied %v", tt.name, a, err, tt.wantN, tt.wantAmb)
 		}
@@ -159,7 +159,7 @@ func TestBeginMarksUnconcludedAttemptsAmbiguous(t *testing.T) {
 	if _, _, err := s.Record(ctx, "r4", 2, OutcomeRecord{Outcome: Reactivated, Reason: ReasonConfirmedOnRetry}); err != nil {
 		t.Fatal(err)
 	}
-	if a, _ := s.Begin(ctx, "r4", 2); !a.Done {
+	if a, _ := s.Begin(ctx, Zitadel, "r4", 2); !a.Done {
 		t.Errorf("Begin after Record = %+v; want Done (no second call)", a)
 	}
 }
@@ -175,7 +175,7 @@ func TestCancelEndsRowsNotInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, _ = s.Record(ctx, "r5", 2, OutcomeRecord{Outcome: Reactivated})
-	_, _ = s.Begin(ctx, "r5", 3) // in flight
+	_, _ = s.Begin(ctx, Zitadel, "r5", 3) // in flight
 	n, fin, err := s.Cancel(ctx, "r5")
 	if err != nil || n != 2 || fin {
 		t.Fatalf("Cancel = %d, %v, %v; want 2 rows cancelled, run not finished (line 3 in flight)", n, fin, err)
@@ -187,7 +187,7 @@ func TestCancelEndsRowsNotInFlight(t *testing.T) {
 	if r.Counts[Cancelled] != 2 || r.Counts[Reactivated] != 2 || !r.Cancelled {
 		t.Fatalf("Run counts = %v, cancelled %v; want 2 cancelled, 2 reactivated", r.Counts, r.Cancelled)
 	}
-	if a, _ := s.Begin(ctx, "r5", 4); !a.Done {
+	if a, _ := s.Begin(ctx, Zitadel, "r5", 4); !a.Done {
 		t.Fatalf("Begin(cancelled row) = %+v; want Done", a)
 	}
 }
@@ -253,5 +253,42 @@ func TestReserveSpacesSlots(t *testing.T) {
 	}
 	if d, ok, _ := s.Reserve(ctx, Zitadel, 10, 1, 0); !ok || d != 0 {
 		t.Fatalf("Reserve(other provider) = %v, %v; want its own budget, free", d, ok)
+	}
+}
+
+// TestBeginOfAPausedProviderCountsNothing: the pause is read with Begin, right before the call;
+// a paused provider's row is not called, its attempt not counted, and after the pause clears the
+// row's first attempt is still number 1. The ambiguous attempt's start is kept for the read.
+func TestBeginOfAPausedProviderCountsNothing(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "r7")
+	if _, err := s.AddRows(ctx, "r7", []IngestRow{zrow(2, "1"), zrow(3, "2")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPaused(ctx, Pause{Provider: Zitadel, Reason: "HTTP 401"}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Begin(ctx, Zitadel, "r7", 2)
+	if err != nil || a.Paused == nil || a.Paused.Reason != "HTTP 401" {
+		t.Fatalf("Begin while paused = %+v, %v; want Paused with its reason", a, err)
+	}
+	if a, _ := s.Begin(ctx, Stytch, "r7", 3); a.Paused != nil || a.N != 1 {
+		t.Fatalf("Begin for another provider = %+v; want not paused, attempt 1", a)
+	}
+	if err := s.ClearPaused(ctx, Zitadel); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-time.Second)
+	a, err = s.Begin(ctx, Zitadel, "r7", 2)
+	if err != nil || a.Paused != nil || a.N != 1 {
+		t.Fatalf("Begin after the pause = %+v, %v; want attempt 1: the paused Begin counted nothing", a, err)
+	}
+	if err := s.EndAttempt(ctx, "r7", 2, true); err != nil {
+		t.Fatal(err)
+	}
+	a, _ = s.Begin(ctx, Zitadel, "r7", 2)
+	if !a.MaybeApplied || a.AmbiguousSince.Before(start) || a.AmbiguousSince.After(time.Now()) {
+		t.Fatalf("Begin after an ambiguous attempt = %+v; want MaybeApplied with the start of that attempt", a)
 	}
 }

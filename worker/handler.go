@@ -68,9 +68,15 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 			return notAnAttempt(err)
 		}
 	}
-	att, err := s.store.Begin(ctx, p.RunID, row.Line)
+	// The stop rule: right before the request leaves, Begin reads the fleet's pause in the same
+	// round trip; a paused provider's row goes back uncalled, its attempt not counted.
+	att, err := s.store.Begin(ctx, h.provider, p.RunID, row.Line)
 	if err != nil {
 		return notAnAttempt(err)
+	}
+	if att.Paused != nil {
+		s.notePaused(h.provider, att.Paused.Reason)
+		return s.pausedError(h.provider, att.Paused.Reason)
 	}
 	if att.Done {
 		if att.Cancelled {
@@ -82,9 +88,8 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		}
 		return nil
 	}
-	// The stop rule: right before the request leaves, a stop or a pause anywhere in the fleet
-	// sends the row back uncalled, its attempt not counted.
-	if err := s.halt(wait, h.provider, true); err != nil {
+	// ... and a stop of this process since the wait ended does the same.
+	if err := s.halt(wait, h.provider, false); err != nil {
 		if uerr := s.store.Unbegin(context.WithoutCancel(ctx), p.RunID, row.Line); uerr != nil {
 			log.Warn("could not take back an attempt that was not sent", "err", uerr)
 		}

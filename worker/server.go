@@ -367,12 +367,17 @@ func (s *Server) halt(ctx context.Context, p jobs.Provider, fresh bool) error {
 		return notAnAttempt(err)
 	}
 	if paused {
-		s.mu.Lock()
-		s.paused[p] = pz.Reason
-		s.mu.Unlock()
+		s.notePaused(p, pz.Reason)
 		return s.pausedError(p, pz.Reason)
 	}
 	return nil
+}
+
+// notePaused puts a pause read from the store into the local view at once, ahead of watchPauses.
+func (s *Server) notePaused(p jobs.Provider, reason string) {
+	s.mu.Lock()
+	s.paused[p] = reason
+	s.mu.Unlock()
 }
 
 func (s *Server) pausedError(p jobs.Provider, reason string) error {

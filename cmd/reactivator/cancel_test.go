@@ -41,7 +41,7 @@ func TestCancelLeavesRowsInFlight(t *testing.T) {
 	w := newCLIWorld(t)
 	id := w.ingested("members.csv", 3)
 	// Line 3 is being called right now, as a worker's Begin marks it.
-	if _, err := w.store.Begin(context.Background(), id, 3); err != nil {
+	if _, err := w.store.Begin(context.Background(), jobs.Zitadel, id, 3); err != nil {
 		t.Fatal(err)
 	}
 	r := w.run("cancel", id)

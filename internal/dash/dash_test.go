@@ -142,7 +142,7 @@ func (b *bundle) buildRun(id string, p jobs.Provider, rows []row, ingesting bool
 		if r.out == nil || r.invalid != "" {
 			continue
 		}
-		if _, err := b.store.Begin(b.ctx, id, i+2); err != nil {
+		if _, err := b.store.Begin(b.ctx, jobs.Zitadel, id, i+2); err != nil {
 			b.t.Fatalf("Begin(%s, %d) = %v", id, i+2, err)
 		}
 		if ok, _, err := b.store.Record(b.ctx, id, i+2, *r.out); err != nil || !ok {
