@@ -411,7 +411,7 @@ func (o Outcome) Advice() string {
 	case Reactivated:
 		return "done: nothing to do"
 	case NotDeactivated:
-		return "already active: nothing to do"
+		return "see the reason: already_active needs nothing, locked needs an unlock, initial/invited/pending need sign-up"
 	case UnverifiedEmail:
 		return "verify an email of the member in Stytch, then re-run the failed-only report"
 	case NotFound:

@@ -581,7 +581,7 @@ func TestWriteReportMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"# Reactivation report: md-all\n",
 		"| reactivated | 2 | done: nothing to do |\n",
-		"| not_deactivated | 1 | already active: nothing to do |\n",
+		"| not_deactivated | 1 | see the reason: already_active needs nothing, locked needs an unlock, initial/invited/pending need sign-up |\n",
 		"| unverified_email | 1 | verify an email of the member in Stytch, then re-run the failed-only report |\n",
 		"| not_found | 2 | check the ids / org |\n",
 		"| rejected | 1 | read the message |\n",

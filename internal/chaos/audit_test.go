@@ -190,10 +190,13 @@ func TestWriteTable(t *testing.T) {
 	t.Parallel()
 	var sb strings.Builder
 	a := Audit{Rows: 3, Outcomes: map[jobs.Outcome]int{jobs.Reactivated: 2, jobs.Cancelled: 1}, Ambiguous: 1, ExtraCalls: 1}
-	if err := WriteTable(&sb, []Result{{Scenario: "x", Audit: a, Refused: 4}}); err != nil {
+	if err := WriteTable(&sb, []Result{{Scenario: "x", Audit: a, Refused: 4, AfterStop: 0}, {Scenario: "y", Audit: a, AfterStop: -1}}); err != nil {
 		t.Fatal(err)
 	}
-	want := "| x | 3 | reactivated 2 (1 confirmed on retry), cancelled 1 | 0 | 0 | 1 | 4 | 0s |"
+	if want := "| y | 3 | reactivated 2 (1 confirmed on retry), cancelled 1 | 0 | 0 | 1 | 0 | - | 0s |"; !strings.Contains(sb.String(), want) {
+		t.Errorf("WriteTable() = %q, want a row %q (no stop in the scenario)", sb.String(), want)
+	}
+	want := "| x | 3 | reactivated 2 (1 confirmed on retry), cancelled 1 | 0 | 0 | 1 | 4 | 0 | 0s |"
 	if !strings.Contains(sb.String(), want) {
 		t.Errorf("WriteTable() = %q, want a row %q", sb.String(), want)
 	}

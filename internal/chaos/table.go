@@ -20,17 +20,25 @@ type Result struct {
 	Refused int
 	// Elapsed is the time from the first row queued to the run's last outcome.
 	Elapsed time.Duration
+	// AfterStop counts the requests that reached the provider more than 100 ms after the
+	// scenario's stop (a signal, a cancel, a fatal answer): the stop rule's aim is 0. -1 when the
+	// scenario has no stop.
+	AfterStop int
 }
 
 // WriteTable writes the results as a Markdown table: scenario, rows, outcomes by kind, rows lost,
 // rows with two outcomes, extra provider calls, requests that reached no account and time.
 func WriteTable(w io.Writer, results []Result) error {
 	var b strings.Builder
-	b.WriteString("| scenario | rows | outcomes | rows lost | rows with two outcomes | extra provider calls | refused or cut requests (429, 401, kill) | time |\n")
-	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| scenario | rows | outcomes | rows lost | rows with two outcomes | extra provider calls | refused or cut requests (429, 401, kill) | requests after the stop | time |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %d | %s | %d | %d | %d | %d | %s |\n", r.Scenario, r.Audit.Rows, outcomesText(r.Audit),
-			len(r.Audit.Lost), len(r.Audit.Doubled), r.Audit.ExtraCalls, r.Refused, r.Elapsed.Round(time.Second))
+		after := "-"
+		if r.AfterStop >= 0 {
+			after = fmt.Sprint(r.AfterStop)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %d | %d | %d | %d | %s | %s |\n", r.Scenario, r.Audit.Rows, outcomesText(r.Audit),
+			len(r.Audit.Lost), len(r.Audit.Doubled), r.Audit.ExtraCalls, r.Refused, after, r.Elapsed.Round(time.Second))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
