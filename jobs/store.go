@@ -510,14 +510,19 @@ func (s *Store) Begin(ctx context.Context, p Provider, runID string, line int) (
 // KEYS[1] -> reactivator:{<run>}:att
 // ARGV[1] -> the row's line
 // ARGV[2] -> "1" when the attempt may have reached the provider, "0" when it did not
-// ARGV[3] -> "1" when the attempt never sent its request: it is not counted
+// ARGV[3] -> "1" when the attempt never sent its request: it is not counted, nor is its call in
+// the run's timeline (KEYS[2] -> reactivator:{<run>}:minutes, ARGV[4] -> now in ms)
 // Returns the row's flags (2 when some attempt may have reached the provider).
 var endAttemptScript = redis.NewScript(`
 local line = ARGV[1]
 local v = tonumber(redis.call('HGET', KEYS[1], line) or '0')
 local n, f = math.floor(v / 4), v % 4
 f = f - f % 2
-if ARGV[3] == '1' and n > 0 then n = n - 1 end
+if ARGV[3] == '1' and n > 0 then
+  n = n - 1
+  local field = math.floor(tonumber(ARGV[4]) / 60000) .. ':calls'
+  if tonumber(redis.call('HGET', KEYS[2], field) or '0') > 0 then redis.call('HINCRBY', KEYS[2], field, -1) end
+end
 if ARGV[2] == '1' then
   f = 2
   redis.call('HSETNX', KEYS[1], line .. ':a', redis.call('HGET', KEYS[1], line .. ':s') or '0')
@@ -533,7 +538,7 @@ func (s *Store) EndAttempt(ctx context.Context, runID string, line int, ambiguou
 	if ambiguous {
 		amb = "1"
 	}
-	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID)}, line, amb, "0").Err(); err != nil {
+	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID), minutesKey(runID)}, line, amb, "0", 0).Err(); err != nil {
 		return fmt.Errorf("end attempt of row %d of run %s: %w", line, runID, err)
 	}
 	return nil
@@ -542,7 +547,7 @@ func (s *Store) EndAttempt(ctx context.Context, runID string, line int, ambiguou
 // Unbegin takes back a Begin whose request was never sent (a stop arrived between Begin and the
 // call): the attempt is not counted and the row is no longer in flight.
 func (s *Store) Unbegin(ctx context.Context, runID string, line int) error {
-	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID)}, line, "0", "1").Err(); err != nil {
+	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID), minutesKey(runID)}, line, "0", "1", s.now().UnixMilli()).Err(); err != nil {
 		return fmt.Errorf("take back attempt of row %d of run %s: %w", line, runID, err)
 	}
 	return nil
