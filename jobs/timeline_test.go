@@ -17,7 +17,7 @@ func TestTimelineCountsCallsAndOutcomesPerMinute(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, line := range []int{2, 3, 4} {
-		if _, err := s.Begin(ctx, "tl", line); err != nil {
+		if _, err := s.Begin(ctx, Zitadel, "tl", line); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -25,7 +25,7 @@ func TestTimelineCountsCallsAndOutcomesPerMinute(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Minute)
-	if _, err := s.Begin(ctx, "tl", 4); err != nil {
+	if _, err := s.Begin(ctx, Zitadel, "tl", 4); err != nil {
 		t.Fatal(err)
 	}
 	for line, o := range map[int]OutcomeRecord{

@@ -244,7 +244,7 @@ func TestBrowserRunPageLiveAndFilter(t *testing.T) {
 		10: {Outcome: jobs.NotFound, Reason: "member_not_found", HTTPStatus: 404, Attempts: 1, Message: "Member not found"},
 		11: {Outcome: jobs.NotDeactivated, Reason: jobs.ReasonAlreadyActive, HTTPStatus: 400, Attempts: 1},
 	} {
-		if _, err := b.store.Begin(b.ctx, "stytch-members-3f9a2c", line); err != nil {
+		if _, err := b.store.Begin(b.ctx, jobs.Stytch, "stytch-members-3f9a2c", line); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := b.store.Record(b.ctx, "stytch-members-3f9a2c", line, o); err != nil {

@@ -375,7 +375,7 @@ func TestLiveRunAnswersFreshNumbersAndParts(t *testing.T) {
 		9:  {Outcome: jobs.UnverifiedEmail, Reason: "unverified", Message: "verify an email"},
 		10: {Outcome: jobs.NotDeactivated, Reason: jobs.ReasonAlreadyActive},
 	} {
-		if _, err := b.store.Begin(b.ctx, "busy", line); err != nil {
+		if _, err := b.store.Begin(b.ctx, jobs.Zitadel, "busy", line); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := b.store.Record(b.ctx, "busy", line, o); err != nil {
