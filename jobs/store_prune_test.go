@@ -68,7 +68,7 @@ func (w *pruneWorld) run(t *testing.T, id string, n, archived int, finish bool) 
 		last = n - 1
 	}
 	for i, r := range rows[:last] {
-		if _, err := w.s.Begin(w.ctx, id, r.Row.Line); err != nil {
+		if _, err := w.s.Begin(w.ctx, r.Row.Provider, id, r.Row.Line); err != nil {
 			t.Fatal(err)
 		}
 		o := OutcomeRecord{Outcome: Reactivated}
