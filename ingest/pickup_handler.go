@@ -6,11 +6,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
+	"io"
 
 	"github.com/hibiken/asynq"
 
+	"reactivator/internal/atomicfile"
 	"reactivator/jobs"
 )
 
@@ -68,36 +68,14 @@ func ReportOnFinish(store *jobs.Store, log *slog.Logger) func(ctx context.Contex
 	}
 }
 
-// WriteReportFile writes the CSV report of run runID to path whole or not at all: to a temporary
-// file beside it, then renamed over it, so a reader never sees half a report.
-func WriteReportFile(ctx context.Context, store *jobs.Store, runID, path string) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("report of run %s: %w", runID, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+// WriteReportFile writes the CSV report of run runID to path whole or not at all
+// (internal/atomicfile), so a reader never sees half a report.
+func WriteReportFile(ctx context.Context, store *jobs.Store, runID, path string) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := store.WriteReport(ctx, w, runID, jobs.ReportOptions{Format: jobs.ReportCSV})
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("report of run %s: %w", runID, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if _, err := store.WriteReport(ctx, f, runID, jobs.ReportOptions{Format: jobs.ReportCSV}); err != nil {
-		return fmt.Errorf("report of run %s: %w", runID, err)
-	}
-	if err := f.Chmod(0o640); err != nil {
-		return fmt.Errorf("report of run %s: %w", runID, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("report of run %s: %w", runID, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("report of run %s: %w", runID, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("report of run %s: %w", runID, err)
 	}
 	return nil

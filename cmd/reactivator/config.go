@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,17 +136,18 @@ func (ps providerSet) stytchEnv() string {
 	return "test"
 }
 
-// callers builds a client per configured provider.
-func (ps providerSet) callers(ctx context.Context) (map[jobs.Provider]worker.Caller, error) {
+// callers builds a client per configured provider, or only for the providers of only.
+func (ps providerSet) callers(ctx context.Context, only ...jobs.Provider) (map[jobs.Provider]worker.Caller, error) {
+	want := func(p jobs.Provider) bool { return len(only) == 0 || slices.Contains(only, p) }
 	out := map[jobs.Provider]worker.Caller{}
-	if ps.stytch != nil {
+	if ps.stytch != nil && want(jobs.Stytch) {
 		c, err := stytch.New(*ps.stytch)
 		if err != nil {
 			return nil, err
 		}
 		out[jobs.Stytch] = c
 	}
-	if ps.zitadel != nil {
+	if ps.zitadel != nil && want(jobs.Zitadel) {
 		c, err := zitadel.New(ctx, *ps.zitadel)
 		if err != nil {
 			return nil, err

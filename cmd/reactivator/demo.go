@@ -22,8 +22,8 @@ import (
 	"reactivator/ingest"
 	"reactivator/internal/dash"
 	"reactivator/internal/fakeidp"
+	"reactivator/internal/oneshot"
 	"reactivator/internal/runwait"
-	"reactivator/internal/status"
 	"reactivator/jobs"
 	"reactivator/worker"
 	"reactivator/worker/stytch"
@@ -170,8 +170,8 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	if err != nil {
 		return err
 	}
-	w := startWorker(ctx, srv)
-	defer w.stop()
+	w := oneshot.StartWorker(ctx, srv)
+	defer w.Stop()
 
 	dashURL, stopDash, err := a.startDemoDash(rc, reg, f.dashAddr)
 	if err != nil {
@@ -181,37 +181,28 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 
 	a.printDemoIntro(a.stdout, f, fakes, files, reports, dashURL, rc, emb == nil)
 
-	cfg := ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), NewRun: true, StytchEnv: "test"}
-	var ids []string
-	byRun := map[string]runTarget{}
-	for _, path := range files {
-		res, err := a.ingestOne(ctx, cfg, path)
-		if err != nil {
-			if ctx.Err() != nil {
-				return a.demoInterrupted(f.once)
-			}
-			return fmt.Errorf("%s: %w", path, err)
+	r := &oneshot.Runner{Store: rc.store, Out: a.stdout, Err: a.stderr, NewBar: a.newBar,
+		Ingest: ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), NewRun: true, StytchEnv: "test"}}
+	targets, _ := oneshot.Targets(files, reports)
+	ids, byRun, err := r.IngestAll(ctx, targets)
+	if err != nil {
+		if ctx.Err() != nil {
+			return a.demoInterrupted(f.once)
 		}
-		ids = append(ids, res.RunID)
-		byRun[res.RunID] = runTarget{file: path, provider: res.Provider, report: filepath.Join(reports, filepath.Base(path)+".report.csv")}
+		return err
 	}
-
-	bar := a.newBar(runwait.Label(ids), 0)
-	res, err := runwait.Wait(w.ctx, rc.store, ids, runwait.Options{Tick: status.BarTicker(bar)})
-	bar.Finish()
+	res, err := r.Wait(w.Context(), ids, false)
 	switch {
 	case ctx.Err() != nil:
 		return a.demoInterrupted(f.once)
 	case err != nil:
 		return err
 	case res.Ending == runwait.Interrupted:
-		return fmt.Errorf("the worker stopped before the samples were done: %v", w.stop())
+		return fmt.Errorf("the worker stopped before the samples were done: %v", w.Stop())
 	}
 	fmt.Fprintln(a.stdout)
-	if err := a.writeRunReports(ctx, rc.store, ids, byRun, false); err != nil {
-		if !errors.Is(err, runwait.ErrNotAllReactivated) {
-			return err
-		}
+	if err := r.WriteReports(ctx, ids, byRun); err != nil && !errors.Is(err, runwait.ErrNotAllReactivated) {
+		return err
 	}
 	if f.once {
 		for _, id := range ids {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/hibiken/asynq"
@@ -16,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"reactivator/ingest"
-	"reactivator/internal/progress"
+	"reactivator/internal/oneshot"
 	"reactivator/internal/runwait"
 	"reactivator/internal/status"
 	"reactivator/jobs"
@@ -147,7 +146,7 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 	var runIDs []string
 	var refused []string
 	for _, path := range files {
-		res, err := a.ingestOne(ctx, cfg, path)
+		res, err := oneshot.IngestFile(ctx, cfg, path, a.newBar)
 		switch {
 		case err == nil:
 			a.printIngestResult(a.stdout, res)
@@ -279,45 +278,6 @@ func fileProvider(path string, opts ingest.Options) jobs.Provider {
 		return ""
 	}
 	return rd.Provider()
-}
-
-// ingestOne ingests one file, with its progress on stderr.
-func (a *app) ingestOne(ctx context.Context, cfg ingest.Config, path string) (ingest.Result, error) {
-	var bar *progress.Bar
-	label := "ingest " + filepath.Base(path)
-	if cfg.DryRun {
-		label = "check " + filepath.Base(path)
-	}
-	cfg.Progress = func(p ingest.Progress) {
-		if bar == nil {
-			bar = a.newBar(label, p.Total)
-		}
-		bar.SetTotal(p.Total)
-		bar.Update(p.Read, ingestCounts(p.Queued, p.AlreadyQueued, p.AlreadyDone, p.Invalid, p.Duplicate))
-	}
-	in, err := ingest.New(cfg)
-	if err != nil {
-		return ingest.Result{}, err
-	}
-	res, err := in.IngestFile(ctx, path)
-	if bar != nil {
-		bar.Finish()
-	}
-	return res, err
-}
-
-// ingestCounts is the progress text of an ingestion, the zero counts left out.
-func ingestCounts(queued, alreadyQueued, alreadyDone, invalid, duplicate int) string {
-	var parts []string
-	for _, c := range []struct {
-		name string
-		n    int
-	}{{"queued", queued}, {"already queued", alreadyQueued}, {"already done", alreadyDone}, {"invalid", invalid}, {"duplicate", duplicate}} {
-		if c.n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", c.name, c.n))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // printIngestResult prints what ingesting one file did, and what to run next.

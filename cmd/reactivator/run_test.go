@@ -24,6 +24,7 @@ import (
 
 	"reactivator/internal/embedredis"
 	"reactivator/internal/fakeidp"
+	"reactivator/internal/oneshot"
 	"reactivator/jobs"
 )
 
@@ -441,7 +442,7 @@ func TestRunSharedRedis(t *testing.T) {
 	if len(rows) != 12 {
 		t.Errorf("report has %d rows, want 12", len(rows))
 	}
-	if _, err := os.Stat(failedPath(report)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(oneshot.FailedPath(report)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("failed rows file of a run without failures: %v, want none", err)
 	}
 	runs, err := w.store.Runs(context.Background())
@@ -475,7 +476,7 @@ func TestRunInProcessRedis(t *testing.T) {
 			t.Errorf("line %d outcome = %s, want %s", line, got, want)
 		}
 	}
-	if _, failedRows := readReport(t, failedPath(report)); len(failedRows) != 1 || failedRows[5] == nil {
+	if _, failedRows := readReport(t, oneshot.FailedPath(report)); len(failedRows) != 1 || failedRows[5] == nil {
 		t.Errorf("failed rows = %v, want line 5 only", failedRows)
 	}
 }
@@ -596,8 +597,8 @@ func TestFailedPath(t *testing.T) {
 		{name: "other", in: "report.txt", want: "report.txt.failed.csv"},
 	}
 	for _, tt := range tests {
-		if got := failedPath(tt.in); got != tt.want {
-			t.Errorf("failedPath(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := oneshot.FailedPath(tt.in); got != tt.want {
+			t.Errorf("oneshot.FailedPath(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

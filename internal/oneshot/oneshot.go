@@ -1,0 +1,422 @@
+// Package oneshot works runs to the end in one process, as `run` and `demo` do: it checks the
+// input files, ingests each as a run, works their rows with an in-process worker, waits for the
+// runs to finish, and writes their reports and failed rows, printing a summary of each.
+package oneshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"reactivator/ingest"
+	"reactivator/internal/atomicfile"
+	"reactivator/internal/progress"
+	"reactivator/internal/runwait"
+	"reactivator/internal/status"
+	"reactivator/jobs"
+	"reactivator/worker"
+)
+
+// Target is one input file, its provider and where its report goes.
+type Target struct {
+	File     string
+	Provider jobs.Provider
+	Report   string
+}
+
+// Targets pairs each file with its report path: FILE.report.csv in the working directory, or
+// report (a file for one input, a directory for several). The error is for a report path that
+// is a file while there are several inputs.
+func Targets(files []string, report string) ([]Target, error) {
+	dir := ""
+	switch {
+	case report == "":
+	case len(files) > 1:
+		if st, err := os.Stat(report); err == nil && !st.IsDir() {
+			return nil, fmt.Errorf("--report %s is a file: with several input files --report names a directory, where each run's report goes", report)
+		}
+		dir = report
+	default:
+		if st, err := os.Stat(report); err == nil && st.IsDir() {
+			dir = report
+		}
+	}
+	t := make([]Target, len(files))
+	for i, f := range files {
+		t[i].File = f
+		switch {
+		case report != "" && dir == "":
+			t[i].Report = report
+		default:
+			t[i].Report = filepath.Join(dir, filepath.Base(f)+".report.csv")
+		}
+	}
+	return t, nil
+}
+
+// CheckFiles reads each target's file and sets its provider, refusing a file that cannot be a
+// CSV of either kind before anything is called. It returns the providers the files hold, in
+// jobs.Providers order.
+func CheckFiles(targets []Target, opts ingest.Options) ([]jobs.Provider, error) {
+	need := map[jobs.Provider]bool{}
+	for i := range targets {
+		p, err := checkFile(targets[i].File, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%w: nothing was called", err)
+		}
+		targets[i].Provider = p
+		need[p] = true
+	}
+	var providers []jobs.Provider
+	for _, p := range jobs.Providers {
+		if need[p] {
+			providers = append(providers, p)
+		}
+	}
+	return providers, nil
+}
+
+// checkFile refuses a file that cannot be a CSV of either kind and returns its provider.
+func checkFile(path string, opts ingest.Options) (jobs.Provider, error) {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("%s: no such file", path)
+	case err != nil:
+		return "", fmt.Errorf("%s: %w", path, err)
+	case !st.Mode().IsRegular():
+		return "", fmt.Errorf("%s: not a regular file: name CSV files", path)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	defer fh.Close()
+	sum, err := ingest.Check(path, fh, opts)
+	if err != nil {
+		return "", fmt.Errorf("refused %w", err)
+	}
+	return sum.Provider, nil
+}
+
+// MissingCredentials names the files whose provider is not among have.
+func MissingCredentials(have []jobs.Provider, targets []Target, providers []jobs.Provider) error {
+	var msgs []string
+	for _, p := range providers {
+		if containsProvider(have, p) {
+			continue
+		}
+		var names []string
+		for _, t := range targets {
+			if t.Provider == p {
+				names = append(names, t.File)
+			}
+		}
+		how := "set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE)"
+		if p == jobs.Zitadel {
+			how = "set ZITADEL_URL and ZITADEL_TOKEN (or ZITADEL_TOKEN_FILE, ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET, or ZITADEL_KEY_FILE)"
+		}
+		msgs = append(msgs, fmt.Sprintf("%s hold %s rows but %s is not configured: %s", strings.Join(names, ", "), p, p, how))
+	}
+	if len(msgs) > 0 {
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	return nil
+}
+
+func containsProvider(ps []jobs.Provider, p jobs.Provider) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Runner works runs in this process. Its fields are set once; its methods are the steps of
+// `run` (Run does them all) and of `demo` (which calls them one by one).
+type Runner struct {
+	// Store is the run store on the Redis the worker serves. Required.
+	Store *jobs.Store
+	// Ingest ingests the files; its Store and Enqueuer reach the same Redis. Required.
+	Ingest ingest.Config
+	// Out gets the summaries, Err the progress and notes. Required.
+	Out, Err io.Writer
+	// NewBar makes a progress reporter on Err. Required.
+	NewBar func(label string, total int) *progress.Bar
+	// Announce prints a line per ingested file.
+	Announce bool
+	// Shared says the Redis is a shared one (not embedded): the summary says how to get the
+	// failed rows from it later.
+	Shared bool
+	// InProcess says the Redis is an in-process one: an interrupted run cannot resume.
+	InProcess bool
+	// ShutdownTimeout is how long calls in flight may finish on an interrupt (for the message).
+	ShutdownTimeout time.Duration
+	// Log gets a worker that did not stop cleanly; nil logs nothing.
+	Log *slog.Logger
+}
+
+// Run works the targets with srv to the end: it starts srv, ingests each target as a run, waits
+// until every run finishes (or a provider is paused, or ctx ends), stops srv and writes the
+// reports. The error is of a runwait kind or jobs.ErrFatal when the runs did not all end with
+// every row reactivated.
+func (r *Runner) Run(ctx context.Context, srv *worker.Server, targets []Target) error {
+	w := StartWorker(ctx, srv)
+	defer w.Stop()
+	ids, byRun, err := r.IngestAll(ctx, targets)
+	if err != nil {
+		if ctx.Err() != nil {
+			return r.interrupted(w)
+		}
+		return err
+	}
+	res, err := r.Wait(w.Context(), ids, true)
+	if ctx.Err() != nil {
+		return r.interrupted(w)
+	}
+	if werr := w.Stop(); werr != nil {
+		return fmt.Errorf("worker: %w", werr)
+	}
+	switch {
+	case err != nil:
+		return err
+	case res.Ending == runwait.Paused:
+		return r.fatalStop(res.Paused)
+	case res.Ending == runwait.Interrupted:
+		return errors.New("the worker stopped before the runs finished; the same command resumes them")
+	}
+	return r.WriteReports(ctx, ids, byRun)
+}
+
+// IngestAll ingests each target as a run and returns the run ids in order (each once) and the
+// target of each run.
+func (r *Runner) IngestAll(ctx context.Context, targets []Target) ([]string, map[string]Target, error) {
+	var ids []string
+	byRun := map[string]Target{}
+	reports := map[string]string{}
+	for _, t := range targets {
+		res, err := IngestFile(ctx, r.Ingest, t.File, r.NewBar)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, err
+			}
+			var fe *ingest.FileError
+			if errors.As(err, &fe) {
+				return nil, nil, fmt.Errorf("refused %w", err)
+			}
+			return nil, nil, fmt.Errorf("%s: %w", t.File, err)
+		}
+		if r.Announce {
+			fmt.Fprintf(r.Err, "%s: run %s (%s), %d rows: %s\n", t.File, res.RunID, res.Provider, res.Rows,
+				status.OrDash(IngestCounts(res.Queued, res.AlreadyQueued, res.AlreadyDone, res.Invalid, res.Duplicate)))
+		}
+		if _, seen := byRun[res.RunID]; seen {
+			continue
+		}
+		// Two inputs of one name (a/users.csv, b/users.csv) get reports named by run.
+		if other, taken := reports[t.Report]; taken && other != res.RunID {
+			t.Report = strings.TrimSuffix(t.Report, ".report.csv") + "." + res.RunID + ".report.csv"
+		}
+		t.Provider = res.Provider
+		reports[t.Report] = res.RunID
+		ids = append(ids, res.RunID)
+		byRun[res.RunID] = t
+	}
+	return ids, byRun, nil
+}
+
+// IngestFile ingests one file with cfg, with its progress on a bar from newBar.
+func IngestFile(ctx context.Context, cfg ingest.Config, path string, newBar func(string, int) *progress.Bar) (ingest.Result, error) {
+	var bar *progress.Bar
+	label := "ingest " + filepath.Base(path)
+	if cfg.DryRun {
+		label = "check " + filepath.Base(path)
+	}
+	cfg.Progress = func(p ingest.Progress) {
+		if bar == nil {
+			bar = newBar(label, p.Total)
+		}
+		bar.SetTotal(p.Total)
+		bar.Update(p.Read, IngestCounts(p.Queued, p.AlreadyQueued, p.AlreadyDone, p.Invalid, p.Duplicate))
+	}
+	in, err := ingest.New(cfg)
+	if err != nil {
+		return ingest.Result{}, err
+	}
+	res, err := in.IngestFile(ctx, path)
+	if bar != nil {
+		bar.Finish()
+	}
+	return res, err
+}
+
+// IngestCounts is the progress text of an ingestion, the zero counts left out.
+func IngestCounts(queued, alreadyQueued, alreadyDone, invalid, duplicate int) string {
+	var parts []string
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"queued", queued}, {"already queued", alreadyQueued}, {"already done", alreadyDone}, {"invalid", invalid}, {"duplicate", duplicate}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", c.name, c.n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Wait waits for the runs of ids with a progress bar; ctx is the worker's (Worker.Context), so
+// the wait ends when the worker stops.
+func (r *Runner) Wait(ctx context.Context, ids []string, stopOnPause bool) (runwait.Result, error) {
+	bar := r.NewBar(runwait.Label(ids), 0)
+	defer bar.Finish()
+	return runwait.Wait(ctx, r.Store, ids, runwait.Options{StopOnPause: stopOnPause, Tick: status.BarTicker(bar)})
+}
+
+// WriteReports writes each finished run's report (and its failed rows, when there are any),
+// prints a summary of each, and returns nil when every row was reactivated (or a duplicate),
+// else an error of kind runwait.ErrNotAllReactivated.
+func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[string]Target) error {
+	failures, rows := 0, 0
+	for i, id := range ids {
+		t := byRun[id]
+		sum, err := WriteReport(ctx, r.Store, id, t.Report, jobs.ReportOptions{Format: jobs.ReportCSV})
+		if err != nil {
+			return fmt.Errorf("write the report of run %s: %w; the same command writes it again", id, err)
+		}
+		failed := ""
+		if sum.Failures > 0 {
+			failed = FailedPath(t.Report)
+			if _, err := WriteReport(ctx, r.Store, id, failed, jobs.ReportOptions{Format: jobs.ReportCSV, FailedOnly: true}); err != nil {
+				return fmt.Errorf("write the failed rows of run %s: %w; the same command writes them again", id, err)
+			}
+		}
+		if i > 0 {
+			fmt.Fprintln(r.Out)
+		}
+		writeSummary(r.Out, t, sum, failed, r.Shared)
+		failures += sum.Failures
+		rows += sum.Rows
+	}
+	if failures > 0 {
+		return runwait.Mark(runwait.ErrNotAllReactivated, fmt.Errorf("%d of %d rows not reactivated: see the report", failures, rows))
+	}
+	return nil
+}
+
+// writeSummary prints one run's counts with advice, its report and what to do about failures.
+func writeSummary(w io.Writer, t Target, s jobs.ReportSummary, failed string, shared bool) {
+	line := fmt.Sprintf("%s: run %s (%s), %d rows", t.File, s.RunID, s.Provider, s.Rows)
+	if s.Duration > 0 {
+		line += fmt.Sprintf(", called in %s", s.Duration.Round(time.Millisecond))
+	}
+	if s.Rate > 0 {
+		line += ", " + status.RateText(s.Rate)
+	}
+	fmt.Fprintln(w, line)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, o := range jobs.Outcomes {
+		if n := s.Counts[o]; n > 0 {
+			fmt.Fprintf(tw, "  %s\t%d\t%s\n", o, n, o.Advice())
+		}
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "  report: %s\n", t.Report)
+	if failed == "" {
+		return
+	}
+	fmt.Fprintf(w, "  the %d rows not reactivated: %s\n", s.Failures, failed)
+	fmt.Fprintf(w, "  fix them, then: reactivator run %s\n", failed)
+	if shared {
+		fmt.Fprintf(w, "  (later, from the shared Redis: reactivator report %s --failed-only -o failed.csv, then reactivator run failed.csv)\n", s.RunID)
+	}
+}
+
+// FailedPath is where the failed rows of a report go: users.csv.report.csv → users.csv.failed.csv.
+func FailedPath(report string) string {
+	switch {
+	case strings.HasSuffix(report, ".report.csv"):
+		return strings.TrimSuffix(report, ".report.csv") + ".failed.csv"
+	case strings.HasSuffix(report, ".csv"):
+		return strings.TrimSuffix(report, ".csv") + ".failed.csv"
+	}
+	return report + ".failed.csv"
+}
+
+// WriteReport writes a run's report to path whole or not at all (internal/atomicfile).
+func WriteReport(ctx context.Context, store *jobs.Store, runID, path string, o jobs.ReportOptions) (jobs.ReportSummary, error) {
+	var sum jobs.ReportSummary
+	err := atomicfile.Write(path, func(w io.Writer) (err error) {
+		sum, err = store.WriteReport(ctx, w, runID, o)
+		return err
+	})
+	return sum, err
+}
+
+// interrupted stops the worker (calls in flight finish) and returns an error of kind
+// runwait.ErrInterrupted.
+func (r *Runner) interrupted(w *Worker) error {
+	fmt.Fprintf(r.Err, "stopping: calls in flight may finish (up to %s)\n", r.ShutdownTimeout)
+	if err := w.Stop(); err != nil && r.Log != nil {
+		r.Log.Error("worker did not stop cleanly", "err", err)
+	}
+	if r.InProcess {
+		return runwait.Mark(runwait.ErrInterrupted, errors.New("interrupted: this run used an in-process Redis, so its progress is lost: the same command calls every row again (rows already reactivated then end as not_deactivated); install redis-server for runs that resume"))
+	}
+	return runwait.Mark(runwait.ErrInterrupted, errors.New("interrupted: progress kept; run the same command to resume"))
+}
+
+// fatalStop is the error of runs stopped by a fatal provider answer (kind jobs.ErrFatal).
+func (r *Runner) fatalStop(paused []jobs.Pause) error {
+	var parts []string
+	for _, p := range paused {
+		at := ""
+		if p.RunID != "" {
+			at = fmt.Sprintf(" (run %s, line %d)", p.RunID, p.Line)
+		}
+		parts = append(parts, fmt.Sprintf("%s stopped by a fatal answer%s: %s", p.Provider, at, p.Reason))
+	}
+	next := "fix it, then run the same command again: rows already done are not called again"
+	if r.InProcess {
+		next = "fix it, then run the same command again (with the in-process Redis every row is called again)"
+	}
+	return runwait.Mark(jobs.ErrFatal, errors.New(strings.Join(parts, "\n")+"\n"+next))
+}
+
+// Worker is a worker.Server running in this process.
+type Worker struct {
+	// ctx ends when the worker stops for any reason (the caller's ctx, Stop, or a failure).
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// StartWorker runs srv until Stop is called or ctx ends; calls in flight then finish.
+func StartWorker(ctx context.Context, srv *worker.Server) *Worker {
+	wctx, cancel := context.WithCancel(ctx)
+	w := &Worker{ctx: wctx, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		defer cancel()
+		w.err = srv.Run(wctx)
+	}()
+	return w
+}
+
+// Context ends when the worker stops.
+func (w *Worker) Context() context.Context { return w.ctx }
+
+// Stop stops the worker and waits for it; calling it again returns the same error.
+func (w *Worker) Stop() error {
+	w.cancel()
+	<-w.done
+	return w.err
+}
