@@ -77,12 +77,30 @@ func (r Result) Err() error {
 		for _, r := range r.Runs {
 			if n := r.Failures(); n > 0 {
 				parts = append(parts, fmt.Sprintf("run %s: %d of %d rows not reactivated (%s); see them: reactivator report %s --failed-only",
-					r.ID, n, r.Total, CountsText(r.Counts), r.ID))
+					r.ID, n, r.Total, RunCountsText(r), r.ID))
 			}
 		}
 		return Mark(ErrNotAllReactivated, errors.New(strings.Join(parts, "\n")))
 	}
 	return nil
+}
+
+// RunCountsText is CountsText of a run, saying how many not_deactivated rows were already active
+// (not failures): "reactivated 120, not_deactivated 5 (4 already active)".
+func RunCountsText(r jobs.Run) string {
+	var parts []string
+	for _, o := range jobs.Outcomes {
+		n := r.Counts[o]
+		if n == 0 {
+			continue
+		}
+		part := fmt.Sprintf("%s %d", o, n)
+		if o == jobs.NotDeactivated && r.AlreadyActive > 0 {
+			part += fmt.Sprintf(" (%d already active)", r.AlreadyActive)
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // CountsText is the rows per outcome, in report order: "reactivated 120, not_found 3".

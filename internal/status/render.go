@@ -42,7 +42,7 @@ func writeTable(w io.Writer, runs []Run) {
 	fmt.Fprintln(tw, "RUN\tPROVIDER\tFILE\tSTATE\tDONE/TOTAL\tOUTCOMES\tRATE\tSTARTED\tFINISHED")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Provider, r.File, string(r.Status),
-			DoneOfTotal(r.Done, r.Total), OrDash(CountsText(r.Counts)), RateText(r.Rate), TimeText(r.CreatedAt), OrDash(TimeText(r.FinishedAt)))
+			DoneOfTotal(r.Done, r.Total), OrDash(RunCountsText(r)), RateText(r.Rate), TimeText(r.CreatedAt), OrDash(TimeText(r.FinishedAt)))
 	}
 	_ = tw.Flush()
 }
@@ -184,7 +184,7 @@ func (wt *Watcher) Tick(ctx context.Context) func([]jobs.Run, map[jobs.Provider]
 // lines prints a line per run, and per pause, that changed since the last tick.
 func (wt *Watcher) lines(v View, now time.Time) {
 	for _, r := range v.Runs {
-		line := fmt.Sprintf("run %s: %s %s, %s", r.ID, string(r.Status), DoneOfTotal(r.Done, r.Total), OrDash(CountsText(r.Counts)))
+		line := fmt.Sprintf("run %s: %s %s, %s", r.ID, string(r.Status), DoneOfTotal(r.Done, r.Total), OrDash(RunCountsText(r)))
 		if r.Rate > 0 {
 			line += ", " + RateText(r.Rate)
 		}

@@ -48,6 +48,8 @@ type Run struct {
 	Failures int `json:"failures"`
 	// Counts are the rows per outcome.
 	Counts map[jobs.Outcome]int `json:"counts"`
+	// AlreadyActive counts the not_deactivated rows whose account was found active: not failures.
+	AlreadyActive int `json:"already_active"`
 	// Rate is rows per second between the first call and the last outcome, 0 when unknown.
 	Rate float64 `json:"rate"`
 	// RateLimit is the run's own cap of calls per second (a schedule's rate), 0 for none.
@@ -76,7 +78,7 @@ func RunOf(r jobs.Run, paused map[jobs.Provider]jobs.Pause) Run {
 	return Run{
 		ID: r.ID, Provider: r.Provider, File: r.File, State: r.State, Cancelled: r.Cancelled,
 		Status: r.Status(p), Paused: p, Total: r.Total, Done: r.Done, Pending: r.Pending(),
-		Failures: r.Failures(), Counts: r.Counts, Rate: r.Rate(), RateLimit: r.RateLimit,
+		Failures: r.Failures(), Counts: r.Counts, AlreadyActive: r.AlreadyActive, Rate: r.Rate(), RateLimit: r.RateLimit,
 		CreatedAt: r.CreatedAt, FirstCallAt: r.FirstCallAt, LastOutcomeAt: r.LastOutcomeAt,
 		FinishedAt: r.FinishedAt, Note: r.Note,
 	}
@@ -172,3 +174,8 @@ func OrDash(s string) string {
 
 // CountsText is the rows per outcome, in report order: "reactivated 120, not_found 3".
 func CountsText(counts map[jobs.Outcome]int) string { return runwait.CountsText(counts) }
+
+// RunCountsText is a run's rows per outcome, with how many not_deactivated rows were already active.
+func RunCountsText(r Run) string {
+	return runwait.RunCountsText(jobs.Run{Counts: r.Counts, AlreadyActive: r.AlreadyActive})
+}

@@ -34,7 +34,7 @@ func TestJSONDocument(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"counts", "created_at", "done", "failures", "file", "id", "paused", "pending", "provider", "rate", "state", "status", "total"}
+	want := []string{"already_active", "counts", "created_at", "done", "failures", "file", "id", "paused", "pending", "provider", "rate", "state", "status", "total"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("status JSON run keys = %v, want %v", keys, want)
 	}
