@@ -44,7 +44,7 @@ const (
 // Class is what a provider's answer to one reactivate call means.
 type Class string
 
-// The classes a client sorts every answer into (shared/docs/providers.md).
+// The classes a client sorts every answer into (docs/providers.md).
 const (
 	ClassReactivated     Class = "reactivated"
 	ClassNotDeactivated  Class = "not_deactivated"

@@ -259,7 +259,7 @@ func TestZitadelAnswersAreTheTables(t *testing.T) {
 }
 
 // TestZitadelHeadersAreTheTranscripts checks the header names of each kind of answer against
-// shared/docs/zitadel-real (Date and Content-Length aside).
+// the real server's answers (Date and Content-Length aside).
 func TestZitadelHeadersAreTheTranscripts(t *testing.T) {
 	t.Parallel()
 	v1Error := []string{"Cache-Control", "Content-Type", "Expires", "Grpcgateway-Cache-Control", "Grpcgateway-Content-Type",

@@ -83,7 +83,7 @@ var (
 	hvQuotaClear   = []string{"zitadel.quota.exhausted=; Path=/; Max-Age=0; SameSite=Lax"}
 	hvQuotaSet     = []string{"zitadel.quota.exhausted=true; Path=/; SameSite=Lax"}
 
-	// Headers as in shared/docs/zitadel-real: errors and successes of v1 and v2.
+	// Headers as the real server sent them (docs/providers.md): errors and successes of v1 and v2.
 	zHeaders = [3][2]headerSet{
 		apiV1: {
 			{date: "Expires", kv: []headerKV{{"Cache-Control", hvNoStore}, {"Content-Type", ctJSON},

@@ -30,7 +30,7 @@ const maxMessage = 300
 // maxRequestID bounds Result.RequestID, in runes; Stytch's are about 50.
 const maxRequestID = 100
 
-// errorTypes maps every Stytch error_type of shared/docs/providers.md to its class. An error_type
+// errorTypes maps every Stytch error_type of docs/providers.md to its class. An error_type
 // decides the class whatever the HTTP status; a type not listed here falls back to the status.
 var errorTypes = map[string]jobs.Class{
 	"no_deleted_member_found_for_reactivation":     jobs.ClassNotDeactivated,
@@ -89,7 +89,7 @@ type successBody struct {
 	} `json:"member"`
 }
 
-// Classify sorts one Stytch answer to Reactivate Member into a class (shared/docs/providers.md).
+// Classify sorts one Stytch answer to Reactivate Member into a class (docs/providers.md).
 // It reads nothing but its arguments; a Retry-After given as an HTTP date is measured against
 // the answer's Date header, or the clock when there is none.
 //

@@ -16,7 +16,7 @@ import (
 	"reactivator/internal/httpapi"
 )
 
-// Base URLs per project environment (shared/docs/providers.md).
+// Base URLs per project environment (docs/providers.md).
 const (
 	TestBaseURL = "https://test.stytch.com"
 	LiveBaseURL = "https://api.stytch.com"

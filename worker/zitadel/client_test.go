@@ -102,6 +102,9 @@ func TestReactivateCases(t *testing.T) {
 			if wantReason := map[bool]string{true: jobs.ReasonNoPermissionInOrg}[tc.Want == jobs.ClassRejected && tc.Perms != ""]; got.Reason != wantReason {
 				t.Errorf("Reactivate(%s) reason = %q, want %q", tc.Name, got.Reason, wantReason)
 			}
+			if tc.API == APIv1 && tc.Want == jobs.ClassNotFound && !tc.RowOrg && !strings.Contains(got.Message, "org_id") {
+				t.Errorf("Reactivate(%s) message = %q, want the hint to give the row's org_id", tc.Name, got.Message)
+			}
 			if tc.Perms != "" && got.Class == jobs.ClassFatal && (!strings.Contains(got.Message, "IAM_USER_MANAGER") || strings.Contains(got.Message, "ZITADEL_URL")) {
 				t.Errorf("Reactivate(%s) message = %q, want the roles to grant, not the URL", tc.Name, got.Message)
 			}
