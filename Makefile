@@ -25,7 +25,7 @@ test: deps ## run every test with the race detector (what CI runs), and check th
 	$(MAKE) --no-print-directory check-deploy
 
 .PHONY: check-deploy
-check-deploy: deps ## check deploy/: kustomize build + strict Kubernetes types, promtool on the alert rules
+check-deploy: deps ## check deploy/: kustomize build, strict Kubernetes types and kubeconform, promtool on the alert rules
 	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd deploy/prometheus && promtool check rules reactivator-rules.yaml && promtool test rules reactivator-rules.test.yaml
 
