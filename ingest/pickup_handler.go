@@ -5,8 +5,8 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"io"
+	"log/slog"
 
 	"github.com/hibiken/asynq"
 
