@@ -1,6 +1,7 @@
 // This file is responsible for the inbox pick-up that schedules use: it claims each new file of
 // an inbox atomically, ingests it as a run and files it under done/ or failed/, so that a file is
 // ingested once however many workers pick up the same inbox at once.
+
 package ingest
 
 import (

@@ -1,6 +1,7 @@
 //go:build !linux
 
 // This file gives the inbox its primitives on systems without Linux's renameat2.
+
 package ingest
 
 import (

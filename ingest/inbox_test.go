@@ -1,5 +1,6 @@
 // This file tests the inbox pick-up against a private redis-server and temporary inboxes: claims,
 // done/ and failed/, racing workers, stale claims, settling files and report files.
+
 package ingest
 
 import (

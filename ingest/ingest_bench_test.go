@@ -1,5 +1,6 @@
 // This file measures ingestion against a private redis-server and prints the table of `make bench`:
 // rows/s beside a plain asynq Enqueue loop, peak RSS of the ingest process, Redis bytes per row.
+
 package ingest
 
 import (

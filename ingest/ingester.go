@@ -1,5 +1,6 @@
 // An Ingester is responsible for turning one CSV file into a run: it checks the whole file, records
 // the run and its rows in the run store, and queues one asynq task per valid row, idempotently.
+
 package ingest
 
 import (

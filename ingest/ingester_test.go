@@ -1,5 +1,6 @@
 // This file tests the Ingester end to end against a private redis-server: runs, outcomes, tasks
 // in asynq, idempotent re-ingestion, dry runs, refused files and cancellation.
+
 package ingest
 
 import (

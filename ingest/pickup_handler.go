@@ -1,5 +1,6 @@
 // This file is responsible for the worker side of schedules: the inbox:pickup task handler and
 // the report file written when a picked-up run finishes.
+
 package ingest
 
 import (

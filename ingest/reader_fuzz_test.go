@@ -1,4 +1,5 @@
 // This file fuzzes Reader: no panic, no row dropped or invented, every refusal justified.
+
 package ingest
 
 import (

@@ -1,4 +1,5 @@
 // This file tests Reader and Check: the records they yield and the files they refuse.
+
 package ingest_test
 
 import (

@@ -1,4 +1,5 @@
 // This file defines Account, what a read of one account found, and the reasons a read gives.
+
 package jobs
 
 import (

@@ -1,5 +1,6 @@
 // This file holds the leader locks in Redis that keep a single instance of a singleton role
 // (the scheduler) active while standbys wait to take over.
+
 package jobs
 
 import (

@@ -1,10 +1,11 @@
 // This file defines the outcomes a row can end with and the classes a provider answer falls in.
+
 package jobs
 
 // Outcome is how one input row ended. Every row ends with exactly one.
 type Outcome string
 
-// The outcomes of design.md, in report order.
+// The outcomes of docs/design.md, in report order.
 const (
 	Reactivated     Outcome = "reactivated"
 	NotDeactivated  Outcome = "not_deactivated"

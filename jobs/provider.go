@@ -1,4 +1,5 @@
 // This file names the identity providers, their queues and the task types reactivator queues.
+
 package jobs
 
 import "fmt"

@@ -1,4 +1,5 @@
 // This file is responsible for rendering a run's report as CSV, JSON or Markdown, streamed row by row.
+
 package jobs
 
 import (

@@ -1,4 +1,5 @@
 // This file defines Result, what a provider client returns for one reactivate call.
+
 package jobs
 
 import (

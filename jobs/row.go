@@ -1,4 +1,5 @@
 // This file defines Row, one account to reactivate, its identity and the validation of its ids.
+
 package jobs
 
 import (
@@ -34,7 +35,7 @@ func (r Row) Key() string {
 	return hex.EncodeToString(h.Sum(nil)[:10])
 }
 
-// Validate checks the row's ids for its provider (shared/docs/providers.md). The error is an
+// Validate checks the row's ids for its provider (docs/providers.md). The error is an
 // *InvalidIDError that names the field and says why.
 func (r Row) Validate() error {
 	switch r.Provider {

@@ -1,4 +1,5 @@
 // This file checks that a Redis server is one reactivator can run on.
+
 package jobs
 
 import (

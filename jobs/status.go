@@ -1,5 +1,6 @@
 // This file is responsible for the words every view (CLI, web, reports) uses for a run's state and
 // for what an outcome means to an operator, so that they say the same thing everywhere.
+
 package jobs
 
 import "time"

@@ -1,5 +1,6 @@
 // A Store is responsible for every Redis key reactivator writes: runs, per-row inputs and
 // outcomes, attempt counters, provider pauses, 429 cool-downs and the shared rate budget.
+
 package jobs
 
 import (

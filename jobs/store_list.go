@@ -1,5 +1,6 @@
 // This file holds the run listings: a page at a time of the index of runs by creation time, and
 // the index of runs not yet finished, so no reader has to load every run ever made.
+
 package jobs
 
 import (

@@ -1,5 +1,6 @@
 // This file holds retention: Prune deletes finished runs older than a cutoff with every key of
 // theirs and their leftover asynq tasks, and never touches a run that is not finished.
+
 package jobs
 
 import (

@@ -1,4 +1,5 @@
 // This file holds the task contract: payloads, their constructors and deterministic task ids.
+
 package jobs
 
 import (

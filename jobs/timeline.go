@@ -1,5 +1,6 @@
 // This file is responsible for a run's timeline: per-minute counts of calls and outcomes, kept
 // in Redis beside the run for the dashboard's chart and its recent rate.
+
 package jobs
 
 import (

@@ -1,5 +1,6 @@
 // This file holds the reactivate handler: it turns one task into at most one provider call and
 // exactly one recorded outcome.
+
 package worker
 
 import (

@@ -1,5 +1,6 @@
 // A Janitor is responsible for retention in a fleet: every interval, the one worker that holds
 // the janitor lock deletes the runs finished longer ago than the retention.
+
 package worker
 
 import (

@@ -1,4 +1,5 @@
 // This file adapts asynq's logger interface to log/slog.
+
 package worker
 
 import (

@@ -1,4 +1,5 @@
 // This file defines the worker's Prometheus metrics.
+
 package worker
 
 import "github.com/prometheus/client_golang/prometheus"

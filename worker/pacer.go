@@ -1,6 +1,7 @@
 // A pacer is responsible for one provider's call budget: the process's own pacing
 // (golang.org/x/time/rate), the fleet's global budget in Redis, the shared 429 cool-down and
 // the --rate auto search.
+
 package worker
 
 import (

@@ -1,5 +1,6 @@
 // This file is the retry policy: backoff with full jitter, Retry-After, and the errors that tell
 // asynq a retry is not a failed attempt.
+
 package worker
 
 import (

@@ -1,5 +1,6 @@
 // This file is the cancel command: it stops a run, so that its rows not yet called end as
 // cancelled while the calls in flight finish with their true outcome.
+
 package main
 
 import (

@@ -1,5 +1,6 @@
 // This file is the check command: it proves the credentials and reachability of every configured
 // provider with a read-only call, and holds the check that ingest, worker and resume run first.
+
 package main
 
 import (

@@ -1,6 +1,7 @@
 // This file turns flags and environment variables into the config structs of the packages
 // below cmd: provider clients, rate limits and the Redis connection. Nothing below cmd reads
 // either.
+
 package main
 
 import (
@@ -157,7 +158,7 @@ func (ps providerSet) callers(ctx context.Context, only ...jobs.Provider) (map[j
 	return out, nil
 }
 
-// defaultRates are design.md's: under Stytch's published 65/s for write endpoints and ZITADEL
+// defaultRates are docs/design.md's: under Stytch's published 65/s for write endpoints and ZITADEL
 // Cloud's 50/s per IP.
 var defaultRates = map[jobs.Provider]worker.Limit{
 	jobs.Stytch:  {PerSecond: 50},

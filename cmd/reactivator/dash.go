@@ -1,5 +1,6 @@
 // This file is the dash command: it serves the web UI (runs, failures, reports, paused providers,
 // the asynq monitor and /metrics) on loopback, or anywhere behind basic auth.
+
 package main
 
 import (

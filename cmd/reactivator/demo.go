@@ -1,5 +1,6 @@
 // This file is the demo command: everything in one process against the built-in fake providers,
 // with generated sample files, the worker, the dashboard, and the reports.
+
 package main
 
 import (

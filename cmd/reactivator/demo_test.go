@@ -1,5 +1,6 @@
 // This file tests the demo command: --once finishes the samples on the embedded Redis, prints
 // each run's Markdown report, exits 0, and every sample row ends as it was seeded to.
+
 package main
 
 import (

@@ -1,5 +1,6 @@
 // This file gives run and demo their Redis: the one --redis / REDIS_URL names, else an embedded
 // one (internal/embedredis), said in one line at start.
+
 package main
 
 import (

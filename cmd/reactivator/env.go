@@ -1,5 +1,6 @@
 // This file lists, in one place, every environment variable the program reads: the root
 // command's help shows them, and tests hold the code and docker-compose.yml to the list.
+
 package main
 
 import (

@@ -1,6 +1,7 @@
 // This file is the hidden fakeidp command: it serves the fake Stytch and ZITADEL (internal/fakeidp)
 // with seeded accounts, for docker compose's demo profile, and can drop the matching sample
 // files into an inbox.
+
 package main
 
 import (

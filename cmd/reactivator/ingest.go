@@ -1,5 +1,6 @@
 // This file is the ingest command: it checks the credentials, then turns each CSV file into a run
 // on the shared Redis and queues its rows, and with --wait blocks until the workers are done.
+
 package main
 
 import (

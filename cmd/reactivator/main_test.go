@@ -1,4 +1,5 @@
 // This file starts the private redis-server that the command tests of this package share.
+
 package main
 
 import (

@@ -1,5 +1,6 @@
 // This file is the prune command: it deletes finished runs older than a duration, with all their
 // keys and asynq tasks, now rather than at the workers' next janitor pass.
+
 package main
 
 import (

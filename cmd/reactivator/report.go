@@ -1,5 +1,6 @@
 // This file is the report command: it writes a run's report, every row with its outcome, as CSV,
 // JSON or Markdown, to stdout or to a file.
+
 package main
 
 import (

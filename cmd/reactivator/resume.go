@@ -1,5 +1,6 @@
 // This file is the resume command: it unpauses a provider's queue after the cause of a fatal
 // error (refused credentials, a missing permission) was fixed.
+
 package main
 
 import (

@@ -1,5 +1,6 @@
 // This file is the run command, the one-shot path from CSV files to reports: check the
 // credentials, ingest each file as a run, work its rows in this process, wait, write the reports.
+
 package main
 
 import (

@@ -1,5 +1,6 @@
 // This file tests the run command: as a built binary against the fakes (every outcome, Ctrl-C and
 // resume on the embedded redis-server), and in-process (credentials, pauses, the Redis kinds).
+
 package main
 
 import (

@@ -1,6 +1,7 @@
 // This file holds the security tests: no secret in Redis, logs, reports, errors or status --json;
 // ids cannot change a URL's path; report cells cannot run as formulas; no credential over plain
 // http; Redis over TLS with a CA file; the dashboard needs basic auth beyond loopback.
+
 package main
 
 import (

@@ -1,5 +1,6 @@
 // This file is the worker command: it checks the credentials this machine holds, then serves those
 // providers' queues with their rate limits until SIGTERM or SIGINT, optionally with /metrics.
+
 package main
 
 import (

@@ -1,5 +1,6 @@
 // This file builds the world the command tests run in: a private Redis database, fake Stytch and
 // ZITADEL servers, the environment that points at them, and run() with buffers.
+
 package main
 
 import (

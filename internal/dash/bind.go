@@ -1,4 +1,5 @@
 // This file decides which listen addresses the dashboard may bind without basic auth.
+
 package dash
 
 import (

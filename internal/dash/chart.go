@@ -1,5 +1,6 @@
 // This file is responsible for the run page's chart of calls and outcomes over time, drawn on the
 // server as SVG: no script library and no CDN.
+
 package dash
 
 import (

@@ -1,5 +1,6 @@
 // This file is responsible for the run page's failure list: the filter by outcome, reason and
 // text (an id or an email), and a cache that spares a poll the scan when no failure was added.
+
 package dash
 
 import (

@@ -1,5 +1,6 @@
 // This file holds the dashboard's request guards: basic auth, the cross-origin check of
 // state-changing requests, and the read-only fence around the embedded asynq monitor.
+
 package dash
 
 import (

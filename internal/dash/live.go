@@ -1,6 +1,7 @@
 // This file is responsible for the live endpoints the pages poll: /api/runs and /api/runs/{id}
 // answer JSON with the numbers and with the page's live parts rendered as HTML, so the page
 // updates in place (no reload, the scroll and the filter inputs stay) from one set of templates.
+
 package dash
 
 import (

@@ -1,4 +1,5 @@
 // This file is responsible for the run-store metrics the dashboard computes at scrape time.
+
 package dash
 
 import (

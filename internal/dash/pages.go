@@ -1,4 +1,5 @@
 // This file renders the runs page, the run page, report downloads and the resume action.
+
 package dash
 
 import (

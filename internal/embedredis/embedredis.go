@@ -1,4 +1,5 @@
 // This file is responsible for choosing and starting the embedded Redis and for its handle, Redis.
+
 package embedredis
 
 import (

@@ -1,5 +1,6 @@
 // This file tests both embedded Redis kinds: the redis-server child (restart resumes, lock, socket
 // placement) and the in-process Redis under asynq's real scripts.
+
 package embedredis
 
 import (

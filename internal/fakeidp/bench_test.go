@@ -1,4 +1,5 @@
 // This file measures the fakes' throughput over real HTTP and their handlers' cost per request.
+
 package fakeidp
 
 import (

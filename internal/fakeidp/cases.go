@@ -1,6 +1,7 @@
 // This file is the one table of provider answers that the clients' classifiers and the fake
 // providers are both tested against, so the two cannot drift apart. Bodies are the providers'
 // real ones (docs/providers.md and the real ZITADEL transcripts).
+
 package fakeidp
 
 import (

@@ -1,4 +1,5 @@
 // This file checks that every answer the fakes give from state is the one in the Cases table.
+
 package fakeidp
 
 import (

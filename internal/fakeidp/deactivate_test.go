@@ -1,5 +1,6 @@
 // This file checks that the fakes' deactivate answers, from state, are the table's: the real
 // ZITADEL server's per state and per kind of service user, and Stytch's delete member.
+
 package fakeidp
 
 import (

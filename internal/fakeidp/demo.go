@@ -1,5 +1,6 @@
 // This file seeds the fakes with a realistic mix of accounts for the demo, and writes the sample
 // CSV files that go with them.
+
 package fakeidp
 
 import (

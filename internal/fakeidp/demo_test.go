@@ -1,5 +1,6 @@
 // This file tests the demo seeding: deterministic, every intended outcome present, and the
 // fakes' state agreeing with what each row is meant to end with.
+
 package fakeidp
 
 import (

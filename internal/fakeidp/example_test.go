@@ -1,4 +1,5 @@
 // This file shows how tests, the demo and the benchmarks set up and serve the fakes.
+
 package fakeidp_test
 
 import (

@@ -1,5 +1,6 @@
 // This file holds the machinery both fakes share: call accounting, fault injection, rate limiting,
 // scripted answers and answer writing.
+
 package fakeidp
 
 import (

@@ -1,5 +1,6 @@
 // This file tests the machinery both fakes share: faults, the rate limit, call accounting and
 // scripted answers, run against each fake over real HTTP.
+
 package fakeidp
 
 import (

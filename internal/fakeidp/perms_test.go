@@ -1,6 +1,7 @@
 // This file checks the fake ZITADEL's permission model against the table: the answers of
 // reactivate to service users of each kind, in each API's order of checks, and the permission
 // and membership look-ups.
+
 package fakeidp
 
 import (

@@ -1,5 +1,6 @@
 // This file checks that the fakes' reads, from state, are the table's read answers: the real
 // server's bodies for users set up as the real ones were.
+
 package fakeidp
 
 import (

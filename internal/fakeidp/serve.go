@@ -1,4 +1,5 @@
 // This file serves a fake over real HTTP on loopback.
+
 package fakeidp
 
 import (

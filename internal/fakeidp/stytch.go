@@ -1,5 +1,6 @@
 // This file holds the fake Stytch B2B server: organizations, members, Basic auth, Reactivate Member
 // and Search Organizations.
+
 package fakeidp
 
 import (

@@ -1,4 +1,5 @@
 // This file tests the fake Stytch's own behaviour: search, credentials, slugs, routing.
+
 package fakeidp
 
 import (

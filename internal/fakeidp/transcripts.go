@@ -1,5 +1,6 @@
 // This file holds answer bodies a real ZITADEL server gave, byte for byte (protojson spacing
 // included), for the read, permission and deactivate cases of the table (docs/providers.md).
+
 package fakeidp
 
 // Real ZITADEL bodies, named for what was asked.

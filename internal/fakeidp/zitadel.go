@@ -1,5 +1,6 @@
 // This file holds the fake ZITADEL instance: organizations, users, bearer tokens, permissions, the
 // v1 and v2 reactivate endpoints and GET /auth/v1/users/me.
+
 package fakeidp
 
 import (

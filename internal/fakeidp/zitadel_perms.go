@@ -3,6 +3,7 @@
 // server's lists), the answers of a missing role or permission, and the two read-only look-ups
 // POST /auth/v1/permissions/zitadel/me/_search and POST /auth/v1/memberships/me/_search
 // (docs/providers.md, "ZITADEL permissions").
+
 package fakeidp
 
 import (

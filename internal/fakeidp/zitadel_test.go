@@ -1,4 +1,5 @@
 // This file tests the fake ZITADEL's own behaviour: users/me, tokens, routing.
+
 package fakeidp
 
 import (

@@ -1,5 +1,6 @@
 // This file holds the fake ZITADEL's token endpoint: OAuth2 client credentials and the JWT profile
 // (jwt-bearer) grant of service-user keys.
+
 package fakeidp
 
 import (

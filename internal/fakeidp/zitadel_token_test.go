@@ -1,5 +1,6 @@
 // This file tests the fake ZITADEL's token endpoint: client credentials, the JWT profile grant,
 // and the tokens they issue on the reactivate endpoints.
+
 package fakeidp
 
 import (

@@ -1,6 +1,7 @@
 // This file holds the fake ZITADEL's users as a real server shows them: the v2 and v1 reads
 // (GET /v2/users/{id}, GET /management/v1/users/{id}) and the version (sequence, change date)
 // that every change moves (docs/providers.md, "Reading a user").
+
 package fakeidp
 
 import (

@@ -1,4 +1,5 @@
 // This file classifies ZITADEL's answers to a reactivate call (docs/providers.md).
+
 package zitadel
 
 import (

@@ -1,4 +1,5 @@
 // This file tests Classify on answers beyond the shared table, and fuzzes it.
+
 package zitadel
 
 import (

@@ -1,5 +1,6 @@
 // This file tests Client over real HTTP: every scripted ZITADEL answer, the request it sends,
 // the rows it refuses, transport failures, Check, and that no secret reaches a message.
+
 package zitadel
 
 import (

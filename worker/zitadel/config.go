@@ -1,4 +1,5 @@
 // This file defines Config, what the ZITADEL client needs to know, and its validation.
+
 package zitadel
 
 import (

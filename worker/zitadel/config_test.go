@@ -1,4 +1,5 @@
 // This file tests Config's validation and that printing a Config shows no secret.
+
 package zitadel
 
 import (

@@ -1,5 +1,6 @@
 // This file tests Deactivate (for undo) over real HTTP: every deactivate answer of
 // fakeidp.Cases scripted, and deactivates against the fake ZITADEL's state.
+
 package zitadel
 
 import (

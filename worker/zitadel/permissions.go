@@ -3,6 +3,7 @@
 // in, whether its permissions there include user.write (POST
 // /auth/v1/permissions/zitadel/me/_search with x-zitadel-orgid). The answer decides whether a
 // 403 stops the provider or only rejects the row (docs/providers.md, "ZITADEL permissions").
+
 package zitadel
 
 import (

@@ -1,5 +1,6 @@
 // This file tests the permission model against the fake ZITADEL over real HTTP: service users
 // without a role, with a viewer role, org user managers and instance user managers.
+
 package zitadel
 
 import (

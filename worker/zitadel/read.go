@@ -1,5 +1,6 @@
 // This file reads one user: GET /v2/users/{id}, or on a server without it the v1 GET
 // /management/v1/users/{id} (docs/providers.md, "Reading a user").
+
 package zitadel
 
 import (

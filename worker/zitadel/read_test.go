@@ -1,5 +1,6 @@
 // This file tests ReadAccount over real HTTP: every read answer of fakeidp.Cases scripted, and
 // reads from the fake ZITADEL's state before and after a reactivate.
+
 package zitadel
 
 import (

@@ -1,5 +1,6 @@
 // This file tests that a rotated token or key file needs no restart: the file is rotated under a
 // running client, the old credential revoked at the fake ZITADEL, and the next call succeeds.
+
 package zitadel
 
 import (

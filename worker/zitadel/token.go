@@ -1,6 +1,7 @@
 // This file is responsible for the bearer token of every call: a static personal access token,
 // or one fetched at ZITADEL's token endpoint with client credentials or a signed JWT profile
 // assertion, cached until it expires.
+
 package zitadel
 
 import (

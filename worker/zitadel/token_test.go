@@ -1,5 +1,6 @@
 // This file tests the token grants against httptest token endpoints that check what ZITADEL
 // checks: grant type, client authentication, scope, and the signed assertion.
+
 package zitadel
 
 import (
