@@ -53,7 +53,8 @@ const grantAdvice = "grant the service user a role with user.write: ORG_USER_MAN
 // maxProbedOrgs bounds the permission look-ups of one probe.
 const maxProbedOrgs = 50
 
-// permsTTL is how long a probe's answer is used before the next 403 probes again.
+// permsTTL is how long a probe's answer that the service user may write somewhere is used before
+// the next 403 probes again; an answer that it may write nowhere is never reused for a 403.
 const permsTTL = 5 * time.Minute
 
 // permsCache holds the last probe's answer.
@@ -168,6 +169,11 @@ func (c *Client) cachedPermissions(ctx context.Context) (Permissions, error) {
 // nothing pauses) when the probe could not tell.
 func (c *Client) permissionAnswer(ctx context.Context, res jobs.Result) jobs.Result {
 	p, err := c.cachedPermissions(ctx)
+	if err == nil && !p.Anywhere() {
+		// About to pause the provider: ask afresh, as a role granted since the last probe (the
+		// operator's fix before `resume`) must not pause it again.
+		p, err = c.Permissions(ctx)
+	}
 	switch {
 	case errors.Is(err, jobs.ErrFatal):
 		res.Class, res.Message = jobs.ClassFatal, clip(err.Error())

@@ -135,3 +135,24 @@ func TestPermissionProbeIsCached(t *testing.T) {
 		t.Errorf("permission look-ups = %d (%v), want 3", probes, z.LastPaths())
 	}
 }
+
+// TestPermissionGrantedAfterAPauseIsSeen checks that a role granted after a fatal 403 (the
+// operator's fix before resume) is seen by the next 403 at once, not after the cache's lifetime.
+func TestPermissionGrantedAfterAPauseIsSeen(t *testing.T) {
+	t.Parallel()
+	z, base := permFake(t)
+	c, err := New(t.Context(), Config{BaseURL: base, Token: "tok-viewer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := jobs.Row{Line: 2, Provider: jobs.Zitadel, UserID: "u-other"}
+	if res := c.Reactivate(t.Context(), row); res.Class != jobs.ClassFatal {
+		t.Fatalf("Reactivate by a viewer = %+v, want fatal", res)
+	}
+	// Granted ORG_USER_MANAGER of its own organisation: the other organisation's user is now a
+	// rejected row, not a pause.
+	z.AddServiceUser("tok-viewer", ownOrg, fakeidp.Membership{OrgID: ownOrg, Roles: []string{fakeidp.RoleOrgUserManager}})
+	if res := c.Reactivate(t.Context(), row); res.Class != jobs.ClassRejected || res.Reason != jobs.ReasonNoPermissionInOrg {
+		t.Errorf("Reactivate after the grant = %q %q (%s), want rejected / no_permission_in_org", res.Class, res.Reason, res.Message)
+	}
+}
