@@ -44,7 +44,7 @@ func childWorker() int {
 	}
 	rate, _ := strconv.ParseFloat(os.Getenv("CHILD_RATE"), 64)
 	conc, _ := strconv.Atoi(os.Getenv("CHILD_CONCURRENCY"))
-	s, err := New(Config{Redis: opt, Store: jobs.NewStore(rdb), Callers: map[jobs.Provider]Caller{jobs.Stytch: c},
+	s, err := New(Config{Redis: rdb, Callers: map[jobs.Provider]Caller{jobs.Stytch: c},
 		Limits: map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: rate}}, Concurrency: conc, MaxAttempts: 10,
 		Backoff: Backoff{Base: 50 * time.Millisecond, Cap: 200 * time.Millisecond}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -13,15 +13,16 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"reactivator/jobs"
 )
 
 // Config configures a Server. Zero values take the defaults named on each field.
 type Config struct {
-	// Redis is asynq's connection; Store must reach the same Redis.
-	Redis asynq.RedisConnOpt
-	Store *jobs.Store
+	// Redis is the process's one Redis client (redisconn): asynq's server, client and inspector and
+	// the run store all use it. The Server never closes it.
+	Redis redis.UniversalClient
 	// Callers are the providers this worker has credentials for; only their queues are served.
 	Callers map[jobs.Provider]Caller
 	// Limits are the providers' call budgets; a provider without one is unlimited.
@@ -74,8 +75,6 @@ func (c Config) Validate() error {
 	switch {
 	case c.Redis == nil:
 		return errors.New("worker config: Redis is required")
-	case c.Store == nil:
-		return errors.New("worker config: Store is required")
 	case len(c.Callers) == 0 && c.NoControl:
 		return errors.New("worker config: no provider credentials and no control queue: nothing to serve")
 	}
@@ -138,21 +137,22 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
+	store := jobs.NewStore(cfg.Redis)
 	s := &Server{
-		cfg: cfg, store: cfg.Store, log: cfg.Logger, now: time.Now,
-		client: asynq.NewClient(cfg.Redis), inspector: asynq.NewInspector(cfg.Redis),
+		cfg: cfg, store: store, log: cfg.Logger, now: time.Now,
+		client: asynq.NewClientFromRedisClient(cfg.Redis), inspector: asynq.NewInspectorFromRedisClient(cfg.Redis),
 		pacers: map[jobs.Provider]*pacer{}, paused: map[jobs.Provider]string{}, rates: map[string]runRate{},
 	}
 	s.stopped, s.stop = context.WithCancel(context.Background())
 	queues := map[string]int{}
 	for p := range cfg.Callers {
 		queues[p.Queue()] = 10
-		s.pacers[p] = newPacer(p, cfg.Store, cfg.Limits[p], cfg.Metrics, cfg.Logger)
+		s.pacers[p] = newPacer(p, store, cfg.Limits[p], cfg.Metrics, cfg.Logger)
 	}
 	if !cfg.NoControl {
 		queues[jobs.QueueControl] = 1
 	}
-	s.asynq = asynq.NewServer(cfg.Redis, asynq.Config{
+	s.asynq = asynq.NewServerFromRedisClient(cfg.Redis, asynq.Config{
 		Concurrency:     cfg.Concurrency,
 		Queues:          queues,
 		RetryDelayFunc:  s.retryDelay,
@@ -227,8 +227,6 @@ func (s *Server) Run(ctx context.Context) error {
 			s.log.Info("--rate auto settled", "provider", p, "rate_per_second", r)
 		}
 	}
-	_ = s.client.Close()
-	_ = s.inspector.Close()
 	return nil
 }
 
@@ -394,9 +392,8 @@ func (s *Server) waitCtx(ctx context.Context) (context.Context, context.CancelFu
 
 // Resume unpauses a provider's queue after the cause of a fatal answer was fixed, and clears
 // the runs' notes. It is what `reactivator resume PROVIDER` does.
-func Resume(ctx context.Context, redis asynq.RedisConnOpt, store *jobs.Store, p jobs.Provider) error {
-	insp := asynq.NewInspector(redis)
-	defer insp.Close()
+func Resume(ctx context.Context, rdb redis.UniversalClient, p jobs.Provider) error {
+	insp, store := asynq.NewInspectorFromRedisClient(rdb), jobs.NewStore(rdb)
 	pausedInfo, err := store.Paused(ctx)
 	if err != nil {
 		return err

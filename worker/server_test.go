@@ -32,6 +32,7 @@ type bundle struct {
 	t      testing.TB
 	ctx    context.Context
 	redis  asynq.RedisClientOpt
+	rdb    redis.UniversalClient // the client the worker under test is given
 	store  *jobs.Store
 	stytch *fakeidp.Stytch
 	url    string
@@ -52,7 +53,7 @@ func setup(t testing.TB) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{t: t, ctx: context.Background(), redis: asynq.RedisClientOpt{Addr: srv.Addr, DB: db}, store: jobs.NewStore(rdb), stytch: fake, url: url, client: c}
+	return &bundle{t: t, ctx: context.Background(), redis: asynq.RedisClientOpt{Addr: srv.Addr, DB: db}, rdb: rdb, store: jobs.NewStore(rdb), stytch: fake, url: url, client: c}
 }
 
 func member(i int) string { return fmt.Sprintf("member-test-00000000-0000-4000-8000-%012d", i) }
@@ -108,7 +109,7 @@ func (b *bundle) queueRun(run jobs.Run, rows []jobs.Row) {
 
 func (b *bundle) config(callers map[jobs.Provider]Caller) Config {
 	return Config{
-		Redis: b.redis, Store: b.store, Callers: callers, Concurrency: 20, MaxAttempts: 4,
+		Redis: b.rdb, Callers: callers, Concurrency: 20, MaxAttempts: 4,
 		Backoff: Backoff{Base: 50 * time.Millisecond, Cap: 200 * time.Millisecond}, ShutdownTimeout: 5 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -329,7 +330,7 @@ func TestWrongSecretPausesAndResumeFinishes(t *testing.T) {
 
 	// Fix the secret (the worker restarts with the right one), then resume.
 	b.stytch.SetSecret(secret)
-	if err := Resume(b.ctx, b.redis, b.store, jobs.Stytch); err != nil {
+	if err := Resume(b.ctx, b.rdb, jobs.Stytch); err != nil {
 		t.Fatal(err)
 	}
 	b.start(cfg)

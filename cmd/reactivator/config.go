@@ -6,8 +6,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 
+	"reactivator/internal/redisconn"
 	"reactivator/jobs"
 	"reactivator/worker"
 	"reactivator/worker/stytch"
@@ -198,79 +197,40 @@ func parseRates(spec string, maxRate float64) (map[jobs.Provider]worker.Limit, e
 	return out, nil
 }
 
-// redisConn is a connection to the shared Redis: asynq's options and our client over the same server.
+// redisConn is this process's one Redis client (redisconn) and the run store over it; opt hands
+// the same client to the asynq constructors that take a connection option.
 type redisConn struct {
+	conn   *redisconn.Conn
 	opt    asynq.RedisConnOpt
 	client redis.UniversalClient
 	store  *jobs.Store
-	url    string
+	url    string // redacted
 }
 
+// Close closes the client and stops the embedded Redis, if any.
 func (r *redisConn) Close() error {
-	if r == nil || r.client == nil {
+	if r == nil {
 		return nil
 	}
-	return r.client.Close()
+	return r.conn.Close()
 }
 
-// redisFromURL connects to the Redis at url (asynq's URL forms), with caFile as the trusted CA of
-// rediss://. It checks the server answers and is 6.2 or newer.
+func newRedisConn(c *redisconn.Conn) *redisConn {
+	return &redisConn{conn: c, opt: redisconn.ConnOpt(c.Client), client: c.Client, store: jobs.NewStore(c.Client), url: c.String()}
+}
+
+// redisFromURL connects to the Redis at url (redisconn's URL forms), with caFile as the trusted CA
+// of the TLS forms. It checks the server answers and is 6.2 or newer.
 func redisFromURL(ctx context.Context, url, caFile string) (*redisConn, error) {
-	if rest, ok := strings.CutPrefix(url, "unix://"); ok {
-		// go-redis's unix:// is asynq's redis-socket:// (the same shape).
-		url = "redis-socket://" + rest
-	}
-	opt, err := asynq.ParseRedisURI(url)
+	c, err := redisconn.Open(ctx, redisconn.Options{URL: url, CAFile: caFile})
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
+		return nil, err
 	}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("REDIS_CA_FILE: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("REDIS_CA_FILE: %s holds no PEM certificate", caFile)
-		}
-		switch o := opt.(type) {
-		case asynq.RedisClientOpt:
-			if o.TLSConfig == nil {
-				return nil, errors.New("REDIS_CA_FILE is set but REDIS_URL is not rediss://")
-			}
-			o.TLSConfig = &tls.Config{RootCAs: pool, ServerName: o.TLSConfig.ServerName, MinVersion: tls.VersionTLS12}
-			opt = o
-		default:
-			return nil, errors.New("REDIS_CA_FILE applies to rediss:// URLs only")
-		}
-	}
-	client, ok := opt.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		return nil, errors.New("REDIS_URL: unsupported connection type")
-	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	store := jobs.NewStore(client)
-	if err := store.CheckServer(pctx); err != nil {
-		_ = client.Close()
-		var old *jobs.OldRedisError
-		if errors.As(err, &old) {
-			return nil, fmt.Errorf("redis at %s: %w", redactURL(url), err)
-		}
-		return nil, fmt.Errorf("redis at %s does not answer: %w", redactURL(url), err)
-	}
-	return &redisConn{opt: opt, client: client, store: store, url: url}, nil
+	return newRedisConn(c), nil
 }
 
-// redactURL hides a Redis password in messages.
-func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		if j := strings.LastIndex(u, "@"); j > i {
-			return u[:i+3] + "***@" + u[j+1:]
-		}
-	}
-	return u
-}
+// redactURL hides a Redis URL's secrets in messages.
+func redactURL(u string) string { return redisconn.Redact(u) }
 
 // connectRedis connects to --redis / REDIS_URL; required for commands that share a Redis.
 func (a *app) connectRedis(ctx context.Context) (*redisConn, error) {

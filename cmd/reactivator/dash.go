@@ -163,7 +163,7 @@ func (a *app) serveDash(ctx context.Context, rc *redisConn, f dashFlags, user, p
 	h, err := dash.New(dash.Config{
 		Store: rc.store, Redis: rc.opt, Registry: reg, MonitorWrite: f.monitorWrite,
 		BasicAuthUser: user, BasicAuthPassword: password, Logger: a.log,
-		Resume: func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.opt, rc.store, p) },
+		Resume: func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.client, p) },
 	})
 	if err != nil {
 		return err

@@ -160,12 +160,11 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	if err != nil {
 		return err
 	}
-	defer a.closeEmbedded(emb)
-	defer rc.Close()
+	defer a.closeRedis(rc)
 
 	reg := prometheus.NewRegistry()
 	srv, err := worker.New(worker.Config{
-		Redis: rc.opt, Store: rc.store, Callers: callers, Limits: limits, MaxAttempts: 12,
+		Redis: rc.client, Callers: callers, Limits: limits, MaxAttempts: 12,
 		ShutdownTimeout: 10 * time.Second, Logger: a.quietLogger(), Metrics: worker.NewMetrics(reg),
 	})
 	if err != nil {
@@ -276,7 +275,7 @@ func writeDemoFile(path string, p jobs.Provider, rows []fakeidp.DemoRow) error {
 func (a *app) startDemoDash(rc *redisConn, reg *prometheus.Registry, addr string) (string, func(), error) {
 	h, err := dash.New(dash.Config{
 		Store: rc.store, Redis: rc.opt, Registry: reg, Logger: a.quietLogger(),
-		Resume: func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.opt, rc.store, p) },
+		Resume: func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.client, p) },
 	})
 	if err != nil {
 		return "", nil, err

@@ -5,16 +5,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 
-	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
-
 	"reactivator/internal/embedredis"
-	"reactivator/jobs"
+	"reactivator/internal/redisconn"
 )
 
 // embedOptions say which embedded Redis run and demo start when no Redis is named.
@@ -29,68 +25,33 @@ type embedOptions struct {
 }
 
 // oneShotRedis connects to --redis / REDIS_URL when given, else starts an embedded Redis (emb is
-// then non-nil: close it after rc, and after everything that uses it has stopped). It tells w in
-// one line which Redis it uses and whether an interrupted run can resume.
+// then non-nil; rc.Close stops it: close rc after everything that uses it has stopped). It tells w
+// in one line which Redis it uses and whether an interrupted run can resume.
 func (a *app) oneShotRedis(ctx context.Context, o embedOptions, w io.Writer) (rc *redisConn, emb *embedredis.Redis, err error) {
-	if url := a.first(a.redisURL, "REDIS_URL"); url != "" {
-		rc, err := redisFromURL(ctx, url, a.first(a.redisCA, "REDIS_CA_FILE"))
-		if err != nil {
-			return nil, nil, err
+	opts := redisconn.Options{URL: a.first(a.redisURL, "REDIS_URL"), CAFile: a.first(a.redisCA, "REDIS_CA_FILE")}
+	if opts.URL == "" {
+		dir := o.stateDir
+		if dir == "" {
+			dir = a.first("", "REACTIVATOR_STATE_DIR")
 		}
-		fmt.Fprintf(w, "using the Redis at %s; an interrupted run resumes\n", redactURL(url))
-		return rc, nil, nil
-	}
-	dir := o.stateDir
-	if dir == "" {
-		dir = a.first("", "REACTIVATOR_STATE_DIR")
-	}
-	if dir == "" && !o.inProcess {
-		if dir, err = embedredis.DefaultStateDir(a.getenv); err != nil {
-			return nil, nil, err
+		if dir == "" && !o.inProcess {
+			if dir, err = embedredis.DefaultStateDir(a.getenv); err != nil {
+				return nil, nil, err
+			}
 		}
+		opts.Embed = &redisconn.Embed{StateDir: dir, InProcess: o.inProcess, Log: a.log}
 	}
-	emb, err = embedredis.Start(ctx, embedredis.Options{StateDir: dir, InProcess: o.inProcess, Log: a.log})
+	c, err := redisconn.Open(ctx, opts)
 	if err != nil {
-		var le *embedredis.LockedError
-		if errors.As(err, &le) {
-			return nil, nil, err
-		}
-		return nil, nil, fmt.Errorf("embedded redis: %w", err)
+		return nil, nil, err
 	}
-	opt, err := asynq.ParseRedisURI(emb.URL())
-	if err != nil {
-		_ = emb.Close()
-		return nil, nil, fmt.Errorf("embedded redis: %w", err)
-	}
-	client, ok := opt.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		_ = emb.Close()
-		return nil, nil, errors.New("embedded redis: unsupported connection type")
-	}
-	if err := client.Ping(ctx).Err(); err != nil {
-		_ = client.Close()
-		_ = emb.Close()
-		return nil, nil, fmt.Errorf("embedded redis does not answer: %w", err)
-	}
-	switch {
-	case o.fresh && emb.InProcess():
-		fmt.Fprintln(w, "using an in-process Redis")
-	case o.fresh:
-		fmt.Fprintf(w, "using a private redis-server, state in %s\n", emb.StateDir())
-	case emb.InProcess():
-		fmt.Fprintln(w, "using an in-process Redis: an interrupted run cannot resume (install redis-server, or give --redis, for runs that can)")
-	default:
-		fmt.Fprintf(w, "using a private redis-server, state in %s; an interrupted run resumes\n", emb.StateDir())
-	}
-	return &redisConn{opt: opt, client: client, store: jobs.NewStore(client), url: emb.URL()}, emb, nil
+	fmt.Fprintln(w, c.Describe(o.fresh))
+	return newRedisConn(c), c.Embedded(), nil
 }
 
-// closeEmbedded stops an embedded Redis (nil does nothing), logging a failure to flush.
-func (a *app) closeEmbedded(emb *embedredis.Redis) {
-	if emb == nil {
-		return
-	}
-	if err := emb.Close(); err != nil {
+// closeRedis closes rc (nil does nothing), logging an embedded Redis's failure to flush.
+func (a *app) closeRedis(rc *redisConn) {
+	if err := rc.Close(); err != nil {
 		a.log.Error("embedded redis did not stop cleanly", "err", err)
 	}
 }

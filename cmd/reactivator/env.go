@@ -17,7 +17,7 @@ type envVar struct {
 // fails when one reads a variable that is not here; another fails when docker-compose.yml or
 // .env.example sets one that is not.
 var knownEnv = []envVar{
-	{"REDIS_URL", "Redis: redis://, rediss://, unix://, redis-sentinel:// (run and demo embed one when unset)"},
+	{"REDIS_URL", "Redis: redis://, rediss://, unix://, redis-sentinel://, redis-cluster:// (rediss-… with TLS; run and demo embed one when unset)"},
 	{"REDIS_CA_FILE", "CA certificate file for rediss://"},
 	{"STYTCH_PROJECT_ID", "Stytch project id (project-live-… or project-test-…)"},
 	{"STYTCH_SECRET", "Stytch secret (or STYTCH_SECRET_FILE: a file holding it)"},

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/embedredis"
 	"reactivator/internal/status"
 	"reactivator/jobs"
 )
@@ -74,18 +73,16 @@ or with another age. Without REDIS_URL it prunes the embedded Redis of run.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			var rc *redisConn
-			var emb *embedredis.Redis
 			var err error
 			if a.first(a.redisURL, "REDIS_URL") != "" {
 				rc, err = a.connectRedis(ctx)
 			} else {
-				rc, emb, err = a.oneShotRedis(ctx, embedOptions{fresh: true}, a.stderr)
+				rc, _, err = a.oneShotRedis(ctx, embedOptions{fresh: true}, a.stderr)
 			}
 			if err != nil {
 				return err
 			}
-			defer a.closeEmbedded(emb)
-			defer rc.Close()
+			defer a.closeRedis(rc)
 			before := time.Now().Add(-time.Duration(olderThan))
 			res, err := rc.store.Prune(ctx, jobs.PruneOptions{Before: before, DryRun: dryRun})
 			if err != nil {

@@ -63,7 +63,7 @@ retries are run at once); the row that met the fatal answer is called again.`,
 			if err != nil {
 				return err
 			}
-			if err := worker.Resume(ctx, rc.opt, rc.store, p); err != nil {
+			if err := worker.Resume(ctx, rc.client, p); err != nil {
 				return fmt.Errorf("resume %s: %w", p, err)
 			}
 			info, was := paused[p]

@@ -120,13 +120,12 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		}
 		return err
 	}
-	defer a.closeEmbedded(emb)
-	defer rc.Close()
+	defer a.closeRedis(rc)
 	if err := a.resumePaused(ctx, rc, providers, f.noCheck); err != nil {
 		return err
 	}
 	srv, err := worker.New(worker.Config{
-		Redis: rc.opt, Store: rc.store, Callers: callers, Limits: limits,
+		Redis: rc.client, Callers: callers, Limits: limits,
 		Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
 		ShutdownTimeout: f.shutdownTimeout, Logger: a.quietLogger(),
 		// On a shared Redis the run:finished tasks belong to its workers and scheduler.
@@ -159,7 +158,7 @@ func (a *app) resumePaused(ctx context.Context, rc *redisConn, providers []jobs.
 		if noCheck {
 			return fatal(fmt.Errorf("%s is paused since an earlier run: %s\n  the credentials were not checked (--no-check): run again without --no-check to check them and resume, or fix the cause and run: reactivator resume %s", p, pp.Reason, p))
 		}
-		if err := worker.Resume(ctx, rc.opt, rc.store, p); err != nil {
+		if err := worker.Resume(ctx, rc.client, p); err != nil {
 			return fmt.Errorf("resume %s: %w", p, err)
 		}
 		fmt.Fprintf(a.stderr, "%s was paused by an earlier run (%s); its credentials check passed: resumed\n", p, pp.Reason)

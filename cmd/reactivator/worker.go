@@ -162,7 +162,7 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 	}
 
 	srv, err := worker.New(worker.Config{
-		Redis: rc.opt, Store: rc.store, Callers: callers, Limits: limits,
+		Redis: rc.client, Callers: callers, Limits: limits,
 		Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
 		ShutdownTimeout: f.shutdownTimeout, Logger: a.log, Metrics: m,
 		Handlers: handlers, OnRunFinished: onFinished,

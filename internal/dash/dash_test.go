@@ -75,7 +75,7 @@ func setup(t testing.TB, edit func(*Config)) *bundle {
 			b.mu.Lock()
 			b.resume = append(b.resume, p)
 			b.mu.Unlock()
-			return worker.Resume(ctx, b.redis, b.store, p)
+			return worker.Resume(ctx, rdb, p)
 		},
 	}
 	if edit != nil {
