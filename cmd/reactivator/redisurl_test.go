@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"reactivator/internal/redisconn"
 	"reactivator/internal/redistest"
 	"reactivator/jobs"
 )
@@ -146,15 +147,28 @@ func TestClusterURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Stop)
+	// The nodes require a password: it must work in the URL and never be printed (every output
+	// of w.run is checked for the world's secrets).
+	const password = "cluster-pw-Qe4Rt7Yu0Io"
+	for _, n := range cl.Nodes {
+		admin := redis.NewClient(&redis.Options{Addr: n.Addr})
+		err := admin.ConfigSet(context.Background(), "requirepass", password).Err()
+		_ = admin.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	w := newCLIWorld(t)
-	ccl := cl.Client(t)
+	w.secrets = append(w.secrets, password)
+	ccl := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs(), Password: password})
+	t.Cleanup(func() { _ = ccl.Close() })
 	w.store = jobs.NewStore(ccl)
-	w.setenv("REDIS_URL", cl.URL())
+	w.setenv("REDIS_URL", "redis-cluster://:"+password+"@"+strings.Join(cl.Addrs(), ","))
 
 	members := w.stytchCSV("members.csv", 12)
 	report := filepath.Join(w.dir, "members.report.csv")
 	if r := w.run("run", "--report", report, members); r.code != exitOK {
-		t.Fatalf("run over %s = %s", cl.URL(), r)
+		t.Fatalf("run over a redis-cluster:// URL = %s", r)
 	}
 	_, rows := readReport(t, report)
 	for i := 1; i <= 12; i++ {
@@ -181,7 +195,7 @@ func TestClusterURL(t *testing.T) {
 	users := w.zitadelCSV("users.csv", 10)
 	r := w.run("ingest", users)
 	if r.code != exitOK {
-		t.Fatalf("ingest over %s = %s", cl.URL(), r)
+		t.Fatalf("ingest over a redis-cluster:// URL = %s", r)
 	}
 	runs, err := w.store.Runs(context.Background())
 	if err != nil {
@@ -218,5 +232,32 @@ func TestClusterURL(t *testing.T) {
 		t.Errorf("worker = %s", r)
 	} else if strings.Contains(r.stderr, "level=ERROR") || strings.Contains(r.stderr, "CROSSSLOT") || strings.Contains(r.stderr, "MOVED") {
 		t.Errorf("worker logged errors on the cluster:\n%s", r.stderr)
+	}
+}
+
+// TestRedisURLPasswordNotPrintedByCommands: a command given a URL of any form with a password that
+// does not answer fails naming the server, and no output holds the password.
+func TestRedisURLPasswordNotPrintedByCommands(t *testing.T) {
+	t.Parallel()
+	const pw = "url-pw-Lk8Jh5Gf2Ds"
+	w := newCLIWorld(t)
+	w.secrets = append(w.secrets, pw)
+	for _, u := range []string{
+		"redis://:" + pw + "@127.0.0.1:1/0",
+		"rediss://app:" + pw + "@127.0.0.1:1/0",
+		"redis-sentinel://:" + pw + "@127.0.0.1:1,127.0.0.1:2?master=m&sentinel_password=" + pw,
+		"rediss-sentinel://127.0.0.1:1?master=m&password=" + pw,
+		"redis-cluster://:" + pw + "@127.0.0.1:1,127.0.0.1:2",
+		"rediss-cluster://app:" + pw + "@127.0.0.1:1",
+		"redis-cluster://:" + pw + "@127.0.0.1:1/2",
+		"redis://app:" + pw + "/127.0.0.1:1",
+	} {
+		w.setenv("REDIS_URL", u)
+		for _, args := range [][]string{{"status"}, {"status", "--json"}, {"worker"}} {
+			r := w.run(args...) // run checks every output for the password
+			if r.code == exitOK || !strings.Contains(r.stderr, "127.0.0.1") {
+				t.Errorf("%s with %s: %s\nwant a failure naming the server", args, redisconn.Redact(u), r)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,12 +66,15 @@ func TestCluster(t *testing.T) {
 			t.Fatalf("SET %s: %v", k, err)
 		}
 	}
+	var mu sync.Mutex // ForEachMaster calls in parallel
 	masters := map[string]bool{}
 	err = cl.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
 		n, err := m.DBSize(ctx).Result()
 		if err != nil {
 			return err
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		masters[m.Options().Addr] = n > 0
 		return nil
 	})
