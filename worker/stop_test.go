@@ -116,7 +116,7 @@ func TestRevokedCredentialsStopTheFleet(t *testing.T) {
 	t.Logf("requests after the revocation: %d", refused)
 
 	b.stytch.SetSecret(secret)
-	if err := Resume(b.ctx, b.redis, b.store, jobs.Stytch); err != nil {
+	if err := Resume(b.ctx, b.rdb, jobs.Stytch); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Limits = nil
