@@ -213,29 +213,12 @@ func parseRun(m map[string]string) Run {
 	return r
 }
 
-// Runs returns every run, newest first.
+// Runs returns every run, newest first, read a page at a time. It costs what the store keeps:
+// readers that run often (status, the dashboard, metrics) use ListRuns or OpenRuns instead.
 func (s *Store) Runs(ctx context.Context) ([]Run, error) {
-	ids, err := s.rdb.ZRevRange(ctx, runsKey, 0, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	cmds := make([]*redis.MapStringStringCmd, len(ids))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.HGetAll(ctx, runKey(id))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	runs := make([]Run, 0, len(ids))
-	for _, c := range cmds {
-		if m := c.Val(); len(m) > 0 && m["provider"] != "" {
-			runs = append(runs, parseRun(m))
-		}
-	}
-	return runs, nil
+	var runs []Run
+	err := s.EachRun(ctx, 500, func(r Run) error { runs = append(runs, r); return nil })
+	return runs, err
 }
 
 // SetRunExtra stores a free-form field of a run (the report path a schedule wants, say); it is

@@ -425,7 +425,7 @@ func Resume(ctx context.Context, rdb redis.UniversalClient, p jobs.Provider) err
 		}
 	}
 	if info, ok := pausedInfo[p]; ok && info.RunID != "" {
-		runs, err := store.Runs(ctx)
+		runs, err := store.OpenRuns(ctx)
 		if err != nil {
 			return err
 		}

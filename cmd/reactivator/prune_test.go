@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"reactivator/jobs"
 )
@@ -68,5 +69,60 @@ func TestPrune(t *testing.T) {
 
 	if r := w.run("prune", "--older-than", "soon"); r.code != exitUsage {
 		t.Errorf("prune --older-than soon = %s, want exit %d", r, exitUsage)
+	}
+}
+
+// status shows the newest runs and every run in progress, and says when it left runs out.
+func TestStatusLimit(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorld(t)
+	ctx := context.Background()
+	mk := func(id string, finish bool) {
+		if _, _, err := w.store.CreateRun(ctx, jobs.Run{ID: id, Provider: jobs.Zitadel, File: id + ".csv"}); err != nil {
+			t.Fatal(err)
+		}
+		row := jobs.IngestRow{Row: jobs.Row{Line: 2, Provider: jobs.Zitadel, UserID: "100"}, Input: []string{"", "", "100"}}
+		if _, err := w.store.AddRows(ctx, id, []jobs.IngestRow{row}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.store.SetTotal(ctx, id, 1); err != nil {
+			t.Fatal(err)
+		}
+		if finish {
+			if _, _, err := w.store.Record(ctx, id, 2, jobs.OutcomeRecord{Outcome: jobs.Reactivated}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(2 * time.Millisecond) // distinct creation times
+	}
+	mk("zitadel-old-open", false)
+	mk("zitadel-old-done", true)
+	mk("zitadel-mid-done", true)
+	mk("zitadel-new-done", true)
+	mk("zitadel-newest", true)
+
+	r := w.run("status", "--limit", "2")
+	if r.code != exitOK {
+		t.Fatalf("status --limit 2 = %s", r)
+	}
+	contains(t, "status --limit 2", r.stdout, "zitadel-newest", "zitadel-new-done", "zitadel-old-open", "--all")
+	for _, id := range []string{"zitadel-old-done", "zitadel-mid-done"} {
+		if strings.Contains(r.stdout, id) {
+			t.Errorf("status --limit 2 shows %s, an older finished run", id)
+		}
+	}
+	r = w.run("status", "--all", "--json")
+	if r.code != exitOK {
+		t.Fatalf("status --all = %s", r)
+	}
+	var v struct {
+		Runs []struct{ ID string }
+		More bool
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || len(v.Runs) != 5 || v.More {
+		t.Errorf("status --all --json = %d runs, more %v, %v; want 5, false", len(v.Runs), v.More, err)
+	}
+	if r := w.run("status", "--limit", "0"); r.code != exitUsage {
+		t.Errorf("status --limit 0 = %s, want exit %d", r, exitUsage)
 	}
 }

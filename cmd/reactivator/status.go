@@ -18,6 +18,8 @@ import (
 type statusOptions struct {
 	runID               string
 	asJSON, watch, wait bool
+	limit               int
+	all                 bool
 }
 
 func (a *app) statusCmd() *cobra.Command {
@@ -25,7 +27,8 @@ func (a *app) statusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status [RUN]",
 		Short: "Show runs and their progress, and paused providers",
-		Long: `status lists the runs on the shared Redis, newest first: provider, file, state, rows done of
+		Long: `status lists the newest runs on the shared Redis (--limit, 20 by default, and every run in
+progress; --all lists every run), newest first: provider, file, state, rows done of
 the total, the rows per outcome, the rate, and when each started and finished. Providers whose
 queue is paused by a fatal error (bad credentials, missing permission) are listed with the reason
 and the command that resumes them. With RUN it shows that run in detail, with what to do about
@@ -60,11 +63,19 @@ in scripts.`,
 	f.BoolVar(&o.asJSON, "json", false, "print JSON (with --watch: one JSON document per line and refresh)")
 	f.BoolVar(&o.watch, "watch", false, "refresh every 2s until the runs are finished or Ctrl-C")
 	f.BoolVar(&o.wait, "wait", false, "block until the run(s) are finished; the exit code says how they ended")
+	f.IntVar(&o.limit, "limit", status.DefaultLimit, "show the newest N runs (and every run in progress)")
+	f.BoolVar(&o.all, "all", false, "show every run, however many")
 	return cmd
 }
 
 // status prints the runs (or one), and with --watch or --wait follows them until they finish.
 func (a *app) status(ctx context.Context, o statusOptions) error {
+	if o.limit < 1 {
+		return usageError("--limit %d: want 1 or more (--all shows every run)", o.limit)
+	}
+	if o.all {
+		o.limit = 0
+	}
 	rc, err := a.connectRedis(ctx)
 	if err != nil {
 		return err
@@ -75,7 +86,7 @@ func (a *app) status(ctx context.Context, o statusOptions) error {
 			return status.UnknownRun(o.runID, err)
 		}
 	}
-	v, err := status.Read(ctx, rc.store, o.runID)
+	v, err := status.Read(ctx, rc.store, o.runID, o.limit)
 	if err != nil {
 		return err
 	}
@@ -95,7 +106,7 @@ func (a *app) status(ctx context.Context, o statusOptions) error {
 	wo := runwait.Options{StopOnPause: o.wait}
 	var bar *progress.Bar
 	if o.watch {
-		w := &status.Watcher{W: a.stdout, Store: rc.store, RunID: o.runID, JSON: o.asJSON, Terminal: a.isTerminal(a.stdout)}
+		w := &status.Watcher{W: a.stdout, Store: rc.store, RunID: o.runID, Limit: o.limit, JSON: o.asJSON, Terminal: a.isTerminal(a.stdout)}
 		wo.Interval, wo.Tick = status.WatchInterval, w.Tick(ctx)
 	} else {
 		bar = a.newBar(runwait.Label(ids), 0)
@@ -112,7 +123,7 @@ func (a *app) status(ctx context.Context, o statusOptions) error {
 		return res.Err()
 	}
 	if !o.watch {
-		if v, err = status.Read(ctx, rc.store, o.runID); err != nil {
+		if v, err = status.Read(ctx, rc.store, o.runID, o.limit); err != nil {
 			return err
 		}
 		if err := v.Write(a.stdout, o.runID, o.asJSON); err != nil {

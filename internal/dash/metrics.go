@@ -26,14 +26,51 @@ func newStoreCollector(store *jobs.Store, log *slog.Logger) *storeCollector {
 	return &storeCollector{
 		store: store, log: log, timeout: 5 * time.Second,
 		runs: prometheus.NewDesc("reactivator_runs",
-			"Runs in the store by provider and state (ingesting, queued, finished).", []string{"provider", "state"}, nil),
+			"Runs by provider and state (ingesting, queued, finished): every unfinished run, and the finished ones created in the last 24 hours.", []string{"provider", "state"}, nil),
 		inFlight: prometheus.NewDesc("reactivator_runs_in_flight",
 			"Runs not finished yet, by provider.", []string{"provider"}, nil),
 		rows: prometheus.NewDesc("reactivator_run_rows",
-			"Rows of all runs in the store by provider and outcome; outcome \"pending\" counts the rows of unfinished runs without one yet.",
+			"Rows by provider and outcome of the runs reactivator_runs counts (unfinished, or created in the last 24 hours); outcome \"pending\" counts the rows of unfinished runs without one yet.",
 			[]string{"provider", "outcome"}, nil),
 		paused: prometheus.NewDesc("reactivator_provider_paused",
 			"1 while the provider's queue is paused by a fatal answer, else 0.", []string{"provider"}, nil),
+	}
+}
+
+// metricsWindow is how far back finished runs count in the metrics: a scrape reads the runs in
+// progress and those created within it, not every run the store keeps.
+const metricsWindow = 24 * time.Hour
+
+// recentRuns returns the runs not finished and the runs created in the last metricsWindow.
+func (c *storeCollector) recentRuns(ctx context.Context) ([]jobs.Run, error) {
+	runs, err := c.store.OpenRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(runs))
+	for _, r := range runs {
+		seen[r.ID] = true
+	}
+	since := time.Now().Add(-metricsWindow)
+	o := jobs.ListOptions{Limit: 200}
+	for {
+		page, err := c.store.ListRuns(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Runs {
+			if r.CreatedAt.Before(since) {
+				return runs, nil
+			}
+			if !seen[r.ID] {
+				seen[r.ID] = true
+				runs = append(runs, r)
+			}
+		}
+		if page.Next == "" {
+			return runs, nil
+		}
+		o.After = page.Next
 	}
 }
 
@@ -50,7 +87,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	runs, err := c.store.Runs(ctx)
+	runs, err := c.recentRuns(ctx)
 	if err != nil {
 		c.log.Error("dashboard metrics: read runs", "err", err)
 		ch <- prometheus.NewInvalidMetric(c.runs, err)

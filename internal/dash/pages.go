@@ -284,20 +284,53 @@ type runsData struct {
 	Paused []pauseView `json:"paused"`
 	// Resumed names the provider a resume just unpaused.
 	Resumed string `json:"-"`
+	// Older links to the next page of older runs; "" on the last page.
+	Older string `json:"older,omitempty"`
 }
+
+// runsPageSize is how many runs a page of the runs page lists.
+const runsPageSize = 50
 
 // runsData reads what the runs page shows.
 func (h *Handler) runsData(r *http.Request) (runsData, int, string, error) {
-	runs, err := h.cfg.Store.Runs(r.Context())
+	after := r.URL.Query().Get("after")
+	page, err := h.cfg.Store.ListRuns(r.Context(), jobs.ListOptions{Limit: runsPageSize, After: after})
+	if errors.Is(err, jobs.ErrBadCursor) {
+		return runsData{}, http.StatusBadRequest, "no such page of runs", err
+	}
 	if err != nil {
 		return runsData{}, http.StatusServiceUnavailable, "cannot read the runs from Redis", err
+	}
+	runs := page.Runs
+	if after == "" && page.Next != "" {
+		// The first page also shows the runs still in progress that are older than it.
+		open, err := h.cfg.Store.OpenRuns(r.Context())
+		if err != nil {
+			return runsData{}, http.StatusServiceUnavailable, "cannot read the runs from Redis", err
+		}
+		shown := map[string]bool{}
+		for _, run := range runs {
+			shown[run.ID] = true
+		}
+		for _, run := range open {
+			if !shown[run.ID] {
+				runs = append(runs, run)
+			}
+		}
 	}
 	paused, err := h.pausedViews(r)
 	if err != nil {
 		return runsData{}, http.StatusServiceUnavailable, "cannot read the paused providers from Redis", err
 	}
-	d := runsData{layout: layout{Title: "Runs", Monitor: monitorPath + "/", Live: "/api/runs", Poll: h.pollMillis()},
+	live := "/api/runs"
+	if after != "" {
+		live += "?after=" + url.QueryEscape(after)
+	}
+	d := runsData{layout: layout{Title: "Runs", Monitor: monitorPath + "/", Live: live, Poll: h.pollMillis()},
 		Paused: paused, Runs: []runView{}}
+	if page.Next != "" {
+		d.Older = "/?after=" + url.QueryEscape(page.Next)
+	}
 	now := time.Now()
 	for _, run := range runs {
 		d.Runs = append(d.Runs, viewRun(run, isPaused(paused, run.Provider), nil, now))

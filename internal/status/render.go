@@ -27,6 +27,9 @@ func (v View) Write(w io.Writer, runID string, asJSON bool) error {
 		writeDetail(w, v.Runs[0])
 	} else {
 		writeTable(w, v.Runs)
+		if v.More {
+			fmt.Fprintln(w, "older finished runs not shown: --limit N shows more, --all every run")
+		}
 	}
 	writePauses(w, v.Paused)
 	return nil
@@ -139,10 +142,12 @@ const WatchInterval = 2 * time.Second
 // Watcher prints the ticks of status --watch to W.
 type Watcher struct {
 	W io.Writer
-	// Store lists every run when RunID is "".
+	// Store lists the runs when RunID is "".
 	Store *jobs.Store
-	// RunID is the one run watched; "" shows every run, as status does.
+	// RunID is the one run watched; "" shows the runs status shows.
 	RunID string
+	// Limit is how many of the newest runs are shown besides those in progress; 0 shows every run.
+	Limit int
 	// JSON prints a document per tick; else Terminal redraws the screen, and otherwise a line is
 	// printed per run whose progress changed.
 	JSON, Terminal bool
@@ -162,7 +167,7 @@ func (wt *Watcher) Tick(ctx context.Context) func([]jobs.Run, map[jobs.Provider]
 	return func(runs []jobs.Run, paused map[jobs.Provider]jobs.Pause) {
 		if wt.RunID == "" {
 			// Show every run, not only the ones watched, as status does.
-			if all, err := wt.Store.Runs(ctx); err == nil {
+			if all, _, err := List(ctx, wt.Store, wt.Limit); err == nil {
 				runs = all
 			}
 		}

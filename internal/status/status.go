@@ -21,6 +21,8 @@ type View struct {
 	// Paused are the paused providers (with one run asked for, only its provider's pause); an
 	// empty list, never null.
 	Paused []jobs.Pause `json:"paused"`
+	// More is true when older finished runs were left out (status --limit; --all shows them).
+	More bool `json:"more,omitempty"`
 }
 
 // Run is one run in a View.
@@ -107,23 +109,61 @@ func New(runs []jobs.Run, paused map[jobs.Provider]jobs.Pause, single bool) View
 	return v
 }
 
-// Read reads every run (or only runID) and the paused providers.
-func Read(ctx context.Context, store *jobs.Store, runID string) (View, error) {
+// DefaultLimit is how many of the newest runs status shows unless told otherwise.
+const DefaultLimit = 20
+
+// Read reads the runs (or only runID) and the paused providers: the newest limit runs and every
+// run in progress, however old; limit 0 reads every run, a page at a time.
+func Read(ctx context.Context, store *jobs.Store, runID string, limit int) (View, error) {
 	paused, err := store.Paused(ctx)
 	if err != nil {
 		return View{}, err
 	}
-	var runs []jobs.Run
 	if runID != "" {
 		r, err := store.Run(ctx, runID)
 		if err != nil {
 			return View{}, err
 		}
-		runs = []jobs.Run{r}
-	} else if runs, err = store.Runs(ctx); err != nil {
+		return New([]jobs.Run{r}, paused, true), nil
+	}
+	runs, more, err := List(ctx, store, limit)
+	if err != nil {
 		return View{}, err
 	}
-	return New(runs, paused, runID != ""), nil
+	v := New(runs, paused, false)
+	v.More = more
+	return v, nil
+}
+
+// List returns the newest limit runs, then the runs in progress older than those, newest first;
+// more says whether older runs were left out. limit 0 lists every run.
+func List(ctx context.Context, store *jobs.Store, limit int) (runs []jobs.Run, more bool, err error) {
+	if limit <= 0 {
+		err = store.EachRun(ctx, 500, func(r jobs.Run) error { runs = append(runs, r); return nil })
+		return runs, false, err
+	}
+	page, err := store.ListRuns(ctx, jobs.ListOptions{Limit: limit})
+	if err != nil {
+		return nil, false, err
+	}
+	runs = page.Runs
+	if page.Next == "" {
+		return runs, false, nil
+	}
+	open, err := store.OpenRuns(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	shown := make(map[string]bool, len(runs))
+	for _, r := range runs {
+		shown[r.ID] = true
+	}
+	for _, r := range open {
+		if !shown[r.ID] {
+			runs = append(runs, r)
+		}
+	}
+	return runs, true, nil
 }
 
 // Unfinished returns the ids of the runs that are not finished.
