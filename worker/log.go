@@ -1,31 +1,21 @@
-// This file adapts asynq's logger interface to log/slog.
+// This file lets the worker's asynq server log through slog, with internal/asynqlog's adapter,
+// which never exits the process.
 
 package worker
 
 import (
-	"fmt"
 	"log/slog"
-	"os"
-	"strings"
+
+	"reactivator/internal/asynqlog"
 )
 
-// slogAdapter lets asynq log through slog.
+// slogAdapter is asynq's logger over l (internal/asynqlog).
 type slogAdapter struct{ l *slog.Logger }
 
-func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
-func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
-func (a slogAdapter) Warn(args ...any) {
-	msg := fmt.Sprint(args...)
-	if strings.HasPrefix(msg, "Retry exhausted") {
-		// asynq says this of every task that ended with SkipRetry: a permanent failure the
-		// handler already recorded and logged. Keep it out of the operator's way.
-		a.l.Debug(msg, "component", "asynq")
-		return
-	}
-	a.l.Warn(msg, "component", "asynq")
-}
-func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
-func (a slogAdapter) Fatal(args ...any) {
-	a.l.Error(fmt.Sprint(args...), "component", "asynq")
-	os.Exit(1)
-}
+func (a slogAdapter) Debug(args ...any) { asynqlog.New(a.l).Debug(args...) }
+func (a slogAdapter) Info(args ...any)  { asynqlog.New(a.l).Info(args...) }
+func (a slogAdapter) Warn(args ...any)  { asynqlog.New(a.l).Warn(args...) }
+func (a slogAdapter) Error(args ...any) { asynqlog.New(a.l).Error(args...) }
+
+// Fatal logs at error level and returns: asynq calls it, and a library never ends the process.
+func (a slogAdapter) Fatal(args ...any) { asynqlog.New(a.l).Fatal(args...) }

@@ -9,17 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/dash"
+	"reactivator/internal/httpserve"
 	"reactivator/jobs"
 	"reactivator/worker"
 )
@@ -169,13 +167,10 @@ func (a *app) serveDash(ctx context.Context, rc *redisConn, f dashFlags, user, p
 		return err
 	}
 	defer h.Close()
-	ln, err := net.Listen("tcp", f.addr)
+	srv, err := httpserve.Start(f.addr, h)
 	if err != nil {
 		return fmt.Errorf("--addr %s: %w", f.addr, err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
 
 	monitor := "read-only"
 	if f.monitorWrite {
@@ -187,20 +182,17 @@ func (a *app) serveDash(ctx context.Context, rc *redisConn, f dashFlags, user, p
 		auth = "basic auth as " + user
 	}
 	fmt.Fprintf(a.stdout, "dashboard on http://%s/ (%s; queue monitor %s at /monitoring/; metrics at /metrics)\n",
-		ln.Addr(), auth, monitor)
-	a.log.Info("serving the dashboard", "addr", ln.Addr().String(), "monitor_write", f.monitorWrite, "basic_auth", user != "")
+		srv.Addr(), auth, monitor)
+	a.log.Info("serving the dashboard", "addr", srv.Addr().String(), "monitor_write", f.monitorWrite, "basic_auth", user != "")
 
 	select {
-	case err := <-served:
-		return fmt.Errorf("dashboard server stopped: %w", err)
+	case <-srv.Done():
+		return fmt.Errorf("dashboard server stopped: %w", srv.Err())
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
+	if err := srv.Shutdown(); err != nil {
 		a.log.Warn("dashboard shutdown cut requests short", "err", err)
 	}
-	<-served
 	a.log.Info("dashboard stopped")
 	return nil
 }

@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"reactivator/ingest"
 	"reactivator/internal/dash"
 	"reactivator/internal/fakeidp"
+	"reactivator/internal/httpserve"
 	"reactivator/internal/oneshot"
 	"reactivator/internal/runwait"
 	"reactivator/jobs"
@@ -280,24 +279,13 @@ func (a *app) startDemoDash(rc *redisConn, reg *prometheus.Registry, addr string
 	if err != nil {
 		return "", nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
+	srv, err := httpserve.Start(addr, h)
 	if err != nil {
 		_ = h.Close()
 		return "", nil, fmt.Errorf("dashboard: %w", err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			a.log.Error("dashboard stopped", "err", err)
-		}
-	}()
-	return "http://" + ln.Addr().String() + "/", func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(ctx)
-		<-done
+	return srv.URL(), func() {
+		_ = srv.Shutdown()
 		_ = h.Close()
 	}, nil
 }

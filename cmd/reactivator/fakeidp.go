@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/fakeidp"
+	"reactivator/internal/httpserve"
 	"reactivator/jobs"
 )
 
@@ -109,35 +109,23 @@ func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
 	z.SetFaults(faults)
 	stRows, zRows := st.SeedDemo(f.members, f.seed), z.SeedDemo(f.users, f.seed)
 
-	servers := []*http.Server{}
-	errc := make(chan error, 2)
-	for _, srv := range []struct {
+	var servers []*httpserve.Server
+	defer func() {
+		for _, s := range servers {
+			_ = s.Shutdown()
+		}
+	}()
+	for _, fake := range []struct {
 		name, addr string
 		h          http.Handler
 	}{{"stytch", f.stytchAddr, st}, {"zitadel", f.zitadelAddr, z}} {
-		ln, err := net.Listen("tcp", srv.addr)
+		srv, err := httpserve.Start(fake.addr, fake.h)
 		if err != nil {
-			for _, s := range servers {
-				_ = s.Close()
-			}
-			return fmt.Errorf("fake %s: %w", srv.name, err)
+			return fmt.Errorf("fake %s: %w", fake.name, err)
 		}
-		hs := &http.Server{Handler: srv.h, ReadHeaderTimeout: 5 * time.Second}
-		servers = append(servers, hs)
-		go func() {
-			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("fake %s: %w", srv.name, err)
-			}
-		}()
-		a.log.Info("fake provider serving", "provider", srv.name, "url", "http://"+ln.Addr().String())
+		servers = append(servers, srv)
+		a.log.Info("fake provider serving", "provider", fake.name, "url", "http://"+srv.Addr().String())
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		for _, s := range servers {
-			_ = s.Shutdown(sctx)
-		}
-	}()
 	a.log.Info("fake accounts seeded", "stytch_members", f.members, "zitadel_users", f.users, "seed", f.seed)
 
 	if f.writeCSV != "" {
@@ -155,8 +143,10 @@ func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
 	select {
 	case <-ctx.Done():
 		return nil
-	case err := <-errc:
-		return err
+	case <-servers[0].Done():
+		return fmt.Errorf("fake stytch: %w", servers[0].Err())
+	case <-servers[1].Done():
+		return fmt.Errorf("fake zitadel: %w", servers[1].Err())
 	}
 }
 

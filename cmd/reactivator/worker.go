@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"reactivator/internal/httpserve"
 	"reactivator/internal/schedule"
 	"reactivator/jobs"
 	"reactivator/worker"
@@ -203,25 +203,18 @@ func (a *app) serveMetrics(addr string, rc *redisConn) (*worker.Metrics, func(),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	ln, err := net.Listen("tcp", addr)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	srv, err := httpserve.Start(addr, mux)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		<-srv.Done()
+		if err := srv.Err(); err != nil {
 			a.log.Error("metrics server stopped", "err", err)
 		}
 	}()
-	a.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-	return m, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(ctx)
-		<-done
-	}, nil
+	a.log.Info("serving metrics", "url", srv.URL()+"metrics")
+	return m, func() { _ = srv.Shutdown() }, nil
 }
