@@ -5,11 +5,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,14 +17,11 @@ import (
 
 	"reactivator/ingest"
 	"reactivator/internal/dash"
-	"reactivator/internal/fakeidp"
 	"reactivator/internal/httpserve"
 	"reactivator/internal/oneshot"
 	"reactivator/internal/runwait"
 	"reactivator/jobs"
 	"reactivator/worker"
-	"reactivator/worker/stytch"
-	"reactivator/worker/zitadel"
 )
 
 // demoFlags are the demo command's own flags.
@@ -88,14 +82,6 @@ Markdown report and exits.`,
 	return cmd
 }
 
-// demoFakes are the fake providers of a demo and the credentials that reach them.
-type demoFakes struct {
-	ps            providerSet
-	stURL, zURL   string
-	stRows, zRows []fakeidp.DemoRow
-	stop          func()
-}
-
 func (a *app) demo(ctx context.Context, f demoFlags) error {
 	switch {
 	case f.members < 0 || f.users < 0 || f.members+f.users == 0:
@@ -130,27 +116,14 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	}
 	f.embed.fresh = true
 
-	fakes, err := startDemoFakes(f)
+	fakes, err := oneshot.StartDemo(oneshot.DemoOptions{Members: f.members, Users: f.users, Latency: f.latency,
+		ErrorRate: f.errorRate, Seed: f.seed}, samples)
 	if err != nil {
 		return err
 	}
-	defer fakes.stop()
-	var files []string
-	for _, s := range []struct {
-		name string
-		p    jobs.Provider
-		rows []fakeidp.DemoRow
-	}{{"stytch-members.csv", jobs.Stytch, fakes.stRows}, {"zitadel-users.csv", jobs.Zitadel, fakes.zRows}} {
-		if len(s.rows) <= 2 { // only the typo and the repeat: no accounts asked for
-			continue
-		}
-		path := filepath.Join(samples, s.name)
-		if err := writeDemoFile(path, s.p, s.rows); err != nil {
-			return err
-		}
-		files = append(files, path)
-	}
-	callers, err := fakes.ps.callers(ctx)
+	defer fakes.Stop()
+	files := fakes.Files
+	callers, err := providerSet{stytch: fakes.Stytch, zitadel: fakes.Zitadel}.callers(ctx)
 	if err != nil {
 		return err
 	}
@@ -178,7 +151,11 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	}
 	defer stopDash()
 
-	a.printDemoIntro(a.stdout, f, fakes, files, reports, dashURL, rc, emb == nil)
+	redisURL := rc.url
+	if emb == nil {
+		redisURL = ""
+	}
+	fakes.WriteIntro(a.stdout, reports, dashURL, redisURL, f.once)
 
 	r := &oneshot.Runner{Store: rc.store, Out: a.stdout, Err: a.stderr, NewBar: a.newBar,
 		Ingest: ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), NewRun: true, StytchEnv: "test"}}
@@ -218,58 +195,6 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	return nil
 }
 
-// startDemoFakes starts the fake providers on loopback, seeded, with random credentials.
-func startDemoFakes(f demoFlags) (*demoFakes, error) {
-	secret, token := randomHex(24), randomHex(24)
-	projectID := "project-test-" + randomUUID()
-	st := fakeidp.NewStytch(projectID, secret)
-	z := fakeidp.NewZitadel("127.0.0.1")
-	z.AddToken(token, "100000000000000001")
-	faults := fakeidp.Faults{Latency: f.latency, Rate5xx: f.errorRate, Seed: int64(f.seed)}
-	st.SetFaults(faults)
-	z.SetFaults(faults)
-	d := &demoFakes{}
-	if f.members > 0 {
-		d.stRows = st.SeedDemo(f.members, f.seed)
-	}
-	if f.users > 0 {
-		d.zRows = z.SeedDemo(f.users, f.seed)
-	}
-	var stStop, zStop func()
-	d.stURL, stStop = fakeidp.Serve(st)
-	d.zURL, zStop = fakeidp.Serve(z)
-	d.stop = func() { stStop(); zStop() }
-	sc := stytch.Config{ProjectID: projectID, Secret: secret, BaseURL: d.stURL, Timeout: 10 * time.Second}
-	zc := zitadel.Config{BaseURL: d.zURL, Token: token, Timeout: 10 * time.Second}
-	if err := sc.Validate(); err != nil {
-		d.stop()
-		return nil, err
-	}
-	if err := zc.Validate(); err != nil {
-		d.stop()
-		return nil, err
-	}
-	if f.members > 0 {
-		d.ps.stytch = &sc
-	}
-	if f.users > 0 {
-		d.ps.zitadel = &zc
-	}
-	return d, nil
-}
-
-func writeDemoFile(path string, p jobs.Provider, rows []fakeidp.DemoRow) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := fakeidp.WriteDemoCSV(fh, p, rows); err != nil {
-		_ = fh.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return fh.Close()
-}
-
 // startDemoDash serves the dashboard (internal/dash) on addr and returns its URL and a stop func.
 func (a *app) startDemoDash(rc *redisConn, reg *prometheus.Registry, addr string) (string, func(), error) {
 	h, err := dash.New(dash.Config{
@@ -290,41 +215,6 @@ func (a *app) startDemoDash(rc *redisConn, reg *prometheus.Registry, addr string
 	}, nil
 }
 
-// printDemoIntro says what the demo does and where to look.
-func (a *app) printDemoIntro(w io.Writer, f demoFlags, d *demoFakes, files []string, reports, dashURL string, rc *redisConn, shared bool) {
-	fmt.Fprintln(w, "reactivator demo: reactivating sample accounts against fake providers, all in this process")
-	fmt.Fprintln(w)
-	faults := fmt.Sprintf("%s latency, %.0f%% of calls answered 5xx and retried", f.latency, f.errorRate*100)
-	if d.ps.stytch != nil {
-		fmt.Fprintf(w, "  fake Stytch     %s  (%d members; %s)\n", d.stURL, f.members, faults)
-	}
-	if d.ps.zitadel != nil {
-		fmt.Fprintf(w, "  fake ZITADEL    %s  (%d users; %s)\n", d.zURL, f.users, faults)
-	}
-	for i, path := range files {
-		label := ""
-		if i == 0 {
-			label = "sample files"
-		}
-		fmt.Fprintf(w, "  %-14s  %s\n", label, path)
-	}
-	fmt.Fprintf(w, "  reports         %s%c\n", reports, filepath.Separator)
-	fmt.Fprintf(w, "  dashboard       %s  (asynq monitor %smonitoring/, metrics %smetrics)\n", dashURL, dashURL, dashURL)
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "From another terminal, on the demo's Redis:")
-	if shared {
-		fmt.Fprintln(w, "  (REDIS_URL as you gave it)")
-	} else {
-		fmt.Fprintf(w, "  export REDIS_URL=%s\n", rc.url)
-	}
-	fmt.Fprintln(w, "  reactivator status --watch")
-	fmt.Fprintln(w, "  reactivator report RUN --format md      (RUN: an id that status lists)")
-	if !f.once {
-		fmt.Fprintln(w, "Press Ctrl-C to stop.")
-	}
-	fmt.Fprintln(w)
-}
-
 // demoInterrupted is the exit of a demo stopped by Ctrl-C: the normal end, unless --once.
 func (a *app) demoInterrupted(once bool) error {
 	if once {
@@ -332,20 +222,4 @@ func (a *app) demoInterrupted(once bool) error {
 	}
 	fmt.Fprintln(a.stderr, "demo stopped")
 	return nil
-}
-
-// randomHex returns n random bytes as hex.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// randomUUID returns a random version-4 UUID.
-func randomUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -18,6 +18,7 @@ import (
 
 	"reactivator/internal/fakeidp"
 	"reactivator/internal/httpserve"
+	"reactivator/internal/oneshot"
 	"reactivator/jobs"
 )
 
@@ -162,7 +163,7 @@ func demoCredentials(dir string) (secret, token string, err error) {
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("--credentials-dir: %w", err)
 		}
-		v := randomHex(24)
+		v := oneshot.RandomHex(24)
 		tmp := filepath.Join(dir, "."+name+".tmp")
 		if err := os.WriteFile(tmp, []byte(v+"\n"), 0o600); err != nil {
 			return "", fmt.Errorf("--credentials-dir: %w", err)
@@ -183,7 +184,7 @@ func demoCredentials(dir string) (secret, token string, err error) {
 // an inbox pick-up never sees it half-written.
 func writeWhole(path string, p jobs.Provider, rows []fakeidp.DemoRow) error {
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := writeDemoFile(tmp, p, rows); err != nil {
+	if err := oneshot.WriteSampleFile(tmp, p, rows); err != nil {
 		_ = os.Remove(tmp)
 		return err
 	}
