@@ -100,7 +100,45 @@ type Reader struct {
 	pending  *Record
 	lastEnd  int   // last line of the latest record read
 	err      error // sticky error of Next
+	// fromReport is true for a report fed back in: its cells were neutralised for spreadsheets
+	// (jobs.NeutraliseCell) and are read back as they were.
+	fromReport bool
 }
+
+// reportOwn are the report's own column names (jobs.ReportColumns), lower-cased.
+var reportOwn = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range jobs.ReportColumns {
+		m[c] = true
+	}
+	return m
+}()
+
+// isReport reports whether a header is a report's: it has every one of the report's own columns.
+func isReport(fields []string) bool {
+	seen := map[string]bool{}
+	for _, f := range fields {
+		if l := strings.ToLower(f); reportOwn[l] {
+			seen[l] = true
+		}
+	}
+	return len(seen) == len(reportOwn)
+}
+
+// unneutralise undoes jobs.NeutraliseCell: a cell of a report that starts with a single quote
+// followed by what a spreadsheet would run as a formula gets its quote back off.
+func unneutralise(s string) string {
+	if len(s) >= 2 && s[0] == '\'' {
+		switch s[1] {
+		case '=', '+', '-', '@', '\t', '\r':
+			return s[1:]
+		}
+	}
+	return s
+}
+
+// maxRawCells bounds the record as read that an invalid row's message quotes.
+const maxRawCells = 500
 
 // columns holds the index of each key column in a record (-1 when absent) and of the extra ones.
 type columns struct {
@@ -143,7 +181,19 @@ func NewReader(name string, r io.Reader, o Options) (*Reader, error) {
 		cr:       newCSV(br, h.comma),
 		bom:      bom,
 	}
-	for _, i := range h.cols.extra {
+	if isReport(h.fields) {
+		// A report fed back in (report --failed-only, or a run's FILE.failed.csv): its own columns
+		// describe the last round, not the accounts. Only the input's extra columns go on, so every
+		// round's report has the same columns as the first.
+		rd.fromReport = true
+		rd.cols.extra = nil
+		for _, i := range h.cols.extra {
+			if !reportOwn[strings.ToLower(h.fields[i])] {
+				rd.cols.extra = append(rd.cols.extra, i)
+			}
+		}
+	}
+	for _, i := range rd.cols.extra {
 		rd.extra = append(rd.extra, h.fields[i])
 	}
 	// The parser reads the header again from the stream, so that its line numbers are the file's.
@@ -256,6 +306,9 @@ func (r *Reader) atEOF() bool {
 func (r *Reader) record(line, end int, fields []string, reason string) Record {
 	get := func(i int) string {
 		if i >= 0 && i < len(fields) {
+			if r.fromReport {
+				return unneutralise(strings.TrimSpace(fields[i]))
+			}
 			return strings.TrimSpace(fields[i])
 		}
 		return ""
@@ -273,8 +326,10 @@ func (r *Reader) record(line, end int, fields []string, reason string) Record {
 			rec.Extra[j] = get(i)
 		}
 	}
+	malformed := reason != ""
 	if reason == "" && len(fields) != len(r.header) {
 		reason = fmt.Sprintf("wrong number of fields: got %d, want %d as in the header", len(fields), len(r.header))
+		malformed = true
 	}
 	if reason == "" {
 		reason = r.spreadsheetDamage(fields)
@@ -287,8 +342,31 @@ func (r *Reader) record(line, end int, fields []string, reason string) Record {
 	if reason != "" && end > line {
 		reason += fmt.Sprintf(" (the record spans lines %d-%d: check its quotes)", line, end)
 	}
+	if malformed && len(fields) > 0 {
+		// The cells cannot all be placed in columns: the message keeps them as read, so that
+		// nothing of the row is lost on its way through the report.
+		reason += "; the record as read: " + r.rawCells(fields)
+	}
 	rec.Invalid = reason
 	return rec
+}
+
+// rawCells writes fields back as one CSV record with the file's delimiter, cut at maxRawCells.
+func (r *Reader) rawCells(fields []string) string {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Comma = r.comma
+	_ = w.Write(fields) // cannot fail: a strings.Builder
+	w.Flush()
+	s := strings.TrimRight(b.String(), "\r\n")
+	if len(s) > maxRawCells {
+		cut := maxRawCells
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }
 
 // markRecord tells the checker where the next record starts, to bound its size.

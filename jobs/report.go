@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,28 @@ const (
 	ReportMarkdown ReportFormat = "md"
 )
 
+// ParseOutcomes reads a list of outcomes separated by commas (report --outcome).
+func ParseOutcomes(s string) ([]Outcome, error) {
+	var out []Outcome
+	for _, f := range strings.Split(s, ",") {
+		o := Outcome(strings.ToLower(strings.TrimSpace(f)))
+		if o == "" {
+			continue
+		}
+		if !o.Valid() {
+			names := make([]string, len(Outcomes))
+			for i, k := range Outcomes {
+				names[i] = string(k)
+			}
+			return nil, fmt.Errorf("unknown outcome %q (want one or more of %s, separated by commas)", o, strings.Join(names, ", "))
+		}
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
 // ParseReportFormat returns the format named s (csv, json, md or markdown; case-insensitive).
 func ParseReportFormat(s string) (ReportFormat, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -44,10 +67,14 @@ func ParseReportFormat(s string) (ReportFormat, error) {
 type ReportOptions struct {
 	// Format is the report's format; "" means csv.
 	Format ReportFormat
-	// FailedOnly keeps only the rows that ended as a permanent failure (Outcome.Permanent);
-	// pending rows are left out. A failed-only CSV is valid input for ingest. Markdown always
-	// lists failures only, so it ignores this.
+	// FailedOnly keeps only the rows the operator has to look at (OutcomeRecord.Failure): the
+	// permanent failures, without the not_deactivated rows whose account is active. Pending rows
+	// are left out. A failed-only CSV is valid input for ingest, and its report has the same
+	// columns. Markdown always lists failures only, so it ignores this.
 	FailedOnly bool
+	// Outcomes, when not empty, keeps only the rows that ended with one of them (and, with
+	// FailedOnly, are failures too). "pending" is not an outcome: pending rows are left out.
+	Outcomes []Outcome
 }
 
 // ReportSummary is what a report says about its run as a whole. Counts and timings are the
@@ -172,7 +199,8 @@ type reportRow struct {
 	FinishedAt string
 	Message    string
 	Extra      []string
-	failure    bool // a permanent failure
+	failure    bool // a row to look at (OutcomeRecord.Failure)
+	outcome    Outcome
 }
 
 func flatten(r ReportRow, nExtra int) reportRow {
@@ -189,7 +217,8 @@ func flatten(r ReportRow, nExtra int) reportRow {
 	if !o.FinishedAt.IsZero() {
 		f.FinishedAt = o.FinishedAt.UTC().Format(time.RFC3339)
 	}
-	f.failure = o.Outcome.Permanent()
+	f.failure = o.Failure()
+	f.outcome = o.Outcome
 	return f
 }
 
@@ -234,6 +263,9 @@ func (s *Store) WriteReport(ctx context.Context, w io.Writer, runID string, o Re
 	err = s.EachRow(ctx, runID, func(r ReportRow) error {
 		f := flatten(r, len(extra))
 		if (o.FailedOnly || isMD) && !f.failure {
+			return nil
+		}
+		if len(o.Outcomes) > 0 && (r.Pending || !slices.Contains(o.Outcomes, f.outcome)) {
 			return nil
 		}
 		sum.Written++

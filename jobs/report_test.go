@@ -687,3 +687,55 @@ func BenchmarkWriteReport(b *testing.B) {
 		})
 	}
 }
+
+func TestWriteReportFailedOnlyLeavesOutActiveAccountsAndOutcomeFilters(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "aa")
+	if _, err := s.AddRows(ctx, "aa", []IngestRow{zrow(2, "100"), zrow(3, "200"), zrow(4, "300"), zrow(5, "400")}); err != nil {
+		t.Fatal(err)
+	}
+	for line, o := range map[int]OutcomeRecord{
+		2: {Outcome: NotDeactivated, Reason: ReasonAlreadyActive},
+		3: {Outcome: NotDeactivated, Reason: ReasonLocked},
+		4: {Outcome: NotFound},
+		5: {Outcome: Reactivated},
+	} {
+		if _, _, err := s.Record(ctx, "aa", line, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := func(o ReportOptions) string {
+		t.Helper()
+		var b strings.Builder
+		if _, err := s.WriteReport(ctx, &b, "aa", o); err != nil {
+			t.Fatal(err)
+		}
+		var l []string
+		for _, rec := range readCSV(t, b.String())[1:] {
+			l = append(l, rec[0])
+		}
+		return strings.Join(l, ",")
+	}
+	tests := []struct {
+		name string
+		o    ReportOptions
+		want string
+	}{
+		{"failed only", ReportOptions{FailedOnly: true}, "3,4"},
+		{"outcome", ReportOptions{Outcomes: []Outcome{NotDeactivated}}, "2,3"},
+		{"outcomes", ReportOptions{Outcomes: []Outcome{NotFound, Reactivated}}, "4,5"},
+		{"failed only and outcome", ReportOptions{FailedOnly: true, Outcomes: []Outcome{NotDeactivated}}, "3"},
+	}
+	for _, tt := range tests {
+		if got := lines(tt.o); got != tt.want {
+			t.Errorf("%s: WriteReport(%+v) lines = %s, want %s", tt.name, tt.o, got, tt.want)
+		}
+	}
+	if _, err := ParseOutcomes("not_found, failed,not_found"); err != nil {
+		t.Errorf("ParseOutcomes(not_found, failed) = %v", err)
+	}
+	if _, err := ParseOutcomes("not_found,oops"); err == nil || !strings.Contains(err.Error(), `"oops"`) {
+		t.Errorf("ParseOutcomes(oops) = %v, want an error naming it", err)
+	}
+}

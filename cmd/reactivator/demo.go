@@ -157,7 +157,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	}
 	fakes.WriteIntro(a.stdout, reports, dashURL, redisURL, f.once)
 
-	r := &oneshot.Runner{Store: rc.store, Out: a.stdout, Err: a.stderr, NewBar: a.newBar,
+	r := &oneshot.Runner{Store: rc.store, Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Force: true,
 		Ingest: ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), NewRun: true, StytchEnv: "test"}}
 	targets, _ := oneshot.Targets(files, reports)
 	ids, byRun, err := r.IngestAll(ctx, targets)

@@ -22,7 +22,9 @@ type runFlags struct {
 	fileFlags
 	serveFlags
 	report string
-	embed  embedOptions
+	// force overwrites existing reports instead of numbering the new ones.
+	force bool
+	embed embedOptions
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -43,8 +45,10 @@ calling no account twice. Without redis-server installed it uses an in-process R
 so: such a run cannot resume.
 
 The report of FILE.csv goes to FILE.csv.report.csv in the working directory, or --report PATH
-(with several files, --report names a directory). Rows that were not reactivated also go to
-FILE.csv.failed.csv: fix them and feed that file to run again.
+(a directory when it ends in / or with several files; it is created). Rows that were not
+reactivated also go to FILE.csv.failed.csv: fix them and feed that file to run again; its report
+is FILE.csv.report.1.csv, with the same columns. An existing report is never overwritten: the new
+one gets the next number, unless --force.
 
 Exit codes: 0 every row reactivated (or a duplicate of one); 3 finished, some rows not
 reactivated; 4 a provider refused the credentials or a permission (fix it, then run the same
@@ -68,7 +72,8 @@ line.`,
 	fs := cmd.Flags()
 	f.fileFlags.register(fs)
 	f.serveFlags.register(fs)
-	fs.StringVar(&f.report, "report", "", "where the report goes (default FILE.csv.report.csv; with several files, a directory)")
+	fs.StringVar(&f.report, "report", "", "where the report goes (default FILE.csv.report.csv; a directory when it ends in / or with several files)")
+	fs.BoolVar(&f.force, "force", false, "overwrite existing reports (default: keep them and number the new ones, FILE.csv.report.1.csv)")
 	fs.StringVar(&f.embed.stateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default ~/.local/state/reactivator/redis)")
 	fs.BoolVar(&f.embed.inProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed (an interrupted run cannot resume)")
 	_ = fs.MarkHidden("in-process-redis")
@@ -139,6 +144,7 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		Ingest: ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), Options: opts,
 			RunID: f.runID, NewRun: f.newRun, StytchEnv: ps.stytchEnv()},
 		Shared: emb == nil, InProcess: emb != nil && emb.InProcess(), ShutdownTimeout: f.shutdownTimeout,
+		Force: f.force,
 	}
 	return r.Run(ctx, srv, targets)
 }

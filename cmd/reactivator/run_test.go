@@ -25,8 +25,8 @@ import (
 
 	"reactivator/internal/embedredis"
 	"reactivator/internal/fakeidp"
-	"reactivator/internal/oneshot"
 	"reactivator/jobs"
+	"reactivator/jobs/reportfile"
 )
 
 // buildBinary builds the reactivator binary into a temporary directory.
@@ -284,7 +284,8 @@ func TestRunBinaryEveryOutcome(t *testing.T) {
 	if !strings.Contains(again.stdout, "members.csv.failed.csv: run stytch-") || !strings.Contains(again.stdout, ", 6 rows") {
 		t.Errorf("run of the failed rows does not report a 6-row Stytch run:\n%s", again)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "members.csv.failed.csv.report.csv")); err != nil {
+	// Its report keeps the input's stem: members.csv.report.csv, not members.csv.failed.csv.report.csv.
+	if _, err := os.Stat(filepath.Join(dir, "members.csv.report.csv")); err != nil {
 		t.Errorf("report of the failed rows' run: %v", err)
 	}
 }
@@ -443,7 +444,7 @@ func TestRunSharedRedis(t *testing.T) {
 	if len(rows) != 12 {
 		t.Errorf("report has %d rows, want 12", len(rows))
 	}
-	if _, err := os.Stat(oneshot.FailedPath(report)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(reportfile.FailedBeside(report)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("failed rows file of a run without failures: %v, want none", err)
 	}
 	runs, err := w.store.Runs(context.Background())
@@ -477,7 +478,7 @@ func TestRunInProcessRedis(t *testing.T) {
 			t.Errorf("line %d outcome = %s, want %s", line, got, want)
 		}
 	}
-	if _, failedRows := readReport(t, oneshot.FailedPath(report)); len(failedRows) != 1 || failedRows[5] == nil {
+	if _, failedRows := readReport(t, reportfile.FailedBeside(report)); len(failedRows) != 1 || failedRows[5] == nil {
 		t.Errorf("failed rows = %v, want line 5 only", failedRows)
 	}
 }
@@ -590,16 +591,3 @@ func TestRunRefusesBadInput(t *testing.T) {
 	}
 }
 
-func TestFailedPath(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ name, in, want string }{
-		{name: "default report", in: "users.csv.report.csv", want: "users.csv.failed.csv"},
-		{name: "csv", in: "out/r.csv", want: "out/r.failed.csv"},
-		{name: "other", in: "report.txt", want: "report.txt.failed.csv"},
-	}
-	for _, tt := range tests {
-		if got := oneshot.FailedPath(tt.in); got != tt.want {
-			t.Errorf("oneshot.FailedPath(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

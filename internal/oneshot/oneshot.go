@@ -21,41 +21,44 @@ import (
 	"reactivator/internal/runwait"
 	"reactivator/internal/status"
 	"reactivator/jobs"
+	"reactivator/jobs/reportfile"
 	"reactivator/worker"
 )
 
-// Target is one input file, its provider and where its report goes.
+// Target is one input file, its provider and where its report and failed rows go.
 type Target struct {
 	File     string
 	Provider jobs.Provider
 	Report   string
+	// Failed is where the rows not reactivated go.
+	Failed string
 }
 
-// Targets pairs each file with its report path: FILE.report.csv in the working directory, or
-// report (a file for one input, a directory for several). The error is for a report path that
-// is a file while there are several inputs.
+// Targets pairs each file with its report and failed-rows paths: STEM.report.csv and
+// STEM.failed.csv in the working directory (reportfile.For: a failed-rows file fed back in keeps
+// its stem), or report (a file for one input; a directory, which need not exist yet, when it ends
+// in a slash, exists as one, or several files are given). The error is for a report path that is
+// a file while there are several inputs.
 func Targets(files []string, report string) ([]Target, error) {
 	dir := ""
 	switch {
 	case report == "":
+	case reportfile.IsDir(report):
+		dir = report
 	case len(files) > 1:
 		if st, err := os.Stat(report); err == nil && !st.IsDir() {
 			return nil, fmt.Errorf("--report %s is a file: with several input files --report names a directory, where each run's report goes", report)
 		}
 		dir = report
-	default:
-		if st, err := os.Stat(report); err == nil && st.IsDir() {
-			dir = report
-		}
 	}
 	t := make([]Target, len(files))
 	for i, f := range files {
 		t[i].File = f
 		switch {
 		case report != "" && dir == "":
-			t[i].Report = report
+			t[i].Report, t[i].Failed = report, reportfile.FailedBeside(report)
 		default:
-			t[i].Report = filepath.Join(dir, filepath.Base(f)+".report.csv")
+			t[i].Report, t[i].Failed = reportfile.For(f, dir)
 		}
 	}
 	return t, nil
@@ -158,6 +161,9 @@ type Runner struct {
 	Shared bool
 	// InProcess says the Redis is an in-process one: an interrupted run cannot resume.
 	InProcess bool
+	// Force overwrites existing reports; false keeps them and numbers the new ones
+	// (reportfile.Free).
+	Force bool
 	// ShutdownTimeout is how long calls in flight may finish on an interrupt (for the message).
 	ShutdownTimeout time.Duration
 	// Log gets a worker that did not stop cleanly; nil logs nothing.
@@ -224,6 +230,7 @@ func (r *Runner) IngestAll(ctx context.Context, targets []Target) ([]string, map
 		// Two inputs of one name (a/users.csv, b/users.csv) get reports named by run.
 		if other, taken := reports[t.Report]; taken && other != res.RunID {
 			t.Report = strings.TrimSuffix(t.Report, ".report.csv") + "." + res.RunID + ".report.csv"
+			t.Failed = reportfile.FailedBeside(t.Report)
 		}
 		t.Provider = res.Provider
 		reports[t.Report] = res.RunID
@@ -287,13 +294,22 @@ func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[strin
 	failures, rows := 0, 0
 	for i, id := range ids {
 		t := byRun[id]
+		// An existing report is the record of an earlier run: never overwritten unless Force.
+		n, err := reportfile.Free(r.Force, t.Report, t.Failed)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			fmt.Fprintf(r.Err, "%s exists: kept it; this run's report gets number %d (--force overwrites)\n", t.Report, n)
+			t.Report, t.Failed = reportfile.Numbered(t.Report, n), reportfile.Numbered(t.Failed, n)
+		}
 		sum, err := WriteReport(ctx, r.Store, id, t.Report, jobs.ReportOptions{Format: jobs.ReportCSV})
 		if err != nil {
 			return fmt.Errorf("write the report of run %s: %w; the same command writes it again", id, err)
 		}
 		failed := ""
 		if sum.Failures > 0 {
-			failed = FailedPath(t.Report)
+			failed = t.Failed
 			if _, err := WriteReport(ctx, r.Store, id, failed, jobs.ReportOptions{Format: jobs.ReportCSV, FailedOnly: true}); err != nil {
 				return fmt.Errorf("write the failed rows of run %s: %w; the same command writes them again", id, err)
 			}
@@ -337,17 +353,6 @@ func writeSummary(w io.Writer, t Target, s jobs.ReportSummary, failed string, sh
 	if shared {
 		fmt.Fprintf(w, "  (later, from the shared Redis: reactivator report %s --failed-only -o failed.csv, then reactivator run failed.csv)\n", s.RunID)
 	}
-}
-
-// FailedPath is where the failed rows of a report go: users.csv.report.csv → users.csv.failed.csv.
-func FailedPath(report string) string {
-	switch {
-	case strings.HasSuffix(report, ".report.csv"):
-		return strings.TrimSuffix(report, ".report.csv") + ".failed.csv"
-	case strings.HasSuffix(report, ".csv"):
-		return strings.TrimSuffix(report, ".csv") + ".failed.csv"
-	}
-	return report + ".failed.csv"
 }
 
 // WriteReport writes a run's report to path whole or not at all (internal/atomicfile).

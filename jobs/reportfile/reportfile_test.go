@@ -28,6 +28,19 @@ func TestStemAndFor(t *testing.T) {
 	}
 }
 
+func TestFailedBeside(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"users.csv.report.csv": "users.csv.failed.csv",
+		"out/r.csv":            "out/r.failed.csv",
+		"report.txt":           "report.txt.failed.csv",
+	} {
+		if got := FailedBeside(in); got != want {
+			t.Errorf("FailedBeside(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestNumberedAndFree(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
