@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"reactivator/internal/logthrottle"
 	"reactivator/internal/progress"
 	"reactivator/internal/version"
 )
@@ -27,7 +30,9 @@ type app struct {
 	redisCA   string
 	logFormat string
 	logLevel  string
-	log       *slog.Logger
+	// logEvery is how often a repeating warning or error is logged (logthrottle).
+	logEvery time.Duration
+	log      *slog.Logger
 }
 
 // run executes one command line and returns the process exit code.
@@ -96,6 +101,8 @@ outcome. Rows that could not be restored land in a report you can fix and feed b
 	pf.StringVar(&a.redisURL, "redis", "", "Redis URL: redis://, rediss://, unix://, redis-sentinel:// (env REDIS_URL)")
 	pf.StringVar(&a.redisCA, "redis-ca", "", "CA certificate file for rediss:// (env REDIS_CA_FILE)")
 	pf.StringVar(&a.logFormat, "log-format", "", "log format: text or json (default text on a terminal, json otherwise)")
+	pf.DurationVar(&a.logEvery, "log-repeat-interval", logthrottle.DefaultInterval, "a warning or error that repeats is logged once, then at most once per this interval")
+	_ = pf.MarkHidden("log-repeat-interval")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	for _, c := range a.commands() {
 		root.AddCommand(c)
@@ -135,14 +142,19 @@ func (a *app) setupLogging() error {
 		}
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler
 	switch format {
 	case "text":
-		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+		h = slog.NewTextHandler(a.stderr, opts)
 	case "json":
-		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+		h = slog.NewJSONHandler(a.stderr, opts)
 	default:
 		return usageError("--log-format %q: want text or json", a.logFormat)
 	}
+	// A repeating warning (a worker that cannot reach Redis) is written once a minute, with how
+	// often it happened; go-redis's own lines come out through the same handler and format.
+	a.log = slog.New(logthrottle.New(h, a.logEvery, nil))
+	redis.SetLogger(logthrottle.RedisLogger{L: a.log})
 	return nil
 }
 

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"reactivator/internal/redistest"
+)
+
+// A worker that loses Redis keeps trying without flooding its log: each distinct warning is
+// written once, then once per --log-repeat-interval (a minute by default) with how often it
+// recurred meanwhile. Without the throttle, asynq and go-redis write several lines a second.
+func TestWorkerWithoutRedisLogsSparingly(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorld(t)
+	// count runs a worker on a Redis of its own, stops that Redis, and counts the warnings and
+	// errors the worker writes over window; repeats counts those that say they recurred.
+	count := func(interval string, window time.Duration) (lines, repeats int, stderr string) {
+		t.Helper()
+		srv, err := redistest.Start(t.TempDir(), redistest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Stop()
+		w.setenv("REDIS_URL", srv.URL(0))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan result, 1)
+		go func() {
+			done <- w.runCtx(ctx, "worker", "--log-format", "json", "--log-repeat-interval", interval, "--shutdown-timeout", "1s")
+		}()
+		insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: srv.Addr})
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			if s, err := insp.Servers(); err == nil && len(s) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("worker did not start serving within 20s")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		insp.Close()
+		srv.Stop()
+		time.Sleep(window)
+		cancel()
+		res := <-done
+		for _, l := range strings.Split(res.stderr, "\n") {
+			if !strings.HasPrefix(l, "{") {
+				if strings.Contains(l, "pool.go") {
+					t.Errorf("go-redis wrote a raw line under --log-format json: %q", l)
+				}
+				continue
+			}
+			if strings.Contains(l, `"level":"WARN"`) || strings.Contains(l, `"level":"ERROR"`) {
+				lines++
+				if strings.Contains(l, `"still_happening":true`) {
+					repeats++
+				}
+			}
+		}
+		return lines, repeats, res.stderr
+	}
+	const window = 3 * time.Second
+	flood, _, floodLog := count("1ns", window) // the throttle off, in effect
+	quiet, _, quietLog := count("1h", window)
+	t.Logf("warnings and errors in %s without Redis: %d unthrottled, %d throttled", window, flood, quiet)
+	if quiet == 0 || 3*quiet > flood {
+		t.Errorf("worker without Redis wrote %d warnings in %s throttled, %d unthrottled; want each distinct one once, a third of the flood at most\n%s\n--- unthrottled:\n%s",
+			quiet, window, flood, quietLog, floodLog)
+	}
+	// With a short interval the repeats come back, saying how often they happened meanwhile.
+	if _, repeats, log := count("500ms", window); repeats == 0 {
+		t.Errorf("worker without Redis never said it is still trying (still_happening=true):\n%s", log)
+	}
+}
