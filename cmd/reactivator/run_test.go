@@ -590,4 +590,3 @@ func TestRunRefusesBadInput(t *testing.T) {
 		t.Errorf("calls = %d, want 0", got)
 	}
 }
-
