@@ -2,13 +2,16 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"reactivator/internal/fakeidp"
+	"reactivator/internal/redistest"
 	"reactivator/jobs"
 )
 
@@ -213,4 +216,37 @@ func TestSIGTERMSendsNothingAfterIt(t *testing.T) {
 		t.Fatalf("%d requests after SIGTERM, want 0", after)
 	}
 	t.Logf("SIGTERM to exit: %s", time.Since(termAt).Round(time.Millisecond))
+}
+
+// TestRedisErrorIsNotAnAttempt: a row whose worker cannot reach Redis goes back to the queue
+// without using one of its --max-attempts, and without a call.
+func TestRedisErrorIsNotAnAttempt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rows := b.deletedMembers(1)
+	// A store on a Redis that is not there (a closed port).
+	port, err := redistest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { _ = gone.Close() })
+	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	cfg.Store = jobs.NewStore(gone)
+	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 10}}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := jobs.NewReactivateTask("run-redis-gone", rows[0], time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Mux().ProcessTask(b.ctx, task)
+	if err == nil || isFailure(err) {
+		t.Fatalf("ProcessTask with Redis gone = %v (failure %v), want an error that is not a failed attempt", err, err != nil && isFailure(err))
+	}
+	if n := b.stytch.TotalCalls(); n != 0 {
+		t.Fatalf("calls with Redis gone = %d, want 0", n)
+	}
 }
