@@ -62,6 +62,11 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 			return err
 		}
 		if age := s.now().Sub(time.Unix(p.QueuedAt, 0)); p.QueuedAt > 0 && age > s.cfg.MaxRowAge {
+			// Ask the store too before ending a row: another worker's pause may be younger than
+			// this process's view of it.
+			if err := s.halt(wait, h.provider, true); err != nil {
+				return err
+			}
 			return h.finish(ctx, log, p.RunID, row.Line, jobs.OutcomeRecord{Outcome: jobs.Failed, Reason: "max_row_age",
 				Message: fmt.Sprintf("not reactivated within --max-row-age %s of being queued", s.cfg.MaxRowAge)})
 		}

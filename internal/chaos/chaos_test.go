@@ -358,18 +358,20 @@ func scenarioCtrlC(t *testing.T) []Result {
 	return []Result{res}
 }
 
-// scenarioUnpaused revokes the ZITADEL token, then lifts asynq's queue pause behind our back (as
-// the asynq web UI's "resume" button does) and moves every waiting retry to pending: the tasks
-// that come out must go back uncalled and unaged, and the workers pause the queue again. Then
-// the token is rotated and `reactivator resume zitadel` finishes the run.
+// scenarioUnpaused revokes the ZITADEL token; once the provider is paused, two workers with
+// --max-row-age 2s (every waiting row is older than that by then) take over, and asynq's queue
+// pause is lifted behind our back (as the asynq web UI's "resume" button does) with every waiting
+// retry moved to pending: the tasks that come out must go back uncalled and unaged, and the
+// workers pause the queue again. Then the token is rotated and `reactivator resume zitadel`
+// finishes the run.
 func scenarioUnpaused(t *testing.T) []Result {
 	w := newWorld(t)
 	const run = "chaos-unpaused"
 	w.zitadel.SetFaults(applyThenWait(20 * time.Millisecond))
 	start := time.Now()
 	w.ingest(jobs.Zitadel, run, rows)
-	a := w.startWorker("worker-a", "--rate", "zitadel=40", "--max-row-age", "2s")
-	b := w.startWorker("worker-b", "--rate", "zitadel=40", "--max-row-age", "2s")
+	a := w.startWorker("worker-a", "--rate", "zitadel=40")
+	b := w.startWorker("worker-b", "--rate", "zitadel=40")
 	w.waitFor("a third of the rows", time.Minute, func() bool { return w.done(run) >= rows/3 })
 	w.zitadel.RevokeTokens()
 	w.waitFor("the zitadel queue to pause", 30*time.Second, func() bool {
@@ -377,6 +379,11 @@ func scenarioUnpaused(t *testing.T) []Result {
 		return err == nil && p[jobs.Zitadel].Reason != ""
 	})
 	pausedAt := time.Now()
+	a.signal(t, syscall.SIGTERM)
+	b.signal(t, syscall.SIGTERM)
+	time.Sleep(2 * time.Second) // every row still waiting is now older than --max-row-age
+	c := w.startWorker("worker-c", "--rate", "zitadel=40", "--max-row-age", "2s")
+	d := w.startWorker("worker-d", "--rate", "zitadel=40", "--max-row-age", "2s")
 	insp := asynq.NewInspectorFromRedisClient(w.rdb)
 	w.waitFor("asynq's queue pause", 10*time.Second, func() bool {
 		q, err := insp.GetQueueInfo(jobs.Zitadel.Queue())
@@ -401,12 +408,12 @@ func scenarioUnpaused(t *testing.T) []Result {
 	if r, err := w.store.Run(context.Background(), run); err != nil || r.Failures() > 0 {
 		t.Errorf("while paused: counts = %v (%v), want no row burned", r.Counts, err)
 	}
-	a.signal(t, syscall.SIGTERM)
-	b.signal(t, syscall.SIGTERM)
+	c.signal(t, syscall.SIGTERM)
+	d.signal(t, syscall.SIGTERM)
 	w.zitadel.AddToken(token2, zOrg)
 	w.setenv("ZITADEL_TOKEN", token2)
-	w.startWorker("worker-c", "--rate", "zitadel=40")
-	w.startWorker("worker-d", "--rate", "zitadel=40")
+	w.startWorker("worker-e", "--rate", "zitadel=40")
+	w.startWorker("worker-f", "--rate", "zitadel=40")
 	w.cli("resume", "zitadel")
 	w.waitFinished(run, 3*time.Minute)
 	res := w.result("8. asynq's pause lifted behind our back while paused, then resume", run, start, w.refusedZitadel)
