@@ -358,12 +358,12 @@ func scenarioCtrlC(t *testing.T) []Result {
 	return []Result{res}
 }
 
-// scenarioUnpaused revokes the ZITADEL token; once the provider is paused, two workers with
-// --max-row-age 2s (every waiting row is older than that by then) take over, and asynq's queue
-// pause is lifted behind our back (as the asynq web UI's "resume" button does) with every waiting
-// retry moved to pending: the tasks that come out must go back uncalled and unaged, and the
-// workers pause the queue again. Then the token is rotated and `reactivator resume zitadel`
-// finishes the run.
+// scenarioUnpaused revokes the ZITADEL token; once the provider is paused the token is rotated
+// and two workers with --max-row-age 2s (every waiting row is older than that by then) take over,
+// but nobody runs `reactivator resume`: asynq's queue pause is lifted behind our back instead (as
+// the asynq web UI's "resume" button does), with every waiting retry moved to pending. The tasks
+// that come out must go back uncalled and unaged, and the workers pause the queue again. Then
+// `reactivator resume zitadel` finishes the run.
 func scenarioUnpaused(t *testing.T) []Result {
 	w := newWorld(t)
 	const run = "chaos-unpaused"
@@ -378,10 +378,13 @@ func scenarioUnpaused(t *testing.T) []Result {
 		p, err := w.store.Paused(context.Background())
 		return err == nil && p[jobs.Zitadel].Reason != ""
 	})
-	pausedAt := time.Now()
+	time.Sleep(onTheWire)
+	callsAtPause := w.zitadel.TotalCalls() // reactivate requests; the new workers' start-up checks are not
 	a.signal(t, syscall.SIGTERM)
 	b.signal(t, syscall.SIGTERM)
 	time.Sleep(2 * time.Second) // every row still waiting is now older than --max-row-age
+	w.zitadel.AddToken(token2, zOrg)
+	w.setenv("ZITADEL_TOKEN", token2)
 	c := w.startWorker("worker-c", "--rate", "zitadel=40", "--max-row-age", "2s")
 	d := w.startWorker("worker-d", "--rate", "zitadel=40", "--max-row-age", "2s")
 	insp := asynq.NewInspectorFromRedisClient(w.rdb)
@@ -389,18 +392,23 @@ func scenarioUnpaused(t *testing.T) []Result {
 		q, err := insp.GetQueueInfo(jobs.Zitadel.Queue())
 		return err == nil && q.Paused
 	})
-	for range 3 { // three times over five seconds, past --max-row-age
+	for i := range 3 { // three times over five seconds, past --max-row-age
 		if err := insp.UnpauseQueue(jobs.Zitadel.Queue()); err != nil {
-			t.Fatal(err)
+			t.Fatalf("lift %d: %v", i+1, err)
 		}
 		if _, err := insp.RunAllRetryTasks(jobs.Zitadel.Queue()); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(1700 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
+		w.waitFor("the workers to pause the queue again", 5*time.Second, func() bool {
+			q, err := insp.GetQueueInfo(jobs.Zitadel.Queue())
+			return err == nil && q.Paused
+		})
+		time.Sleep(1500 * time.Millisecond)
 	}
-	afterStop := w.zitadel.RequestsSince(pausedAt.Add(onTheWire))
+	afterStop := w.zitadel.TotalCalls() - callsAtPause
 	if afterStop != 0 {
-		t.Errorf("%d requests while paused with asynq's pause lifted, want 0", afterStop)
+		t.Errorf("%d reactivate requests while paused with asynq's pause lifted, want 0", afterStop)
 	}
 	if q, err := insp.GetQueueInfo(jobs.Zitadel.Queue()); err != nil || !q.Paused {
 		t.Errorf("asynq queue after the workers saw the pause lifted: paused %v (%v), want paused again", q != nil && q.Paused, err)
@@ -410,8 +418,6 @@ func scenarioUnpaused(t *testing.T) []Result {
 	}
 	c.signal(t, syscall.SIGTERM)
 	d.signal(t, syscall.SIGTERM)
-	w.zitadel.AddToken(token2, zOrg)
-	w.setenv("ZITADEL_TOKEN", token2)
 	w.startWorker("worker-e", "--rate", "zitadel=40")
 	w.startWorker("worker-f", "--rate", "zitadel=40")
 	w.cli("resume", "zitadel")

@@ -314,7 +314,15 @@ func (w *world) waitFor(what string, timeout time.Duration, cond func() bool) {
 	for !cond() {
 		w.checkWorkers()
 		if time.Now().After(deadline) {
-			w.t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			var logs strings.Builder
+			w.mu.Lock()
+			for _, p := range w.workers {
+				if b, err := os.ReadFile(p.log); err == nil && !p.exited() {
+					fmt.Fprintf(&logs, "\n--- %s (last lines)\n%s", p.name, tail(b, 1500))
+				}
+			}
+			w.mu.Unlock()
+			w.t.Fatalf("timed out after %s waiting for %s%s", timeout, what, logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
