@@ -232,7 +232,7 @@ func TestRedisErrorIsNotAnAttempt(t *testing.T) {
 	gone := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { _ = gone.Close() })
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
-	cfg.Store = jobs.NewStore(gone)
+	cfg.Redis = gone
 	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 10}}
 	s, err := New(cfg)
 	if err != nil {
