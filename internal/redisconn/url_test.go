@@ -277,3 +277,62 @@ func selfSignedPEM(t *testing.T) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// TestSentinelMasterPassword runs a real master with a password behind a real sentinel with a
+// password of its own: the URL's password reaches the master, sentinel_password the sentinel, db
+// the database; a wrong sentinel password fails without printing either password.
+func TestSentinelMasterPassword(t *testing.T) {
+	t.Parallel()
+	const masterPW, sentinelPW = "master-pw-Hy6Tg2", "sentinel-pw-Ju8Ki4"
+	ctx := context.Background()
+	master, err := redistest.Start(t.TempDir(), redistest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(master.Stop)
+	admin := redis.NewClient(&redis.Options{Addr: master.Addr})
+	err = admin.ConfigSet(ctx, "requirepass", masterPW).Err()
+	_ = admin.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	host, port, _ := strings.Cut(master.Addr, ":")
+	conf := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("sentinel monitor mymaster %s %s 1\nsentinel auth-pass mymaster %s\nrequirepass %s\n", host, port, masterPW, sentinelPW)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sentinel, err := redistest.Start(dir, redistest.Options{ConfigFile: conf, Args: []string{"--sentinel"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sentinel.Stop)
+
+	c, err := Open(ctx, Options{URL: "redis-sentinel://:" + masterPW + "@" + sentinel.Addr + "?master=mymaster&sentinel_password=" + sentinelPW + "&db=3"})
+	if err != nil {
+		t.Fatalf("Open through the sentinel: %v", err)
+	}
+	defer c.Close()
+	if err := c.Client.Set(ctx, "via-sentinel", "1", 0).Err(); err != nil {
+		t.Fatalf("Set through the sentinel: %v", err)
+	}
+	direct := redis.NewClient(&redis.Options{Addr: master.Addr, Password: masterPW, DB: 3})
+	defer direct.Close()
+	if v, err := direct.Get(ctx, "via-sentinel").Result(); err != nil || v != "1" {
+		t.Errorf("the master's database 3 holds via-sentinel = %q, %v; want 1", v, err)
+	}
+
+	for _, u := range []string{
+		"redis-sentinel://:" + masterPW + "@" + sentinel.Addr + "?master=mymaster&sentinel_password=wrong-" + sentinelPW,
+		"redis-sentinel://:wrong-" + masterPW + "@" + sentinel.Addr + "?master=mymaster&sentinel_password=" + sentinelPW,
+	} {
+		_, err := Open(ctx, Options{URL: u})
+		if err == nil {
+			t.Errorf("Open(%s) succeeded, want a refusal", Redact(u))
+			continue
+		}
+		if strings.Contains(err.Error(), masterPW) || strings.Contains(err.Error(), sentinelPW) {
+			t.Errorf("Open(%s) = %q holds a password", Redact(u), err)
+		}
+	}
+}

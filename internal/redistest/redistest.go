@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +39,9 @@ type Options struct {
 	Port int
 	// Args are extra redis-server arguments (TLS, say).
 	Args []string
+	// ConfigFile, when set, is the configuration file redis-server reads first (a sentinel's, which
+	// it rewrites).
+	ConfigFile string
 }
 
 // Start starts a redis-server with the given options in dir. It fails with a clear message when
@@ -59,6 +63,9 @@ func Start(dir string, o Options) (*Server, error) {
 	}
 	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", aof,
 		"--dir", dir, "--daemonize", "no", "--databases", "256", "--logfile", filepath.Join(dir, "redis.log")}, o.Args...)
+	if o.ConfigFile != "" {
+		args = append([]string{o.ConfigFile}, args...)
+	}
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, args: append([]string{bin}, args...)}
 	if err := s.start(); err != nil {
 		return nil, err
@@ -80,7 +87,7 @@ func (s *Server) start() error {
 			fmt.Fprintf(c, "PING\r\n")
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Close()
-			if line == "+PONG\r\n" {
+			if line == "+PONG\r\n" || strings.HasPrefix(line, "-NOAUTH") { // NOAUTH: up, with a password
 				return nil
 			}
 		}
