@@ -438,31 +438,6 @@ func (j *jsonReport) end(int) error {
 // mdFailureRows is how many failure rows the Markdown report lists.
 const mdFailureRows = 50
 
-// Advice returns what the operator should do about rows that ended with o, in a few words.
-func (o Outcome) Advice() string {
-	switch o {
-	case Reactivated:
-		return "done: nothing to do"
-	case NotDeactivated:
-		return "see the reason: already_active needs nothing, locked needs an unlock, initial/invited/pending need sign-up"
-	case UnverifiedEmail:
-		return "verify an email of the member in Stytch, then re-run the failed-only report"
-	case NotFound:
-		return "check the ids / org"
-	case Rejected:
-		return "read the message"
-	case Failed:
-		return "transient errors outlasted the retries: re-run the failed-only report"
-	case Invalid:
-		return "fix the row in the file (see the message), then re-run the failed-only report"
-	case Duplicate:
-		return "repeats an earlier line: nothing to do"
-	case Cancelled:
-		return "re-run to finish"
-	}
-	return ""
-}
-
 // mdReport writes the Markdown summary: counts with advice, timings, the first failures.
 type mdReport struct {
 	w     *bufio.Writer

@@ -1,0 +1,211 @@
+// This file holds the rows of a run in the store: recording the input rows of an ingestion,
+// marking its end, and reading rows and outcomes back in line order for reports.
+
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// IngestRow is one input record handed to AddRows.
+type IngestRow struct {
+	Row Row
+	// Input is the row's cells for the report: organization_id, member_id, user_id, then extra columns.
+	Input []string
+	// Invalid is why the row cannot be queued; "" for a valid row.
+	Invalid string
+}
+
+// AddAction says what AddRows decided for a row.
+type AddAction int
+
+// What AddRows decides for each row.
+const (
+	// AddQueue: the row is new (or was recorded but never finished): queue its task.
+	AddQueue AddAction = iota
+	// AddDone: the same line of the same run already has its outcome: nothing to do.
+	AddDone
+	// AddDuplicate: the row repeats an earlier line; recorded as duplicate.
+	AddDuplicate
+	// AddInvalid: the row is unusable; recorded as invalid.
+	AddInvalid
+)
+
+// addRowsScript records a batch of input rows of a run.
+// KEYS[1] -> reactivator:{<run>}:run, KEYS[2] -> …:rows, KEYS[3] -> …:seen, KEYS[4] -> …:out
+// ARGV[1] -> now (unix ms), ARGV[2] -> the duplicate outcome record, with @FIRST@ for the first line
+// ARGV[3…] -> five per row: line, row key, input (JSON), invalid outcome record, "i" invalid | "v" valid
+// Returns, per row, its AddAction: 0 queue, 1 already done, 2 duplicate, 3 invalid.
+var addRowsScript = redis.NewScript(luaRecord + `
+local run, rows, seen, out = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now, dup = ARGV[1], ARGV[2]
+local res = {}
+local maxline = tonumber(redis.call('HGET', run, 'max_line') or '0')
+local i = 3
+while i <= #ARGV do
+  local line, key, input, rec, kind = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
+  i = i + 5
+  if tonumber(line) > maxline then maxline = tonumber(line) end
+  redis.call('HSET', rows, line, input)
+  if kind == 'i' then
+    record(run, out, line, 'invalid', rec, now)
+    table.insert(res, 3)
+  else
+    local first = redis.call('HGET', seen, key)
+    if not first then
+      redis.call('HSET', seen, key, line)
+      table.insert(res, 0)
+    elseif first == line then
+      if redis.call('HEXISTS', out, line) == 1 then table.insert(res, 1) else table.insert(res, 0) end
+    else
+      record(run, out, line, 'duplicate', string.gsub(dup, '@FIRST@', first), now)
+      table.insert(res, 2)
+    end
+  end
+end
+redis.call('HSET', run, 'max_line', maxline)
+return res
+`)
+
+// AddRows records a batch of input rows of a run in one round trip: each row's input for the
+// report, invalid rows as invalid, repeats as duplicate of their first line. It returns, per row,
+// whether to queue it. Calling it again with the same rows (a resumed ingest) queues nothing
+// that already has an outcome.
+func (s *Store) AddRows(ctx context.Context, runID string, rows []IngestRow) ([]AddAction, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	now := s.now().UnixMilli()
+	dup := OutcomeRecord{Outcome: Duplicate, Message: "duplicate of line @FIRST@", FinishedAt: time.UnixMilli(now)}
+	args := make([]any, 0, 2+5*len(rows))
+	args = append(args, now, dup.encode())
+	for _, r := range rows {
+		in, _ := json.Marshal(r.Input)
+		line := strconv.Itoa(r.Row.Line)
+		if r.Invalid != "" {
+			rec := OutcomeRecord{Outcome: Invalid, Message: r.Invalid, FinishedAt: time.UnixMilli(now)}
+			args = append(args, line, "", in, rec.encode(), "i")
+			continue
+		}
+		args = append(args, line, r.Row.Key(), in, "", "v")
+	}
+	res, err := addRowsScript.Run(ctx, s.rdb, []string{runKey(runID), rowsKey(runID), seenKey(runID), outKey(runID)}, args...).Int64Slice()
+	if err != nil {
+		return nil, fmt.Errorf("record rows of run %s: %w", runID, err)
+	}
+	acts := make([]AddAction, len(res))
+	for i, v := range res {
+		acts[i] = AddAction(v)
+	}
+	return acts, nil
+}
+
+// setTotalScript marks a run's ingestion complete.
+// KEYS[1] -> reactivator:{<run>}:run
+// ARGV[1] -> the number of input rows, ARGV[2] -> now (unix ms)
+// Returns 1 when that finished the run, 0 when not.
+var setTotalScript = redis.NewScript(luaRecord + `
+redis.call('HSET', KEYS[1], 'total', ARGV[1])
+return finish_if_done(KEYS[1], ARGV[2])
+`)
+
+// SetTotal marks a run's ingestion complete with its number of input rows. It returns true when
+// that finished the run (every row already had its outcome).
+func (s *Store) SetTotal(ctx context.Context, runID string, total int) (bool, error) {
+	n, err := setTotalScript.Run(ctx, s.rdb, []string{runKey(runID)}, total, s.now().UnixMilli()).Int()
+	if err != nil {
+		return false, fmt.Errorf("set total of run %s: %w", runID, err)
+	}
+	return n == 1, nil
+}
+
+// ReportRow is one input row with its outcome, as a report shows it.
+type ReportRow struct {
+	Line     int
+	Provider Provider
+	// Input is organization_id, member_id, user_id, then the extra columns.
+	Input   []string
+	Outcome OutcomeRecord
+	// Pending is true when the row has no outcome yet.
+	Pending bool
+}
+
+// EachRow calls fn for every input row of a run in line order, reading in batches so memory stays
+// flat whatever the run's size.
+func (s *Store) EachRow(ctx context.Context, runID string, fn func(ReportRow) error) error {
+	r, err := s.Run(ctx, runID)
+	if err != nil {
+		return err
+	}
+	const batch = 1000
+	for start := 2; start <= r.MaxLine; start += batch {
+		lines := make([]string, 0, batch)
+		for l := start; l < start+batch && l <= r.MaxLine; l++ {
+			lines = append(lines, strconv.Itoa(l))
+		}
+		var ins, outs *redis.SliceCmd
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			ins = p.HMGet(ctx, rowsKey(runID), lines...)
+			outs = p.HMGet(ctx, outKey(runID), lines...)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read rows of run %s: %w", runID, err)
+		}
+		for i, v := range ins.Val() {
+			in, ok := v.(string)
+			if !ok {
+				continue
+			}
+			row := ReportRow{Line: start + i, Provider: r.Provider}
+			_ = json.Unmarshal([]byte(in), &row.Input)
+			if o, ok := outs.Val()[i].(string); ok {
+				if row.Outcome, err = decodeOutcome(o); err != nil {
+					return fmt.Errorf("decode outcome of row %d of run %s: %w", row.Line, runID, err)
+				}
+			} else {
+				row.Pending = true
+			}
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Outcome returns a row's recorded outcome; ok is false while it has none.
+func (s *Store) Outcome(ctx context.Context, runID string, line int) (OutcomeRecord, bool, error) {
+	v, err := s.rdb.HGet(ctx, outKey(runID), strconv.Itoa(line)).Result()
+	if errors.Is(err, redis.Nil) {
+		return OutcomeRecord{}, false, nil
+	}
+	if err != nil {
+		return OutcomeRecord{}, false, err
+	}
+	o, err := decodeOutcome(v)
+	return o, err == nil, err
+}
+
+// NeedsCall is a cheap look before a row waits for the rate budget: false when the row already
+// has an outcome, or its run was cancelled (Begin then records it). Begin decides atomically.
+func (s *Store) NeedsCall(ctx context.Context, runID string, line int) (bool, error) {
+	var out *redis.BoolCmd
+	var cancelled *redis.StringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		out = p.HExists(ctx, outKey(runID), strconv.Itoa(line))
+		cancelled = p.HGet(ctx, runKey(runID), "cancelled")
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("look up row %d of run %s: %w", line, runID, err)
+	}
+	return !out.Val() && cancelled.Val() != "1", nil
+}
