@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -31,38 +32,42 @@ the failed-only report (cancelled rows included) is valid input for ingest.`,
   reactivator report stytch-3f2a9c1b7d4e --format md`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, id := cmd.Context(), args[0]
-			rc, err := a.connectRedis(ctx)
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			run, err := rc.store.Run(ctx, id)
-			if err != nil {
-				return status.UnknownRun(id, err)
-			}
-			if run.State == jobs.RunFinished {
-				fmt.Fprintf(a.stdout, "run %s is already finished (%s): nothing to cancel\n", id, status.OrDash(status.CountsText(run.Counts)))
-				return nil
-			}
-			n, finished, err := rc.store.Cancel(ctx, id)
-			if err != nil {
-				return err
-			}
-			after, err := rc.store.Run(ctx, id)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "cancelled run %s: %d rows will not be called (outcome cancelled)\n", id, n)
-			switch {
-			case finished || after.State == jobs.RunFinished:
-				fmt.Fprintf(a.stdout, "the run is finished: reactivator report %s\n", id)
-			case after.Total < 0:
-				fmt.Fprintf(a.stdout, "the run is still being ingested: rows queued from now on end as cancelled too\n")
-			default:
-				fmt.Fprintf(a.stdout, "%d rows are in flight: they finish with their call's outcome; wait for them: reactivator status %s --wait\n", after.Pending(), id)
-			}
-			return nil
+			return a.cancel(cmd.Context(), args[0])
 		},
 	}
+}
+
+// cancel cancels run id and says what becomes of its rows.
+func (a *app) cancel(ctx context.Context, id string) error {
+	rc, err := a.connectRedis(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	run, err := rc.store.Run(ctx, id)
+	if err != nil {
+		return status.UnknownRun(id, err)
+	}
+	if run.State == jobs.RunFinished {
+		fmt.Fprintf(a.stdout, "run %s is already finished (%s): nothing to cancel\n", id, status.OrDash(status.CountsText(run.Counts)))
+		return nil
+	}
+	n, finished, err := rc.store.Cancel(ctx, id)
+	if err != nil {
+		return err
+	}
+	after, err := rc.store.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "cancelled run %s: %d rows will not be called (outcome cancelled)\n", id, n)
+	switch {
+	case finished || after.State == jobs.RunFinished:
+		fmt.Fprintf(a.stdout, "the run is finished: reactivator report %s\n", id)
+	case after.Total < 0:
+		fmt.Fprintf(a.stdout, "the run is still being ingested: rows queued from now on end as cancelled too\n")
+	default:
+		fmt.Fprintf(a.stdout, "%d rows are in flight: they finish with their call's outcome; wait for them: reactivator status %s --wait\n", after.Pending(), id)
+	}
+	return nil
 }

@@ -68,30 +68,7 @@ checkout starts without a .env. The queue monitor is read-only unless --monitor-
   reactivator dash --addr :8080 --password-file /run/secrets/dash-password`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			user, password, generated, err := a.dashCredentials(f)
-			if err != nil {
-				return err
-			}
-			if generated {
-				// Printed on purpose: a password nobody chose is of no use unless the operator can read it.
-				fmt.Fprintf(a.stdout, "dashboard basic auth: user %s, password %s (generated, kept in %s; set REACTIVATOR_DASH_PASSWORD to choose one)\n",
-					user, password, f.genPassword)
-			}
-			if err := dash.CheckBind(f.addr, user != ""); err != nil {
-				if errors.Is(err, dash.ErrNotLoopback) {
-					return usageError("--addr: %v: set REACTIVATOR_DASH_USER and REACTIVATOR_DASH_PASSWORD (or --password-file), or listen on 127.0.0.1", err)
-				}
-				return usageError("--addr: %v", err)
-			}
-			rc, err := a.connectRedis(ctx)
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			reg := prometheus.NewRegistry()
-			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			return a.serveDash(ctx, rc, f, user, password, reg)
+			return a.dash(cmd.Context(), f)
 		},
 	}
 	f.register(cmd)
@@ -195,4 +172,31 @@ func (a *app) serveDash(ctx context.Context, rc *redisConn, f dashFlags, user, p
 	}
 	a.log.Info("dashboard stopped")
 	return nil
+}
+
+// dash serves the dashboard until ctx ends.
+func (a *app) dash(ctx context.Context, f dashFlags) error {
+	user, password, generated, err := a.dashCredentials(f)
+	if err != nil {
+		return err
+	}
+	if generated {
+		// Printed on purpose: a password nobody chose is of no use unless the operator can read it.
+		fmt.Fprintf(a.stdout, "dashboard basic auth: user %s, password %s (generated, kept in %s; set REACTIVATOR_DASH_PASSWORD to choose one)\n",
+			user, password, f.genPassword)
+	}
+	if err := dash.CheckBind(f.addr, user != ""); err != nil {
+		if errors.Is(err, dash.ErrNotLoopback) {
+			return usageError("--addr: %v: set REACTIVATOR_DASH_USER and REACTIVATOR_DASH_PASSWORD (or --password-file), or listen on 127.0.0.1", err)
+		}
+		return usageError("--addr: %v", err)
+	}
+	rc, err := a.connectRedis(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return a.serveDash(ctx, rc, f, user, password, reg)
 }

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -71,49 +72,7 @@ or with another age. Without REDIS_URL it prunes the embedded Redis of run.`,
   reactivator prune`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			var rc *redisConn
-			var err error
-			if a.first(a.redisURL, "REDIS_URL") != "" {
-				rc, err = a.connectRedis(ctx)
-			} else {
-				rc, _, err = a.oneShotRedis(ctx, embedOptions{fresh: true}, a.stderr)
-			}
-			if err != nil {
-				return err
-			}
-			defer a.closeRedis(rc)
-			before := time.Now().Add(-time.Duration(olderThan))
-			res, err := rc.store.Prune(ctx, jobs.PruneOptions{Before: before, DryRun: dryRun})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					FinishedBefore time.Time `json:"finished_before"`
-					jobs.PruneResult
-				}{before.UTC(), res})
-			}
-			verb := "pruned"
-			if dryRun {
-				verb = "would prune"
-			}
-			fmt.Fprintf(a.stdout, "%s %d runs finished before %s: %d keys, %d asynq tasks\n",
-				verb, len(res.Runs), before.Local().Format(time.RFC3339), res.Keys, res.Tasks)
-			if len(res.Runs) > 0 {
-				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "RUN\tPROVIDER\tFILE\tFINISHED\tKEYS\tTASKS")
-				for _, r := range res.Runs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", r.ID, r.Provider, r.File, status.TimeText(r.FinishedAt), r.Keys, r.Tasks)
-				}
-				_ = tw.Flush()
-			}
-			for _, s := range res.Skipped {
-				fmt.Fprintf(a.stdout, "kept run %s for now: %s\n", s.ID, s.Reason)
-			}
-			return nil
+			return a.prune(cmd.Context(), time.Duration(olderThan), dryRun, asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -121,4 +80,50 @@ or with another age. Without REDIS_URL it prunes the embedded Redis of run.`,
 	f.BoolVar(&dryRun, "dry-run", false, "list what would be deleted; delete nothing")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// prune deletes the runs finished longer than olderThan ago (with dryRun, only lists them).
+func (a *app) prune(ctx context.Context, olderThan time.Duration, dryRun, asJSON bool) error {
+	var rc *redisConn
+	var err error
+	if a.first(a.redisURL, "REDIS_URL") != "" {
+		rc, err = a.connectRedis(ctx)
+	} else {
+		rc, _, err = a.oneShotRedis(ctx, embedOptions{fresh: true}, a.stderr)
+	}
+	if err != nil {
+		return err
+	}
+	defer a.closeRedis(rc)
+	before := time.Now().Add(-olderThan)
+	res, err := rc.store.Prune(ctx, jobs.PruneOptions{Before: before, DryRun: dryRun})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			FinishedBefore time.Time `json:"finished_before"`
+			jobs.PruneResult
+		}{before.UTC(), res})
+	}
+	verb := "pruned"
+	if dryRun {
+		verb = "would prune"
+	}
+	fmt.Fprintf(a.stdout, "%s %d runs finished before %s: %d keys, %d asynq tasks\n",
+		verb, len(res.Runs), before.Local().Format(time.RFC3339), res.Keys, res.Tasks)
+	if len(res.Runs) > 0 {
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "RUN\tPROVIDER\tFILE\tFINISHED\tKEYS\tTASKS")
+		for _, r := range res.Runs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", r.ID, r.Provider, r.File, status.TimeText(r.FinishedAt), r.Keys, r.Tasks)
+		}
+		_ = tw.Flush()
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(a.stdout, "kept run %s for now: %s\n", s.ID, s.Reason)
+	}
+	return nil
 }
