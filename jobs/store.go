@@ -142,10 +142,18 @@ type Attempt struct {
 	AmbiguousSince time.Time
 }
 
+// beginScript marks a row's attempt in flight, unless the row is done, its run gone or cancelled.
+// KEYS[1] -> reactivator:{<run>}:run, KEYS[2] -> …:out, KEYS[3] -> …:att
+// ARGV[1] -> line, ARGV[2] -> now (ms), ARGV[3] -> the encoded cancelled record ("@AMB@" in its
+// message is replaced by a warning when an earlier attempt may have reached the provider)
+// Returns {status (0 call, 1 done, 2 recorded cancelled), run finished (1/0), attempt number,
+// flags (2: an attempt may have reached the provider), start of the first such attempt (ms)}.
 var beginScript = redis.NewScript(luaRecord + `
 local run, out, att = KEYS[1], KEYS[2], KEYS[3]
 local line, now, rec = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('HEXISTS', out, line) == 1 then return {1, 0, 0, 0, 0} end
+-- a run that is gone (pruned while this task waited) is never called
+if redis.call('EXISTS', run) == 0 then return {1, 0, 0, 0, 0} end
 local v = tonumber(redis.call('HGET', att, line) or '0')
 local n, f = math.floor(v / 4), v % 4
 if f % 2 == 1 then

@@ -292,3 +292,17 @@ func TestBeginOfAPausedProviderCountsNothing(t *testing.T) {
 		t.Fatalf("Begin after an ambiguous attempt = %+v; want MaybeApplied with the start of that attempt", a)
 	}
 }
+
+// TestBeginOfAGoneRunCallsNothing: a task whose run was pruned while it waited must not call
+// the provider, nor bring the run's keys back.
+func TestBeginOfAGoneRunCallsNothing(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	a, err := s.Begin(ctx, Zitadel, "pruned-run", 2)
+	if err != nil || !a.Done {
+		t.Fatalf("Begin(a run that is gone) = %+v, %v; want Done: no call", a, err)
+	}
+	if n, _ := s.Redis().Exists(ctx, attKey("pruned-run"), runKey("pruned-run")).Result(); n != 0 {
+		t.Fatalf("Begin(a run that is gone) left %d keys of it, want 0", n)
+	}
+}
