@@ -30,7 +30,8 @@ the failed-only report (cancelled rows included) is valid input for ingest.`,
 
   # then see which rows were reactivated before it stopped
   reactivator report stytch-3f2a9c1b7d4e --format md`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeRun,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.cancel(cmd.Context(), args[0])
 		},
@@ -44,6 +45,9 @@ func (a *app) cancel(ctx context.Context, id string) error {
 		return err
 	}
 	defer rc.Close()
+	if id, err = resolveRun(ctx, rc.store, id); err != nil {
+		return err
+	}
 	run, err := rc.store.Run(ctx, id)
 	if err != nil {
 		return status.UnknownRun(id, err)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/status"
 	"reactivator/jobs"
 	"reactivator/jobs/reportfile"
 )
@@ -47,7 +46,8 @@ report goes to the next numbered name (FILE.1.csv) unless --force.`,
 
   # a summary to paste into a ticket
   reactivator report stytch-3f2a9c1b7d4e --format md`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeRun,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("format") && out != "" && out != "-" {
 				switch strings.ToLower(filepath.Ext(out)) {
@@ -83,8 +83,8 @@ func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, ou
 		return err
 	}
 	defer rc.Close()
-	if _, err := rc.store.Run(ctx, runID); err != nil {
-		return status.UnknownRun(runID, err)
+	if runID, err = resolveRun(ctx, rc.store, runID); err != nil {
+		return err
 	}
 	if out == "" || out == "-" {
 		if _, err := rc.store.WriteReport(ctx, a.stdout, runID, o); err != nil {

@@ -31,8 +31,8 @@ retries are run at once); the row that met the fatal answer is called again.`,
 		Example: `  # after rotating the Stytch secret of the workers
   reactivator status            # shows why stytch is paused
   reactivator resume stytch`,
-		Args:      cobra.ExactArgs(1),
-		ValidArgs: []string{string(jobs.Stytch), string(jobs.Zitadel)},
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeProvider,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.resume(cmd.Context(), args[0], &pf, noCheck)
 		},

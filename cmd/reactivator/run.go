@@ -71,6 +71,7 @@ line.`,
 	}
 	fs := cmd.Flags()
 	f.fileFlags.register(fs)
+	_ = cmd.RegisterFlagCompletionFunc("provider", completeProvider)
 	f.serveFlags.register(fs)
 	fs.StringVar(&f.report, "report", "", "where the report goes (default FILE.csv.report.csv; a directory when it ends in / or with several files)")
 	fs.BoolVar(&f.force, "force", false, "overwrite existing reports (default: keep them and number the new ones, FILE.csv.report.1.csv)")

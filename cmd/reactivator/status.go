@@ -51,7 +51,8 @@ in scripts.`,
 
   # in CI: block until the run is done; the exit code says how it went
   reactivator status stytch-3f2a9c1b7d4e --wait && echo all reactivated`,
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: a.completeRun,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.runID = args[0]
@@ -82,8 +83,8 @@ func (a *app) status(ctx context.Context, o statusOptions) error {
 	}
 	defer rc.Close()
 	if o.runID != "" {
-		if _, err := rc.store.Run(ctx, o.runID); err != nil {
-			return status.UnknownRun(o.runID, err)
+		if o.runID, err = resolveRun(ctx, rc.store, o.runID); err != nil {
+			return err
 		}
 	}
 	v, err := status.Read(ctx, rc.store, o.runID, o.limit)
