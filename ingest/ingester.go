@@ -56,6 +56,10 @@ type Config struct {
 	RunRate float64
 	// NewRun appends "-<UTC time yyyymmddThhmmss>" to the run id, starting a fresh run.
 	NewRun bool
+	// Limit, when more than 0, queues only the first Limit rows (in line order) that have no
+	// outcome yet and leaves the others recorded but unqueued (Result.Held): a canary. Ingesting
+	// the file again without a limit queues them; rows already queued are not queued twice.
+	Limit int
 	// DryRun reads and validates the file and counts what would be queued; it writes nothing to
 	// Redis. Duplicates are then found in memory (about 30 bytes per valid row).
 	DryRun bool
@@ -91,7 +95,7 @@ type Result struct {
 	File     string
 	Provider jobs.Provider
 	// Rows is the number of rows read, always Queued + AlreadyQueued + AlreadyDone + Invalid +
-	// Duplicate: after an error or a cancellation, the rows settled so far.
+	// Duplicate + Held: after an error or a cancellation, the rows settled so far.
 	Rows int
 	// Queued rows got a new task (with DryRun: would get one).
 	Queued int
@@ -103,6 +107,9 @@ type Result struct {
 	Invalid int
 	// Duplicate rows repeat an earlier line; recorded as duplicate, never queued.
 	Duplicate int
+	// Held rows have no outcome yet and were left unqueued by Config.Limit; they are not among
+	// Rows' other counts.
+	Held int
 	// Resumed is true when the run already existed: this ingestion continued it.
 	Resumed bool
 	// Finished is true when every row of the run has its outcome (all of them invalid or
@@ -302,6 +309,9 @@ type pass struct {
 
 	read                                                   atomic.Int64
 	queued, alreadyQueued, alreadyDone, invalid, duplicate atomic.Int64
+	// handed is the rows handed to the enqueue workers; held those Limit kept back. Both are
+	// touched by record only.
+	handed, held int
 }
 
 // work is one row for an enqueue worker.
@@ -323,10 +333,11 @@ func (p *pass) result(complete bool) Result {
 	r := p.res
 	r.Queued, r.AlreadyQueued, r.AlreadyDone = int(p.queued.Load()), int(p.alreadyQueued.Load()), int(p.alreadyDone.Load())
 	r.Invalid, r.Duplicate = int(p.invalid.Load()), int(p.duplicate.Load())
+	r.Held = p.held
 	if complete {
 		r.Rows = int(p.read.Load())
 	} else {
-		r.Rows = r.Queued + r.AlreadyQueued + r.AlreadyDone + r.Invalid + r.Duplicate
+		r.Rows = r.Queued + r.AlreadyQueued + r.AlreadyDone + r.Invalid + r.Duplicate + r.Held
 	}
 	return r
 }
@@ -445,6 +456,11 @@ func (p *pass) record(ctx context.Context, ch chan<- work) error {
 		for i, a := range acts {
 			switch a {
 			case jobs.AddQueue:
+				if cfg.Limit > 0 && p.handed >= cfg.Limit {
+					p.held++
+					continue
+				}
+				p.handed++
 				select {
 				case ch <- work{task: tasks[i], row: rows[i].Row}:
 				case <-ctx.Done():

@@ -24,6 +24,8 @@ type runFlags struct {
 	report string
 	// force overwrites existing reports instead of numbering the new ones.
 	force bool
+	// limit, when more than 0, calls only the first limit rows of each run not done yet (a canary).
+	limit int
 	embed embedOptions
 }
 
@@ -50,6 +52,10 @@ reactivated also go to FILE.csv.failed.csv: fix them and feed that file to run a
 is FILE.csv.report.1.csv, with the same columns. An existing report is never overwritten: the new
 one gets the next number, unless --force.
 
+--limit N is a canary: it calls at most N rows of each run (the first N, in line order, that
+have no outcome yet), writes the report of those and says how many rows remain (exit 0 or 3);
+the same command without --limit then calls the rest, and no row twice.
+
 Exit codes: 0 every row reactivated (or a duplicate of one); 3 finished, some rows not
 reactivated; 4 a provider refused the credentials or a permission (fix it, then run the same
 command again); 130 interrupted (the same command resumes); 1 any other error; 2 a bad command
@@ -63,7 +69,11 @@ line.`,
   reactivator run --rate stytch=20 --report reports/ eu.csv us.csv
 
   # retry the rows that were not reactivated, once fixed
-  reactivator run users.csv.failed.csv`,
+  reactivator run users.csv.failed.csv
+
+  # a canary: call the first 10 rows, look at the report, then the rest
+  reactivator run --limit 10 users.csv
+  reactivator run users.csv`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			return a.runFiles(cmd.Context(), &pf, f, cmd.Flags().Changed("rate"), files)
@@ -74,6 +84,7 @@ line.`,
 	_ = cmd.RegisterFlagCompletionFunc("provider", completeProvider)
 	f.serveFlags.register(fs)
 	fs.StringVar(&f.report, "report", "", "where the report goes (default FILE.csv.report.csv; a directory when it ends in / or with several files)")
+	fs.IntVar(&f.limit, "limit", 0, "call at most N rows of each run (in line order), then stop and say how many remain; the same command without --limit continues")
 	fs.BoolVar(&f.force, "force", false, "overwrite existing reports (default: keep them and number the new ones, FILE.csv.report.1.csv)")
 	fs.StringVar(&f.embed.stateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default ~/.local/state/reactivator/redis)")
 	fs.BoolVar(&f.embed.inProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed (an interrupted run cannot resume)")
@@ -86,6 +97,9 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 	opts, err := f.fileFlags.options(len(files))
 	if err != nil {
 		return err
+	}
+	if f.limit < 0 {
+		return usage(fmt.Errorf("--limit %d: want a number of rows, 1 or more (0: no limit)", f.limit))
 	}
 	limits, err := a.limits(f.serveFlags, rateFromFlag)
 	if err != nil {
@@ -145,7 +159,7 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		Ingest: ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), Options: opts,
 			RunID: f.runID, NewRun: f.newRun, StytchEnv: ps.stytchEnv()},
 		Shared: emb == nil, InProcess: emb != nil && emb.InProcess(), ShutdownTimeout: f.shutdownTimeout,
-		Force: f.force,
+		Force: f.force, Limit: f.limit,
 	}
 	return r.Run(ctx, srv, targets)
 }

@@ -168,6 +168,13 @@ type Runner struct {
 	ShutdownTimeout time.Duration
 	// Log gets a worker that did not stop cleanly; nil logs nothing.
 	Log *slog.Logger
+	// Limit, when more than 0, makes each run a canary: only its first Limit rows without an
+	// outcome (in line order) are queued and called; the wait ends when they have their
+	// outcomes, and the summary says how many rows remain for the same command without a limit.
+	Limit int
+
+	// held is the rows each run left unqueued (Limit).
+	held map[string]int
 }
 
 // Run works the targets with srv to the end: it starts srv, ingests each target as a run, waits
@@ -184,7 +191,7 @@ func (r *Runner) Run(ctx context.Context, srv *worker.Server, targets []Target) 
 		}
 		return err
 	}
-	res, err := r.Wait(w.Context(), ids, true)
+	res, err := r.wait(w.Context(), ids)
 	if ctx.Err() != nil {
 		return r.interrupted(w)
 	}
@@ -208,8 +215,11 @@ func (r *Runner) IngestAll(ctx context.Context, targets []Target) ([]string, map
 	var ids []string
 	byRun := map[string]Target{}
 	reports := map[string]string{}
+	r.held = map[string]int{}
+	cfg := r.Ingest
+	cfg.Limit = r.Limit
 	for _, t := range targets {
-		res, err := IngestFile(ctx, r.Ingest, t.File, r.NewBar)
+		res, err := IngestFile(ctx, cfg, t.File, r.NewBar)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, err
@@ -221,9 +231,13 @@ func (r *Runner) IngestAll(ctx context.Context, targets []Target) ([]string, map
 			return nil, nil, fmt.Errorf("%s: %w", t.File, err)
 		}
 		if r.Announce {
-			fmt.Fprintf(r.Err, "%s: run %s (%s), %d rows: %s\n", t.File, res.RunID, res.Provider, res.Rows,
-				status.OrDash(IngestCounts(res.Queued, res.AlreadyQueued, res.AlreadyDone, res.Invalid, res.Duplicate)))
+			counts := IngestCounts(res.Queued, res.AlreadyQueued, res.AlreadyDone, res.Invalid, res.Duplicate)
+			if res.Held > 0 {
+				counts = strings.TrimPrefix(counts+fmt.Sprintf(", left for later %d (--limit %d)", res.Held, r.Limit), ", ")
+			}
+			fmt.Fprintf(r.Err, "%s: run %s (%s), %d rows: %s\n", t.File, res.RunID, res.Provider, res.Rows, status.OrDash(counts))
 		}
+		r.held[res.RunID] = res.Held
 		if _, seen := byRun[res.RunID]; seen {
 			continue
 		}
@@ -287,6 +301,22 @@ func (r *Runner) Wait(ctx context.Context, ids []string, stopOnPause bool) (runw
 	return runwait.Wait(ctx, r.Store, ids, runwait.Options{StopOnPause: stopOnPause, Tick: status.BarTicker(bar)})
 }
 
+// wait is Wait, ending a canary run (Limit) once the rows it queued have their outcomes.
+func (r *Runner) wait(ctx context.Context, ids []string) (runwait.Result, error) {
+	bar := r.NewBar(runwait.Label(ids), 0)
+	defer bar.Finish()
+	o := runwait.Options{StopOnPause: true, Tick: status.BarTicker(bar)}
+	for id, n := range r.held {
+		if n > 0 {
+			if o.Held == nil {
+				o.Held = map[string]int{}
+			}
+			o.Held[id] = n
+		}
+	}
+	return runwait.Wait(ctx, r.Store, ids, o)
+}
+
 // WriteReports writes each finished run's report (and its failed rows, when there are any),
 // prints a summary of each, and returns nil when every row was reactivated (or a duplicate),
 // else an error of kind runwait.ErrNotAllReactivated.
@@ -318,6 +348,9 @@ func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[strin
 			fmt.Fprintln(r.Out)
 		}
 		writeSummary(r.Out, t, sum, failed, r.Shared)
+		if n := r.held[id]; n > 0 {
+			fmt.Fprintf(r.Out, "  %d rows remain (--limit %d): the same command without --limit calls them\n", n, r.Limit)
+		}
 		failures += sum.Failures
 		rows += sum.Rows
 	}

@@ -130,6 +130,10 @@ type Options struct {
 	StopOnPause bool
 	// Tick, when not nil, gets the runs and the pauses after each read.
 	Tick func([]jobs.Run, map[jobs.Provider]jobs.Pause)
+	// Held is, by run id, how many rows of the run were left unqueued on purpose (a canary,
+	// `run --limit`): such a run counts as finished for the wait once every other row has its
+	// outcome.
+	Held map[string]int
 }
 
 // DefaultInterval is how often a wait reads the runs unless told otherwise.
@@ -168,7 +172,7 @@ func Wait(ctx context.Context, store *jobs.Store, ids []string, o Options) (Resu
 			if o.Tick != nil {
 				o.Tick(runs, paused)
 			}
-			if ending, done := finished(runs); done {
+			if ending, done := finished(runs, o.Held); done {
 				res.Ending = ending
 				return res, nil
 			}
@@ -209,11 +213,13 @@ func readRuns(ctx context.Context, store *jobs.Store, ids []string) ([]jobs.Run,
 	return runs, paused, err
 }
 
-// finished returns, when every run is finished, AllReactivated or NotAllReactivated.
-func finished(runs []jobs.Run) (Ending, bool) {
+// finished returns, when every run is finished (or, for a run with held rows, every row but
+// those has its outcome), AllReactivated or NotAllReactivated.
+func finished(runs []jobs.Run, held map[string]int) (Ending, bool) {
 	failed := false
 	for _, r := range runs {
-		if r.State != jobs.RunFinished {
+		canaryDone := held[r.ID] > 0 && r.Total >= 0 && r.Done >= r.Total-held[r.ID]
+		if r.State != jobs.RunFinished && !canaryDone {
 			return 0, false
 		}
 		failed = failed || r.Failures() > 0
