@@ -188,6 +188,19 @@ func (a *app) isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// terminalReader is a stdin that says whether it is a terminal (tests answer the confirmation
+// through one).
+type terminalReader interface{ IsTerminal() bool }
+
+// stdinIsTerminal reports whether stdin is a terminal, where run and undo ask for confirmation.
+func (a *app) stdinIsTerminal() bool {
+	if t, ok := a.stdin.(terminalReader); ok {
+		return t.IsTerminal()
+	}
+	f, ok := a.stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // newBar returns a progress reporter on stderr: a bar on a terminal, plain lines otherwise.
 func (a *app) newBar(label string, total int) *progress.Bar {
 	return progress.New(a.stderr, a.isTerminal(a.stderr), label, total)

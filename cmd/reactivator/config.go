@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 
+	"reactivator/internal/oneshot"
 	"reactivator/internal/redisconn"
 	"reactivator/jobs"
 	"reactivator/worker"
@@ -121,6 +122,29 @@ func (ps providerSet) configured() []jobs.Provider {
 	}
 	if ps.zitadel != nil {
 		out = append(out, jobs.Zitadel)
+	}
+	return out
+}
+
+// changes describes what targets will change, for the confirmation: each file's provider, its
+// base URL and environment, and its rows.
+func (ps providerSet) changes(targets []oneshot.Target) []oneshot.Change {
+	var out []oneshot.Change
+	for _, t := range targets {
+		c := oneshot.Change{File: t.File, Provider: t.Provider, Rows: t.Rows}
+		switch {
+		case t.Provider == jobs.Stytch && ps.stytch != nil:
+			c.Env, c.BaseURL = ps.stytchEnv(), ps.stytch.BaseURL
+			if c.BaseURL == "" {
+				c.BaseURL = "https://test.stytch.com"
+				if c.Env == "live" {
+					c.BaseURL = "https://api.stytch.com"
+				}
+			}
+		case t.Provider == jobs.Zitadel && ps.zitadel != nil:
+			c.BaseURL = ps.zitadel.BaseURL
+		}
+		out = append(out, c)
 	}
 	return out
 }

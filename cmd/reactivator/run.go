@@ -26,6 +26,8 @@ type runFlags struct {
 	force bool
 	// limit, when more than 0, calls only the first limit rows of each run not done yet (a canary).
 	limit int
+	// yes skips the confirmation asked on a terminal.
+	yes   bool
 	embed embedOptions
 }
 
@@ -56,6 +58,11 @@ one gets the next number, unless --force.
 have no outcome yet), writes the report of those and says how many rows remain (exit 0 or 3);
 the same command without --limit then calls the rest, and no row twice.
 
+On a terminal, run says what it will change (each file's provider, base URL, environment and
+number of rows) and asks [y/N] before anything is queued or called; --yes skips the question.
+Nothing is asked when stdin is not a terminal (cron, CI). An answer other than y or yes calls
+and queues nothing and exits 1.
+
 Exit codes: 0 every row reactivated (or a duplicate of one); 3 finished, some rows not
 reactivated; 4 a provider refused the credentials or a permission (fix it, then run the same
 command again); 130 interrupted (the same command resumes); 1 any other error; 2 a bad command
@@ -73,7 +80,10 @@ line.`,
 
   # a canary: call the first 10 rows, look at the report, then the rest
   reactivator run --limit 10 users.csv
-  reactivator run users.csv`,
+  reactivator run users.csv
+
+  # on a terminal, without the [y/N] question
+  reactivator run --yes users.csv`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			return a.runFiles(cmd.Context(), &pf, f, cmd.Flags().Changed("rate"), files)
@@ -85,6 +95,7 @@ line.`,
 	f.serveFlags.register(fs)
 	fs.StringVar(&f.report, "report", "", "where the report goes (default FILE.csv.report.csv; a directory when it ends in / or with several files)")
 	fs.IntVar(&f.limit, "limit", 0, "call at most N rows of each run (in line order), then stop and say how many remain; the same command without --limit continues")
+	fs.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation on a terminal")
 	fs.BoolVar(&f.force, "force", false, "overwrite existing reports (default: keep them and number the new ones, FILE.csv.report.1.csv)")
 	fs.StringVar(&f.embed.stateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default ~/.local/state/reactivator/redis)")
 	fs.BoolVar(&f.embed.inProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed (an interrupted run cannot resume)")
@@ -128,6 +139,9 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 			}
 			return fmt.Errorf("%w: nothing was called", err)
 		}
+	}
+	if !f.yes && a.stdinIsTerminal() && !oneshot.Confirm(a.stdin, a.stderr, "reactivate", ps.changes(targets), f.limit, nil) {
+		return errors.New("not confirmed: nothing was called or queued")
 	}
 	callers, err := ps.callers(ctx, providers...)
 	if err != nil {

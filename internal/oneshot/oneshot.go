@@ -32,6 +32,8 @@ type Target struct {
 	Report   string
 	// Failed is where the rows not reactivated go.
 	Failed string
+	// Rows is the file's number of rows (CheckFiles).
+	Rows int
 }
 
 // Targets pairs each file with its report and failed-rows paths: STEM.report.csv and
@@ -70,11 +72,12 @@ func Targets(files []string, report string) ([]Target, error) {
 func CheckFiles(targets []Target, opts ingest.Options) ([]jobs.Provider, error) {
 	need := map[jobs.Provider]bool{}
 	for i := range targets {
-		p, err := checkFile(targets[i].File, opts)
+		sum, err := checkFile(targets[i].File, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%w: nothing was called", err)
 		}
-		targets[i].Provider = p
+		p := sum.Provider
+		targets[i].Provider, targets[i].Rows = p, sum.Rows
 		need[p] = true
 	}
 	var providers []jobs.Provider
@@ -86,27 +89,28 @@ func CheckFiles(targets []Target, opts ingest.Options) ([]jobs.Provider, error) 
 	return providers, nil
 }
 
-// checkFile refuses a file that cannot be a CSV of either kind and returns its provider.
-func checkFile(path string, opts ingest.Options) (jobs.Provider, error) {
+// checkFile refuses a file that cannot be a CSV of either kind and returns its provider and
+// number of rows.
+func checkFile(path string, opts ingest.Options) (ingest.Summary, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("%s: no such file", path)
+		return ingest.Summary{}, fmt.Errorf("%s: no such file", path)
 	case err != nil:
-		return "", fmt.Errorf("%s: %w", path, err)
+		return ingest.Summary{}, fmt.Errorf("%s: %w", path, err)
 	case !st.Mode().IsRegular():
-		return "", fmt.Errorf("%s: not a regular file: name CSV files", path)
+		return ingest.Summary{}, fmt.Errorf("%s: not a regular file: name CSV files", path)
 	}
 	fh, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+		return ingest.Summary{}, fmt.Errorf("%s: %w", path, err)
 	}
 	defer fh.Close()
 	sum, err := ingest.Check(path, fh, opts)
 	if err != nil {
-		return "", fmt.Errorf("refused %w", err)
+		return ingest.Summary{}, fmt.Errorf("refused %w", err)
 	}
-	return sum.Provider, nil
+	return sum, nil
 }
 
 // MissingCredentials names the files whose provider is not among have.
