@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ const noProvidersHelp = `no provider is configured: set STYTCH_PROJECT_ID and ST
 
 func (a *app) checkCmd() *cobra.Command {
 	var pf providerFlags
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Verify the credentials and reachability of the configured providers",
@@ -48,17 +50,72 @@ ORG_USER_MANAGER or IAM_USER_MANAGER); 1 a provider could not be reached, or non
 			if len(ps.configured()) == 0 {
 				return errors.New(noProvidersHelp)
 			}
-			return a.checkProviders(cmd.Context(), ps, ps.configured(), a.stdout)
+			if !asJSON {
+				return a.checkProviders(cmd.Context(), ps, ps.configured(), a.stdout)
+			}
+			doc := CheckResult{Providers: []ProviderCheck{}}
+			err = a.checkEach(cmd.Context(), ps, ps.configured(), func(c ProviderCheck) { doc.Providers = append(doc.Providers, c) })
+			if cmd.Context().Err() != nil {
+				return err
+			}
+			enc := json.NewEncoder(a.stdout)
+			enc.SetIndent("", "  ")
+			if jerr := enc.Encode(doc); jerr != nil {
+				return jerr
+			}
+			return err
 		},
 	}
 	pf.register(cmd.Flags())
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON document (the exit code is the same)")
 	return cmd
 }
+
+// CheckResult is the document `check --json` prints. Its field names and meanings are part of
+// the program's interface.
+type CheckResult struct {
+	// Providers are the configured providers' checks, in the order stytch, zitadel.
+	Providers []ProviderCheck `json:"providers"`
+}
+
+// ProviderCheck is one provider's check.
+type ProviderCheck struct {
+	Provider jobs.Provider `json:"provider"`
+	// Status is ok; refused (the credentials or the permission were refused: exit 4); or
+	// unreachable (no answer, or not the provider's: exit 1).
+	Status string `json:"status"`
+	// Target is what was checked: the project or instance and its base URL; never a secret.
+	Target string `json:"target"`
+	// Message says what went wrong; "" when Status is ok.
+	Message string `json:"message,omitempty"`
+}
+
+// The statuses of a ProviderCheck.
+const (
+	checkOK          = "ok"
+	checkRefused     = "refused"
+	checkUnreachable = "unreachable"
+)
 
 // checkProviders runs the credentials check of each provider of which (all configured), printing
 // one line per provider to w. It returns nil when all are good, an error with exit code 4 when a
 // provider refused the credentials, else one with exit code 1 (unreachable, or answering 5xx).
 func (a *app) checkProviders(ctx context.Context, ps providerSet, which []jobs.Provider, w io.Writer) error {
+	return a.checkEach(ctx, ps, which, func(c ProviderCheck) {
+		switch c.Status {
+		case checkOK:
+			fmt.Fprintf(w, "%s: ok (%s)\n", c.Provider, c.Target)
+		case checkRefused:
+			fmt.Fprintf(w, "%s: credentials refused: %s\n", c.Provider, c.Message)
+		default:
+			fmt.Fprintf(w, "%s: not reachable or not answering: %s\n", c.Provider, c.Message)
+		}
+	})
+}
+
+// checkEach checks each provider of which, hands each result to seen, and returns what
+// checkProviders does.
+func (a *app) checkEach(ctx context.Context, ps providerSet, which []jobs.Provider, seen func(ProviderCheck)) error {
 	callers, err := ps.callers(ctx)
 	if err != nil {
 		return err
@@ -70,18 +127,19 @@ func (a *app) checkProviders(ctx context.Context, ps providerSet, which []jobs.P
 			continue
 		}
 		err := c.Check(ctx)
+		res := ProviderCheck{Provider: p, Status: checkOK, Target: ps.describe(p, c)}
 		switch {
 		case err == nil:
-			fmt.Fprintf(w, "%s: ok (%s)\n", p, ps.describe(p, c))
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, jobs.ErrFatal):
-			fmt.Fprintf(w, "%s: credentials refused: %s\n", p, checkMessage(p, err))
+			res.Status, res.Message = checkRefused, checkMessage(p, err)
 			refused = append(refused, string(p))
 		default:
-			fmt.Fprintf(w, "%s: not reachable or not answering: %s\n", p, checkMessage(p, err))
+			res.Status, res.Message = checkUnreachable, checkMessage(p, err)
 			failed = append(failed, string(p))
 		}
+		seen(res)
 	}
 	switch {
 	case len(refused) > 0:

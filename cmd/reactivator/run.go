@@ -27,8 +27,10 @@ type runFlags struct {
 	// limit, when more than 0, calls only the first limit rows of each run not done yet (a canary).
 	limit int
 	// yes skips the confirmation asked on a terminal.
-	yes   bool
-	embed embedOptions
+	yes bool
+	// asJSON prints the outcome as one JSON document (oneshot.Result).
+	asJSON bool
+	embed  embedOptions
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -96,6 +98,7 @@ line.`,
 	fs.StringVar(&f.report, "report", "", "where the report goes (default FILE.csv.report.csv; a directory when it ends in / or with several files)")
 	fs.IntVar(&f.limit, "limit", 0, "call at most N rows of each run (in line order), then stop and say how many remain; the same command without --limit continues")
 	fs.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation on a terminal")
+	fs.BoolVar(&f.asJSON, "json", false, "print the runs' outcome as one JSON document on stdout (progress stays on stderr)")
 	fs.BoolVar(&f.force, "force", false, "overwrite existing reports (default: keep them and number the new ones, FILE.csv.report.1.csv)")
 	fs.StringVar(&f.embed.stateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default ~/.local/state/reactivator/redis)")
 	fs.BoolVar(&f.embed.inProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed (an interrupted run cannot resume)")
@@ -173,7 +176,7 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		Ingest: ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), Options: opts,
 			RunID: f.runID, NewRun: f.newRun, StytchEnv: ps.stytchEnv()},
 		Shared: emb == nil, InProcess: emb != nil && emb.InProcess(), ShutdownTimeout: f.shutdownTimeout,
-		Force: f.force, Limit: f.limit,
+		Force: f.force, Limit: f.limit, JSON: f.asJSON,
 	}
 	return r.Run(ctx, srv, targets)
 }

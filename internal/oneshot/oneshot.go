@@ -5,6 +5,7 @@ package oneshot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -168,6 +169,8 @@ type Runner struct {
 	// Force overwrites existing reports; false keeps them and numbers the new ones
 	// (reportfile.Free).
 	Force bool
+	// JSON prints, instead of a summary per run, one Result document on Out.
+	JSON bool
 	// ShutdownTimeout is how long calls in flight may finish on an interrupt (for the message).
 	ShutdownTimeout time.Duration
 	// Log gets a worker that did not stop cleanly; nil logs nothing.
@@ -326,6 +329,7 @@ func (r *Runner) wait(ctx context.Context, ids []string) (runwait.Result, error)
 // else an error of kind runwait.ErrNotAllReactivated.
 func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[string]Target) error {
 	failures, rows := 0, 0
+	doc := Result{Runs: []RunResult{}}
 	for i, id := range ids {
 		t := byRun[id]
 		// An existing report is the record of an earlier run: never overwritten unless Force.
@@ -348,6 +352,14 @@ func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[strin
 				return fmt.Errorf("write the failed rows of run %s: %w; the same command writes them again", id, err)
 			}
 		}
+		failures += sum.Failures
+		rows += sum.Rows
+		if r.JSON {
+			res := resultOf(t, sum, failed)
+			res.Remaining = r.held[id]
+			doc.Runs = append(doc.Runs, res)
+			continue
+		}
 		if i > 0 {
 			fmt.Fprintln(r.Out)
 		}
@@ -355,13 +367,63 @@ func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[strin
 		if n := r.held[id]; n > 0 {
 			fmt.Fprintf(r.Out, "  %d rows remain (--limit %d): the same command without --limit calls them\n", n, r.Limit)
 		}
-		failures += sum.Failures
-		rows += sum.Rows
+	}
+	if r.JSON {
+		enc := json.NewEncoder(r.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return err
+		}
 	}
 	if failures > 0 {
 		return runwait.Mark(runwait.ErrNotAllReactivated, fmt.Errorf("%d of %d rows not reactivated: see the report", failures, rows))
 	}
 	return nil
+}
+
+// Result is the document `run --json` prints on stdout when the runs are done (progress and
+// messages go to stderr). Its field names and meanings are part of the program's interface.
+type Result struct {
+	// Runs are the runs of the input files, in the order of the files.
+	Runs []RunResult `json:"runs"`
+}
+
+// RunResult is one run in a Result.
+type RunResult struct {
+	// File is the input file as given.
+	File string `json:"file"`
+	// RunID is the run's id: `reactivator report RUN`, `status RUN` take it (or a prefix).
+	RunID    string        `json:"run_id"`
+	Provider jobs.Provider `json:"provider"`
+	// Status is the run's state in the words of status and the dashboard (finished, cancelled…).
+	Status jobs.Status `json:"status"`
+	// Rows is the number of input rows.
+	Rows int `json:"rows"`
+	// Counts are the rows per outcome.
+	Counts map[jobs.Outcome]int `json:"counts"`
+	// Failures is the number of rows in Failed: the rows to look at.
+	Failures int `json:"failures"`
+	// Report is the path of the report (every row).
+	Report string `json:"report"`
+	// Failed is the path of the failed rows, valid input for run; "" when there are none.
+	Failed string `json:"failed,omitempty"`
+	// Remaining is the number of rows --limit left uncalled; the same command without --limit
+	// calls them.
+	Remaining int `json:"remaining,omitempty"`
+	// DurationSeconds is the time from the first call to the last outcome.
+	DurationSeconds float64 `json:"duration_seconds"`
+	// RatePerSecond is rows per second over that time.
+	RatePerSecond float64 `json:"rate_per_second"`
+}
+
+func resultOf(t Target, s jobs.ReportSummary, failed string) RunResult {
+	counts := s.Counts
+	if counts == nil {
+		counts = map[jobs.Outcome]int{}
+	}
+	return RunResult{File: t.File, RunID: s.RunID, Provider: s.Provider, Status: s.Status, Rows: s.Rows,
+		Counts: counts, Failures: s.Failures, Report: t.Report, Failed: failed,
+		DurationSeconds: s.Duration.Seconds(), RatePerSecond: s.Rate}
 }
 
 // writeSummary prints one run's counts with advice, its report and what to do about failures.
