@@ -35,6 +35,10 @@ type app struct {
 	log      *slog.Logger
 }
 
+// ownsProcess is true when run serves the process's own command line (main), so that it may set
+// what is global to the process, such as go-redis's logger.
+var ownsProcess bool
+
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Logs, progress and messages reach the same streams from several goroutines: one lock each
@@ -154,7 +158,11 @@ func (a *app) setupLogging() error {
 	// A repeating warning (a worker that cannot reach Redis) is written once a minute, with how
 	// often it happened; go-redis's own lines come out through the same handler and format.
 	a.log = slog.New(logthrottle.New(h, a.logEvery, nil))
-	redis.SetLogger(logthrottle.RedisLogger{L: a.log})
+	if ownsProcess {
+		// go-redis has one logger per process: only the process's own command line sets it
+		// (tests run many command lines in one process, each with its own streams).
+		redis.SetLogger(logthrottle.RedisLogger{L: a.log})
+	}
 	return nil
 }
 
