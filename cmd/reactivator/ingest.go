@@ -13,7 +13,6 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"reactivator/ingest"
 	"reactivator/internal/oneshot"
@@ -21,41 +20,6 @@ import (
 	"reactivator/internal/status"
 	"reactivator/jobs"
 )
-
-// fileFlags say how to read input files and name their runs: ingest's and run's.
-type fileFlags struct {
-	provider, delimiter, runID string
-	newRun, noCheck            bool
-}
-
-func (f *fileFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.provider, "provider", "", "the files' provider, stytch or zitadel (default: from the header)")
-	fs.StringVar(&f.delimiter, "delimiter", "", "field delimiter: ',', ';' or tab (default: detected)")
-	fs.StringVar(&f.runID, "run", "", "the run's id (one file only; default: provider and a hash of the file)")
-	fs.BoolVar(&f.newRun, "new-run", false, "start a fresh run even if this file was queued before")
-	fs.BoolVar(&f.noCheck, "no-check", false, "skip the credentials check")
-}
-
-// options turns the flags into the reader's options, refusing bad values as usage errors.
-func (f fileFlags) options(nFiles int) (ingest.Options, error) {
-	var o ingest.Options
-	if f.provider != "" {
-		p, err := jobs.ParseProvider(strings.ToLower(f.provider))
-		if err != nil {
-			return o, usageError("--provider: %v", err)
-		}
-		o.Provider = p
-	}
-	d, err := parseDelimiter(f.delimiter)
-	if err != nil {
-		return o, err
-	}
-	o.Delimiter = d
-	if f.runID != "" && nFiles > 1 {
-		return o, usageError("--run names one run: give one file, or leave --run out (each file gets its own run)")
-	}
-	return o, nil
-}
 
 // ingestFlags are the ingest command's own flags.
 type ingestFlags struct {
@@ -214,21 +178,6 @@ func (f ingestFlags) options(nFiles int) (ingest.Options, error) {
 		return o, usageError("--concurrency %d: want 1 or more", f.concurrency)
 	}
 	return o, nil
-}
-
-// parseDelimiter reads --delimiter: ',', ';' or tab; "" detects it.
-func parseDelimiter(s string) (rune, error) {
-	switch strings.ToLower(s) {
-	case "", "auto":
-		return 0, nil
-	case ",", "comma":
-		return ',', nil
-	case ";", "semicolon":
-		return ';', nil
-	case "tab", "\t", `\t`:
-		return '\t', nil
-	}
-	return 0, usageError("--delimiter %q: want ',', ';' or tab", s)
 }
 
 // checkFilesProviders checks the credentials of the providers the files hold. A provider this

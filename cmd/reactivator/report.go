@@ -6,13 +6,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"reactivator/internal/oneshot"
 	"reactivator/jobs"
 	"reactivator/jobs/reportfile"
 )
@@ -100,9 +99,7 @@ func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, ou
 		fmt.Fprintf(a.stderr, "%s exists: kept it; --force overwrites it\n", out)
 		out = reportfile.Numbered(out, n)
 	}
-	sum, err := writeFileAtomic(out, func(w io.Writer) (jobs.ReportSummary, error) {
-		return rc.store.WriteReport(ctx, w, runID, o)
-	})
+	sum, err := oneshot.WriteReport(ctx, rc.store, runID, out, o)
 	if err != nil {
 		return err
 	}
@@ -115,27 +112,4 @@ func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, ou
 		fmt.Fprintf(a.stderr, "the run is not finished: %d rows are still pending; run report again once `reactivator status %s --wait` returns\n", sum.Pending, runID)
 	}
 	return nil
-}
-
-// writeFileAtomic writes path through a temporary file in its directory, renamed into place
-// only when write succeeded: a failed report never leaves half a file behind. The file is
-// readable by its owner only (0600): reports hold account ids and whatever else the input had.
-func writeFileAtomic(path string, write func(io.Writer) (jobs.ReportSummary, error)) (jobs.ReportSummary, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return jobs.ReportSummary{}, fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	sum, err := write(tmp)
-	if err != nil {
-		tmp.Close()
-		return sum, err
-	}
-	if err := tmp.Close(); err != nil {
-		return sum, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return sum, fmt.Errorf("write %s: %w", path, err)
-	}
-	return sum, nil
 }

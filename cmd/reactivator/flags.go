@@ -1,0 +1,112 @@
+// This file holds the flags that several commands share: how input files are read (ingest,
+// run) and how a worker is tuned (worker, run), with their checks.
+
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"reactivator/ingest"
+	"reactivator/jobs"
+	"reactivator/worker"
+)
+
+// fileFlags say how to read input files and name their runs: ingest's and run's.
+type fileFlags struct {
+	provider, delimiter, runID string
+	newRun, noCheck            bool
+}
+
+func (f *fileFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.provider, "provider", "", "the files' provider, stytch or zitadel (default: from the header)")
+	fs.StringVar(&f.delimiter, "delimiter", "", "field delimiter: ',', ';' or tab (default: detected)")
+	fs.StringVar(&f.runID, "run", "", "the run's id (one file only; default: provider and a hash of the file)")
+	fs.BoolVar(&f.newRun, "new-run", false, "start a fresh run even if this file was queued before")
+	fs.BoolVar(&f.noCheck, "no-check", false, "skip the credentials check")
+}
+
+// options turns the flags into the reader's options, refusing bad values as usage errors.
+func (f fileFlags) options(nFiles int) (ingest.Options, error) {
+	var o ingest.Options
+	if f.provider != "" {
+		p, err := jobs.ParseProvider(strings.ToLower(f.provider))
+		if err != nil {
+			return o, usageError("--provider: %v", err)
+		}
+		o.Provider = p
+	}
+	d, err := parseDelimiter(f.delimiter)
+	if err != nil {
+		return o, err
+	}
+	o.Delimiter = d
+	if f.runID != "" && nFiles > 1 {
+		return o, usageError("--run names one run: give one file, or leave --run out (each file gets its own run)")
+	}
+	return o, nil
+}
+
+// parseDelimiter reads --delimiter: ',', ';' or tab; "" detects it.
+func parseDelimiter(s string) (rune, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return 0, nil
+	case ",", "comma":
+		return ',', nil
+	case ";", "semicolon":
+		return ';', nil
+	case "tab", "\t", `\t`:
+		return '\t', nil
+	}
+	return 0, usageError("--delimiter %q: want ',', ';' or tab", s)
+}
+
+// serveFlags tune a worker: the worker command's and the one `run` starts in-process.
+type serveFlags struct {
+	rate                       string
+	maxRate                    float64
+	concurrency, maxAttempts   int
+	maxRowAge, shutdownTimeout time.Duration
+}
+
+func (f *serveFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.rate, "rate", "", `requests per second per provider, the whole fleet together: "stytch=50,zitadel=40", or "stytch=auto" (env REACTIVATOR_RATE; default stytch=50,zitadel=40)`)
+	fs.Float64Var(&f.maxRate, "max-rate", 200, "the most requests per second --rate auto may reach")
+	fs.IntVar(&f.concurrency, "concurrency", 100, "how many rows are handled at once")
+	fs.IntVar(&f.maxAttempts, "max-attempts", 12, "transient failures a row may have before it ends failed")
+	fs.DurationVar(&f.maxRowAge, "max-row-age", 24*time.Hour, "a row queued longer ago than this ends failed")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 40*time.Second, "how long calls in flight may finish on shutdown or Ctrl-C")
+}
+
+// limits checks the flags and returns the providers' rate limits: --rate, else REACTIVATOR_RATE,
+// over the defaults. rateFromFlag says whether --rate was given.
+func (a *app) limits(f serveFlags, rateFromFlag bool) (map[jobs.Provider]worker.Limit, error) {
+	switch {
+	case f.concurrency < 1:
+		return nil, usageError("--concurrency %d: want 1 or more", f.concurrency)
+	case f.maxAttempts < 1:
+		return nil, usageError("--max-attempts %d: want 1 or more", f.maxAttempts)
+	case f.maxRowAge <= 0:
+		return nil, usageError("--max-row-age %s: want a positive duration, e.g. 24h", f.maxRowAge)
+	case f.shutdownTimeout <= 0:
+		return nil, usageError("--shutdown-timeout %s: want a positive duration, e.g. 40s", f.shutdownTimeout)
+	case f.maxRate <= 0:
+		return nil, usageError("--max-rate %g: want a positive number of requests per second", f.maxRate)
+	}
+	spec := f.rate
+	if !rateFromFlag {
+		spec = strings.TrimSpace(a.getenv("REACTIVATOR_RATE"))
+	}
+	limits, err := parseRates(spec, f.maxRate)
+	if err != nil {
+		if rateFromFlag {
+			return nil, usage(err)
+		}
+		return nil, fmt.Errorf("REACTIVATOR_RATE: %w", err)
+	}
+	return limits, nil
+}
