@@ -72,6 +72,9 @@ func ReportOnFinish(store *jobs.Store, log *slog.Logger) func(ctx context.Contex
 // WriteReportFile writes the CSV report of run runID to path whole or not at all
 // (internal/atomicfile), so a reader never sees half a report.
 func WriteReportFile(ctx context.Context, store *jobs.Store, runID, path string) error {
+	if err := atomicfile.MkdirAll(path); err != nil {
+		return fmt.Errorf("report of run %s: %w", runID, err)
+	}
 	err := atomicfile.Write(path, func(w io.Writer) error {
 		_, err := store.WriteReport(ctx, w, runID, jobs.ReportOptions{Format: jobs.ReportCSV})
 		return err

@@ -99,7 +99,7 @@ func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, ou
 		fmt.Fprintf(a.stderr, "%s exists: kept it; --force overwrites it\n", out)
 		out = reportfile.Numbered(out, n)
 	}
-	sum, err := oneshot.WriteReport(ctx, rc.store, runID, out, o)
+	sum, err := oneshot.WriteReport(ctx, rc.store, runID, out, o, false)
 	if err != nil {
 		return err
 	}

@@ -12,21 +12,18 @@ import (
 
 // The one policy.
 const (
-	// DirPerm is the mode of the parent directories Write creates.
+	// DirPerm is the mode of the directories callers create for such files (MkdirAll).
 	DirPerm = 0o750
 	// FilePerm is the mode of every file Write writes: reports hold account ids and whatever
 	// else the input had.
 	FilePerm = 0o600
 )
 
-// Write writes path through write: into a temporary file beside it (its directories created
-// first), synced to disk, given FilePerm, then renamed over path. When write or any step fails,
-// path is left as it was and the temporary file is removed. Errors name path.
+// Write writes path through write: into a temporary file beside it, synced to disk, given
+// FilePerm, then renamed over path. When write or any step fails, path is left as it was and the
+// temporary file is removed. Its directory must exist (MkdirAll creates it). Errors name path.
 func Write(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, DirPerm); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -46,6 +43,15 @@ func Write(path string, write func(io.Writer) error) (err error) {
 		}
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// MkdirAll creates path's directory and its parents with DirPerm, for a Write that may be the
+// first file there.
+func MkdirAll(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), DirPerm); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

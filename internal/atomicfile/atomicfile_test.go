@@ -12,6 +12,12 @@ func TestWrite(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "new", "r.csv")
+	if err := Write(path, func(io.Writer) error { return nil }); err == nil {
+		t.Fatalf("Write into a missing directory = nil, want an error")
+	}
+	if err := MkdirAll(path); err != nil {
+		t.Fatal(err)
+	}
 	if err := Write(path, func(w io.Writer) error { _, err := io.WriteString(w, "a,b\n"); return err }); err != nil {
 		t.Fatalf("Write = %v", err)
 	}

@@ -341,14 +341,14 @@ func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[strin
 			fmt.Fprintf(r.Err, "%s exists: kept it; this run's report gets number %d (--force overwrites)\n", t.Report, n)
 			t.Report, t.Failed = reportfile.Numbered(t.Report, n), reportfile.Numbered(t.Failed, n)
 		}
-		sum, err := WriteReport(ctx, r.Store, id, t.Report, jobs.ReportOptions{Format: jobs.ReportCSV})
+		sum, err := WriteReport(ctx, r.Store, id, t.Report, jobs.ReportOptions{Format: jobs.ReportCSV}, true)
 		if err != nil {
 			return fmt.Errorf("write the report of run %s: %w; the same command writes it again", id, err)
 		}
 		failed := ""
 		if sum.Failures > 0 {
 			failed = t.Failed
-			if _, err := WriteReport(ctx, r.Store, id, failed, jobs.ReportOptions{Format: jobs.ReportCSV, FailedOnly: true}); err != nil {
+			if _, err := WriteReport(ctx, r.Store, id, failed, jobs.ReportOptions{Format: jobs.ReportCSV, FailedOnly: true}, true); err != nil {
 				return fmt.Errorf("write the failed rows of run %s: %w; the same command writes them again", id, err)
 			}
 		}
@@ -454,9 +454,15 @@ func writeSummary(w io.Writer, t Target, s jobs.ReportSummary, failed string, sh
 	}
 }
 
-// WriteReport writes a run's report to path whole or not at all (internal/atomicfile).
-func WriteReport(ctx context.Context, store *jobs.Store, runID, path string, o jobs.ReportOptions) (jobs.ReportSummary, error) {
+// WriteReport writes a run's report to path whole or not at all (internal/atomicfile), creating
+// its directory when mkdir says so.
+func WriteReport(ctx context.Context, store *jobs.Store, runID, path string, o jobs.ReportOptions, mkdir bool) (jobs.ReportSummary, error) {
 	var sum jobs.ReportSummary
+	if mkdir {
+		if err := atomicfile.MkdirAll(path); err != nil {
+			return sum, err
+		}
+	}
 	err := atomicfile.Write(path, func(w io.Writer) (err error) {
 		sum, err = store.WriteReport(ctx, w, runID, o)
 		return err
