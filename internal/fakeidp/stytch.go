@@ -68,6 +68,8 @@ type stytchMember struct {
 	status   string
 	verified bool
 	success  template
+	// email is the member's email_address (stytch_find.go); "" means <member id>@example.com.
+	email string
 	// created and updated are the member's created_at and updated_at; every change moves updated.
 	created, updated time.Time
 }
@@ -224,6 +226,9 @@ func (s *Stytch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if id, ok := strings.CutPrefix(p, stytchAPI+"members/dangerously_get/"); ok && r.Method == http.MethodGet && id != "" && !strings.Contains(id, "/") {
 		s.dangerouslyGet(w, r, id)
+		return
+	}
+	if s.serveFind(w, r, p) {
 		return
 	}
 	http.NotFound(w, r)

@@ -145,6 +145,8 @@ type Zitadel struct {
 	keys    map[string]zitadelKey
 	ttl     time.Duration
 	ids     uint64
+	// events are the user.deactivated events (zitadel_find.go), oldest first.
+	events []ZitadelEvent
 }
 
 // NewZitadel returns a fake instance whose external domain is host: requests with another Host
@@ -309,7 +311,9 @@ func (z *Zitadel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case rt == routeNone:
-		z.reply(w, &zHeaders[apiPlain][0], http.StatusNotFound, zNoRoute)
+		if !z.serveFind(w, r, p) {
+			z.reply(w, &zHeaders[apiPlain][0], http.StatusNotFound, zNoRoute)
+		}
 	case reactivate:
 		z.reactivate(w, r, flt, api, rawID, deactivate)
 	case rt == routeMe && r.Method == http.MethodGet:
@@ -563,6 +567,7 @@ func (z *Zitadel) applyDeactivate(p principal, api zitadelAPI, org, id string) (
 		return st, body
 	}
 	z.change(u, ZitadelInactive)
+	z.recordDeactivated(p, u)
 	return http.StatusOK, changeBody(u)
 }
 
