@@ -130,6 +130,7 @@ func (a *app) commands() []*cobra.Command {
 		a.cancelCmd(),
 		a.resumeCmd(),
 		a.pruneCmd(),
+		a.findCmd(),
 	}
 }
 

@@ -35,7 +35,8 @@ func (s *Stytch) serveFind(w http.ResponseWriter, r *http.Request, p string) boo
 		return true
 	}
 	ref, ok := strings.CutPrefix(p, stytchAPI)
-	if r.Method != http.MethodGet || !ok || ref == "" || strings.Contains(ref, "/") {
+	// "search" is Search Organizations' path, which only POST serves.
+	if r.Method != http.MethodGet || !ok || ref == "" || ref == "search" || strings.Contains(ref, "/") {
 		return false
 	}
 	s.getOrg(w, r, ref)
