@@ -166,9 +166,14 @@ func TestUnpausedBehindOurBack(t *testing.T) {
 	b.stytch.SetSecret("wrong")
 	b.queue("run-unpause", rows)
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	stop := b.runUntil(cfg)
+	b.wait("the pause", 10*time.Second, func() bool { _, ok, _ := b.store.PauseOf(b.ctx, jobs.Stytch); return ok })
+	stop()
+	// A worker with --max-row-age 1s takes over once every waiting row is older than that: a
+	// row that reached the age check while paused would end failed.
+	time.Sleep(1100 * time.Millisecond)
 	cfg.MaxRowAge = time.Second
 	b.start(cfg)
-	b.wait("the pause", 10*time.Second, func() bool { _, ok, _ := b.store.PauseOf(b.ctx, jobs.Stytch); return ok })
 	insp := asynq.NewInspector(b.redis)
 	defer insp.Close()
 	b.wait("asynq's queue pause", 10*time.Second, func() bool {
@@ -186,7 +191,7 @@ func TestUnpausedBehindOurBack(t *testing.T) {
 		qi, err := insp.GetQueueInfo(jobs.Stytch.Queue())
 		return err == nil && qi.Paused
 	})
-	time.Sleep(1500 * time.Millisecond) // past --max-row-age
+	time.Sleep(1500 * time.Millisecond)
 	if got := b.stytch.TotalCalls(); got != calls {
 		t.Fatalf("calls while paused = %d more, want 0", got-calls)
 	}
