@@ -120,8 +120,8 @@ func TestPickupIngestsAndFilesEachFile(t *testing.T) {
 	if got := ib.ls(t, ProcessingDir); len(got) != 0 {
 		t.Errorf("processing/ = %v, want empty", got)
 	}
-	if n := len(b.pending(t, jobs.Zitadel.Queue())); n != 5 {
-		t.Errorf("pending reactivate tasks = %d, want 5", n)
+	if n := b.waitingAll(t, jobs.Zitadel); n != 5 {
+		t.Errorf("rows waiting for the window = %d, want 5", n)
 	}
 
 	// Nothing new: a second pick-up does nothing.
@@ -250,8 +250,8 @@ func TestPickupRacingWorkersIngestEachFileOnce(t *testing.T) {
 	if err != nil || len(runs) != files {
 		t.Errorf("runs = %d, %v; want %d", len(runs), err, files)
 	}
-	if n := len(b.pending(t, jobs.Zitadel.Queue())); n != files*5 {
-		t.Errorf("pending reactivate tasks = %d, want %d", n, files*5)
+	if n := b.waitingAll(t, jobs.Zitadel); n != files*5 {
+		t.Errorf("rows waiting for the window = %d, want %d", n, files*5)
 	}
 }
 

@@ -1,5 +1,6 @@
 // This file measures ingestion against a private redis-server and prints the table of `make bench`:
-// rows/s beside a plain asynq Enqueue loop, peak RSS of the ingest process, Redis bytes per row.
+// the shipped ingest's rows/s beside a plain sequential asynq Enqueue loop and a 16-goroutine one,
+// Redis bytes per queued row, and the ingest process's peak RSS.
 
 package ingest
 
@@ -15,12 +16,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"reactivator/internal/redistest"
 	"reactivator/jobs"
@@ -30,39 +33,33 @@ import (
 // alone. benchChildEnv holds the JSON of a benchJob.
 const benchChildEnv = "REACTIVATOR_INGEST_BENCH_CHILD"
 
-// Knobs of a manual run (the defaults are what `make bench` measures):
+// Knobs of a manual run (the defaults are what `make bench` measures; `make bench-large` sets
+// REACTIVATOR_BENCH_ROWS=10000000):
 //
 //	REACTIVATOR_BENCH_ROWS=100000,1000000   file sizes
-//	REACTIVATOR_BENCH_CONCURRENCY=16        Config.Concurrency (0: the default)
-//	REACTIVATOR_BENCH_BATCH=500             Config.BatchSize (0: the default)
 //	REACTIVATOR_BENCH_ROUNDS=3              measurements per file size (best is shown)
 const (
-	envRounds      = "REACTIVATOR_BENCH_ROUNDS"
-	envRows        = "REACTIVATOR_BENCH_ROWS"
-	envConcurrency = "REACTIVATOR_BENCH_CONCURRENCY"
-	envBatch       = "REACTIVATOR_BENCH_BATCH"
+	envRounds = "REACTIVATOR_BENCH_ROUNDS"
+	envRows   = "REACTIVATOR_BENCH_ROWS"
 )
 
 // benchJob is what the child ingests, and benchOut what it reports.
 type benchJob struct {
-	Addr        string `json:"addr"`
-	DB          int    `json:"db"`
-	File        string `json:"file"`
-	Concurrency int    `json:"concurrency"`
-	BatchSize   int    `json:"batch_size"`
-	// Pooled uses asynq.NewClient (a connection pool) rather than NewEnqueuer.
-	Pooled bool `json:"pooled"`
+	Addr string `json:"addr"`
+	DB   int    `json:"db"`
+	File string `json:"file"`
 }
 
 type benchOut struct {
 	Result  Result        `json:"result"`
 	Elapsed time.Duration `json:"elapsed"`
 	MaxRSS  int64         `json:"max_rss"` // bytes
-	CPU     time.Duration `json:"cpu"`     // user + system time of the process
 	Err     string        `json:"err,omitempty"`
 }
 
-// benchChild ingests one file as the child process and prints a benchOut on stdout.
+// benchChild ingests one file as the child process, as the ingest command does: the Config it
+// builds (Store and Enqueuer over one client, --concurrency's default), New, then IngestFile,
+// as internal/oneshot.IngestFile calls them; and prints a benchOut on stdout.
 func benchChild() int {
 	var job benchJob
 	out := benchOut{}
@@ -73,12 +70,7 @@ func benchChild() int {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: job.Addr, DB: job.DB})
 	defer rdb.Close()
-	client := NewEnqueuer(rdb)
-	if job.Pooled {
-		client = asynq.NewClient(asynq.RedisClientOpt{Addr: job.Addr, DB: job.DB})
-		defer client.Close()
-	}
-	in, err := New(Config{Store: jobs.NewStore(rdb), Enqueuer: client, Concurrency: job.Concurrency, BatchSize: job.BatchSize})
+	in, err := New(Config{Store: jobs.NewStore(rdb), Enqueuer: asynq.NewClientFromRedisClient(rdb), Concurrency: DefaultConcurrency})
 	if err != nil {
 		out.Err = err.Error()
 		return 1
@@ -92,7 +84,6 @@ func benchChild() int {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		out.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
-		out.CPU = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
 	}
 	return 0
 }
@@ -111,8 +102,6 @@ func BenchmarkIngestTable(b *testing.B) {
 			sizes = append(sizes, n)
 		}
 	}
-	conc, _ := strconv.Atoi(os.Getenv(envConcurrency))
-	batch, _ := strconv.Atoi(os.Getenv(envBatch))
 
 	dir := b.TempDir()
 	srvDir := filepath.Join(dir, "redis")
@@ -129,10 +118,9 @@ func BenchmarkIngestTable(b *testing.B) {
 
 	type line struct {
 		rows, rounds          int
-		ours, pooled, plain   float64       // best rows/s
-		rss                   int64         // highest peak RSS
-		oursBytes, plainBytes float64       // Redis bytes per queued row
-		oursCPU, plainCPU     time.Duration // least CPU time per row, client and Redis together
+		ours, seq, par        float64 // best rows/s
+		rss                   int64   // highest peak RSS
+		oursBytes, plainBytes float64 // Redis bytes per queued row
 	}
 	var lines []line
 	b.ResetTimer()
@@ -142,36 +130,38 @@ func BenchmarkIngestTable(b *testing.B) {
 			b.Fatal(err)
 		}
 		l := line{rows: n, rounds: rounds(n)}
-		// Ours and the plain loop take turns, best of a few rounds: a 2-core machine shared
-		// with anything else is noisy. Each measurement has a database of its own: nothing is
-		// flushed (freeing a million keys stalls the server); the server goes at the end.
-		for i := range l.rounds {
-			before, redisCPU := usedMemory(b, rdb), serverCPU(b, rdb)
-			out := ingestInChild(b, benchJob{Addr: srv.Addr, DB: srv.NextDB(), File: path, Concurrency: conc, BatchSize: batch})
+		// The three take turns, best of a few rounds: a 2-core machine shared with anything else
+		// is noisy. Each measurement has a database of its own, emptied in the background after
+		// it (FLUSHDB ASYNC), and the next one waits for the memory to be freed.
+		for range l.rounds {
+			db := srv.NextDB()
+			before := usedMemory(b, rdb)
+			out := ingestInChild(b, benchJob{Addr: srv.Addr, DB: db, File: path})
 			if out.Result.Queued != n {
 				b.Fatalf("ingest child for %d rows queued %+v, want every row", n, out.Result)
 			}
 			l.ours = max(l.ours, float64(n)/out.Elapsed.Seconds())
 			l.rss = max(l.rss, out.MaxRSS)
 			l.oursBytes = float64(usedMemory(b, rdb)-before) / float64(n)
-			if cpu := (out.CPU + serverCPU(b, rdb) - redisCPU) / time.Duration(n); i == 0 || cpu < l.oursCPU {
-				l.oursCPU = cpu
-			}
+			flush(b, srv.Addr, db, rdb)
 
-			// The same with asynq.NewClient's connection pool instead of NewEnqueuer.
-			out = ingestInChild(b, benchJob{Addr: srv.Addr, DB: srv.NextDB(), File: path, Concurrency: conc, BatchSize: batch, Pooled: true})
-			l.pooled = max(l.pooled, float64(n)/out.Elapsed.Seconds())
-
-			before, redisCPU, selfCPU := usedMemory(b, rdb), serverCPU(b, rdb), processCPU()
-			d, err := plainEnqueueLoop(asynq.RedisClientOpt{Addr: srv.Addr, DB: srv.NextDB()}, path)
+			db = srv.NextDB()
+			before = usedMemory(b, rdb)
+			d, err := enqueueLoop(asynq.RedisClientOpt{Addr: srv.Addr, DB: db}, path, 1)
 			if err != nil {
-				b.Fatalf("plain Enqueue loop over %d rows: %v", n, err)
+				b.Fatalf("sequential Enqueue loop over %d rows: %v", n, err)
 			}
-			l.plain = max(l.plain, float64(n)/d.Seconds())
+			l.seq = max(l.seq, float64(n)/d.Seconds())
 			l.plainBytes = float64(usedMemory(b, rdb)-before) / float64(n)
-			if cpu := (processCPU() - selfCPU + serverCPU(b, rdb) - redisCPU) / time.Duration(n); i == 0 || cpu < l.plainCPU {
-				l.plainCPU = cpu
+			flush(b, srv.Addr, db, rdb)
+
+			db = srv.NextDB()
+			d, err = enqueueLoop(asynq.RedisClientOpt{Addr: srv.Addr, DB: db}, path, 16)
+			if err != nil {
+				b.Fatalf("16-goroutine Enqueue loop over %d rows: %v", n, err)
 			}
+			l.par = max(l.par, float64(n)/d.Seconds())
+			flush(b, srv.Addr, db, rdb)
 		}
 		_ = os.Remove(path)
 		lines = append(lines, l)
@@ -179,35 +169,31 @@ func BenchmarkIngestTable(b *testing.B) {
 	}
 	b.StopTimer()
 
-	c, bs := conc, batch
-	if c == 0 {
-		c = DefaultConcurrency
-	}
-	if bs == 0 {
-		bs = DefaultBatchSize
-	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\nIngest of a ZITADEL CSV (user_id,email) into a private redis-server, concurrency %d, batch %d.\n", c, bs)
-	sb.WriteString("ingest: IngestFile with NewEnqueuer, in a child process (both passes included); pooled: the same with asynq.NewClient;\n")
-	sb.WriteString("plain: one Enqueue after another over the same reader. rows/s: best of the rounds; CPU: user+sys of the client process\n")
-	sb.WriteString("and of redis-server per row, least of the rounds; Redis B/row: INFO used_memory after minus before, per queued row.\n\n")
-	sb.WriteString("| file rows | ingest rows/s | plain Enqueue loop rows/s | ratio | ingest rows/s, pooled client | best of | ingest peak RSS | Redis B/row (ingest) | Redis B/row (asynq task alone) | CPU µs/row ingest (+redis) | CPU µs/row plain (+redis) |\n")
-	sb.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&sb, "\nIngest of a ZITADEL CSV (user_id,email) into a private redis-server, batches of %d rows, %d per round trip.\n", DefaultBatchSize, DefaultConcurrency)
+	sb.WriteString("ingest: New + IngestFile with the ingest command's Config, in a child process (both passes; rows into the run store,\n")
+	sb.WriteString("no asynq task: the workers' window queues those). sequential: one asynq Enqueue after another over the same reader;\n")
+	sb.WriteString("16 goroutines: the same from 16 goroutines. rows/s: best of the rounds. Redis B/row: INFO used_memory after minus before.\n\n")
+	sb.WriteString("| file rows | ingest rows/s | sequential Enqueue rows/s | 16-goroutine Enqueue rows/s | ingest / sequential | ingest / 16 goroutines | best of | ingest peak RSS | Redis B/queued row (ingest) | Redis B/row (asynq task) |\n")
+	sb.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, l := range lines {
-		fmt.Fprintf(&sb, "| %d | %.0f | %.0f | %.2fx | %.0f | %d | %.1f MiB | %.0f | %.0f | %.1f | %.1f |\n",
-			l.rows, l.ours, l.plain, l.ours/l.plain, l.pooled, l.rounds, float64(l.rss)/(1<<20), l.oursBytes, l.plainBytes,
-			float64(l.oursCPU.Nanoseconds())/1e3, float64(l.plainCPU.Nanoseconds())/1e3)
+		fmt.Fprintf(&sb, "| %d | %.0f | %.0f | %.0f | %.2fx | %.2fx | %d | %.1f MiB | %.0f | %.0f |\n",
+			l.rows, l.ours, l.seq, l.par, l.ours/l.seq, l.ours/l.par, l.rounds, float64(l.rss)/(1<<20), l.oursBytes, l.plainBytes)
 	}
 	fmt.Println(sb.String())
 }
 
 // rounds returns how many times a file of n rows is measured: REACTIVATOR_BENCH_ROUNDS, else 3
-// for small files and 2 for large ones (the plain loop over a million rows takes a minute).
+// for small files, 2 up to a few million rows and 1 beyond (the sequential loop over ten million
+// rows takes a quarter of an hour).
 func rounds(n int) int {
 	if r, err := strconv.Atoi(os.Getenv(envRounds)); err == nil && r > 0 {
 		return r
 	}
-	if n > 200_000 {
+	switch {
+	case n > 3_000_000:
+		return 1
+	case n > 200_000:
 		return 2
 	}
 	return 3
@@ -229,6 +215,20 @@ func ingestInChild(b *testing.B, job benchJob) benchOut {
 	return out
 }
 
+// flush empties a measurement's database in the background and waits until its memory is freed.
+func flush(b *testing.B, addr string, db int, rdb *redis.Client) {
+	b.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, DB: db})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.FlushDBAsync(ctx).Err(); err != nil {
+		b.Fatal(err)
+	}
+	for infoField(b, rdb, "memory", "lazyfree_pending_objects") != "0" {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // writeZitadelFile writes a ZITADEL CSV of n distinct rows.
 func writeZitadelFile(path string, n int) error {
 	f, err := os.Create(path)
@@ -247,9 +247,9 @@ func writeZitadelFile(path string, n int) error {
 	return f.Close()
 }
 
-// plainEnqueueLoop reads the file and calls Enqueue once per row, one after the other: what a
+// enqueueLoop reads the file and calls Enqueue once per row from workers goroutines: what a
 // straightforward ingest would do, without a run store.
-func plainEnqueueLoop(opt asynq.RedisClientOpt, path string) (time.Duration, error) {
+func enqueueLoop(opt asynq.RedisClientOpt, path string, workers int) (time.Duration, error) {
 	client := asynq.NewClient(opt)
 	defer client.Close()
 	start := time.Now()
@@ -263,22 +263,51 @@ func plainEnqueueLoop(opt asynq.RedisClientOpt, path string) (time.Duration, err
 		return 0, err
 	}
 	now := time.Now()
-	for {
+	next := func() (*asynq.Task, error) {
 		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return time.Since(start), nil
-		}
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		t, err := jobs.NewReactivateTask("plain", rec.Row, now)
-		if err != nil {
-			return 0, err
-		}
-		if _, err := client.Enqueue(t); err != nil {
-			return 0, err
+		return jobs.NewReactivateTask("plain", rec.Row, now)
+	}
+	if workers <= 1 {
+		for {
+			t, err := next()
+			if errors.Is(err, io.EOF) {
+				return time.Since(start), nil
+			}
+			if err != nil {
+				return 0, err
+			}
+			if _, err := client.Enqueue(t); err != nil {
+				return 0, err
+			}
 		}
 	}
+	var g errgroup.Group
+	var mu sync.Mutex
+	for range workers {
+		g.Go(func() error {
+			for {
+				mu.Lock()
+				t, err := next()
+				mu.Unlock()
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if _, err := client.Enqueue(t); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
 }
 
 // usedMemory returns INFO memory's used_memory.
@@ -289,27 +318,6 @@ func usedMemory(b *testing.B, rdb *redis.Client) int64 {
 		b.Fatal(err)
 	}
 	return v
-}
-
-// serverCPU returns the CPU time the server used so far (INFO cpu, user + system).
-func serverCPU(b *testing.B, rdb *redis.Client) time.Duration {
-	b.Helper()
-	var total time.Duration
-	for _, f := range []string{"used_cpu_user", "used_cpu_sys"} {
-		v, err := strconv.ParseFloat(infoField(b, rdb, "cpu", f), 64)
-		if err != nil {
-			b.Fatal(err)
-		}
-		total += time.Duration(v * float64(time.Second))
-	}
-	return total
-}
-
-// processCPU returns the CPU time this process used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
 }
 
 // infoField returns one field of an INFO section.

@@ -1,5 +1,6 @@
-// An Ingester is responsible for turning one CSV file into a run: it checks the whole file, records
-// the run and its rows in the run store, and queues one asynq task per valid row, idempotently.
+// An Ingester is responsible for turning one CSV file into a run: it checks the whole file, then
+// records the run and its rows compactly in the run store, idempotently. Workers queue the rows
+// as asynq tasks a window at a time (worker/window.go): ingest itself writes no task per row.
 
 package ingest
 
@@ -19,20 +20,19 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
 	"reactivator/jobs"
 )
 
 // Defaults measured with BenchmarkIngestTable (ingest_bench_test.go) on 2 cores against a local
-// redis-server, with NewEnqueuer: the autopipeliner batches what the workers send at once, so
-// more workers make deeper pipelines and less CPU per row, up to about 64; the batch size of
-// AddRows hardly matters between 100 and 2000 and a smaller one holds Redis for less time.
+// redis-server: one script call records a batch of rows, and a few batches go in one round trip
+// while the next ones are read, so parsing and Redis overlap; a batch holds Redis for about a
+// millisecond.
 const (
-	// DefaultConcurrency is the number of enqueue workers when Config.Concurrency is 0.
-	DefaultConcurrency = 64
-	// DefaultBatchSize is the number of rows per AddRows round trip when Config.BatchSize is 0.
+	// DefaultConcurrency is the number of batches sent per round trip when Config.Concurrency is 0.
+	DefaultConcurrency = 4
+	// DefaultBatchSize is the number of rows per script call when Config.BatchSize is 0.
 	DefaultBatchSize = 250
 	// progressEvery is the least time between two Progress calls.
 	progressEvery = 100 * time.Millisecond
@@ -43,8 +43,8 @@ const (
 type Config struct {
 	// Store is the run store. Required, except with DryRun (where it is only read when set).
 	Store *jobs.Store
-	// Enqueuer queues the tasks, on the same Redis as Store: NewEnqueuer(store's client) is the
-	// fast one. Required, except with DryRun.
+	// Enqueuer queues the run:finished task of a run whose rows all end at ingest (all invalid,
+	// say), on the same Redis as Store. Required, except with DryRun.
 	Enqueuer *asynq.Client
 	// Options are the reader's options (--provider, --delimiter).
 	Options Options
@@ -56,9 +56,9 @@ type Config struct {
 	RunRate float64
 	// NewRun appends "-<UTC time yyyymmddThhmmss>" to the run id, starting a fresh run.
 	NewRun bool
-	// Limit, when more than 0, queues only the first Limit rows (in line order) that have no
-	// outcome yet and leaves the others recorded but unqueued (Result.Held): a canary. Ingesting
-	// the file again without a limit queues them; rows already queued are not queued twice.
+	// Limit, when more than 0, lets the workers' window take only the first Limit rows (in line
+	// order) that have no outcome yet and holds the others in the run store (Result.Held): a
+	// canary. Ingesting the file again without a limit releases them; no row is queued twice.
 	Limit int
 	// DryRun reads and validates the file and counts what would be queued; it writes nothing to
 	// Redis. Duplicates are then found in memory (about 30 bytes per valid row).
@@ -66,15 +66,15 @@ type Config struct {
 	// StytchEnv is "test" or "live" when the Stytch project is known: rows of the other
 	// environment are invalid. "" checks nothing.
 	StytchEnv string
-	// Concurrency is the number of goroutines calling Enqueuer; 0 means DefaultConcurrency.
+	// Concurrency is the number of batches sent to Redis in one round trip (in order, on one
+	// connection), while the next ones are read; 0 means DefaultConcurrency.
 	Concurrency int
-	// BatchSize is the number of rows recorded per Store.AddRows round trip; 0 means
-	// DefaultBatchSize.
+	// BatchSize is the number of rows recorded per script call; 0 means DefaultBatchSize.
 	BatchSize int
 	// Progress, when set, is called at most every 100ms while a file is ingested and once at the
 	// end, never concurrently with itself.
 	Progress func(Progress)
-	// Now stamps run ids (NewRun) and tasks; nil means time.Now.
+	// Now stamps run ids (NewRun); nil means time.Now.
 	Now func() time.Time
 }
 
@@ -97,9 +97,10 @@ type Result struct {
 	// Rows is the number of rows read, always Queued + AlreadyQueued + AlreadyDone + Invalid +
 	// Duplicate + Held: after an error or a cancellation, the rows settled so far.
 	Rows int
-	// Queued rows got a new task (with DryRun: would get one).
+	// Queued rows are new in the run store, waiting for their turn in the window (with DryRun:
+	// would be).
 	Queued int
-	// AlreadyQueued rows already had their task (asynq refused the task id as taken).
+	// AlreadyQueued rows were recorded by an earlier ingestion and still wait for their outcome.
 	AlreadyQueued int
 	// AlreadyDone rows already have their outcome: nothing to do.
 	AlreadyDone int
@@ -117,20 +118,6 @@ type Result struct {
 	Finished bool
 	// DryRun is true when nothing was written.
 	DryRun bool
-}
-
-// NewEnqueuer returns the asynq client to give Config.Enqueuer: it shares rdb (the run store's
-// client) and pipelines the concurrent Enqueue calls of the enqueue workers through go-redis's
-// autopipeliner, which roughly halves the CPU that Redis and this process spend per queued row
-// (BenchmarkIngestTable). A client kind without autopipelining (a Ring) is used as it is.
-//
-// The client lives as long as rdb: close rdb to release it (asynq refuses to close a client over
-// a shared connection). go-redis marks autopipelining experimental; asynq.NewClient works too.
-func NewEnqueuer(rdb redis.UniversalClient) *asynq.Client {
-	if ap, err := rdb.AutoPipeline(); err == nil {
-		return asynq.NewClientFromRedisClient(ap)
-	}
-	return asynq.NewClientFromRedisClient(rdb)
 }
 
 // Ingester ingests CSV files as runs. It is safe for concurrent use.
@@ -216,8 +203,9 @@ func openError(path string, err error) error {
 
 // Ingest ingests the file r, named name in messages (its base name is the run's File), as one
 // run. It reads r twice: a check pass that refuses a bad file before anything is written and
-// hashes the bytes for the run id, then a pass that records the rows in batches and queues the
-// valid ones. Cancelling ctx stops it cleanly with ctx's error and the counts so far; ingesting
+// hashes the bytes for the run id, then a pass that records the rows in batches, pipelined. The
+// run is open to the workers' window from the start, so they begin on a big file while it is
+// still being read. Cancelling ctx stops it cleanly with ctx's error and the counts so far; ingesting
 // the file again resumes the run.
 func (in *Ingester) Ingest(ctx context.Context, name string, r io.ReadSeeker) (Result, error) {
 	start := time.Now()
@@ -285,7 +273,7 @@ func (in *Ingester) openRun(ctx context.Context, name string, res Result, sum Su
 		return openedRun{}, err
 	}
 	if created {
-		return openedRun{}, nil
+		return openedRun{}, in.cfg.Store.OpenWindow(ctx, sum.Provider, res.RunID, run.CreatedAt)
 	}
 	switch {
 	case run.Provider != sum.Provider:
@@ -294,6 +282,11 @@ func (in *Ingester) openRun(ctx context.Context, name string, res Result, sum Su
 		return openedRun{}, fmt.Errorf("ingest %s: run %s holds %d rows (from %s), this file has %d: use another --run or --new-run", name, res.RunID, run.Total, run.File, sum.Rows)
 	case run.Cancelled:
 		return openedRun{}, fmt.Errorf("ingest %s: run %s was cancelled: use --new-run to queue its rows again", name, res.RunID)
+	}
+	if !in.cfg.DryRun {
+		if err := in.cfg.Store.OpenWindow(ctx, sum.Provider, res.RunID, run.CreatedAt); err != nil {
+			return openedRun{}, err
+		}
 	}
 	return openedRun{Resumed: true, Finished: run.State == jobs.RunFinished}, nil
 }
@@ -309,15 +302,9 @@ type pass struct {
 
 	read                                                   atomic.Int64
 	queued, alreadyQueued, alreadyDone, invalid, duplicate atomic.Int64
-	// handed is the rows handed to the enqueue workers; held those Limit kept back. Both are
-	// touched by record only.
-	handed, held int
-}
-
-// work is one row for an enqueue worker.
-type work struct {
-	task *asynq.Task
-	row  jobs.Row // for messages
+	// handed is the rows without an outcome within Limit; held those Limit kept back; stop the
+	// last line handed. All are touched by add only.
+	handed, held, stop int
 }
 
 func (p *pass) progress() Progress {
@@ -419,64 +406,60 @@ func (p *pass) next() (jobs.IngestRow, error) {
 	return jobs.IngestRow{Row: rec.Row, Input: input, Invalid: rec.Invalid}, nil
 }
 
-// ingest streams the rows: AddRows in batches on this goroutine, tasks to Concurrency enqueue
-// workers through a channel of one batch, so at most about two batches are in memory.
+// ingest streams the rows: this goroutine's reader fills batches, a writer sends Concurrency of
+// them per round trip, so at most about three round trips' worth of rows are in memory.
 func (p *pass) ingest(ctx context.Context) error {
-	cfg := p.in.cfg
-	g, gctx := errgroup.WithContext(ctx)
-	ch := make(chan work, cfg.BatchSize)
-	for range cfg.Concurrency {
-		g.Go(func() error { return p.enqueue(gctx, ch) })
+	store := p.in.cfg.Store
+	// A canary holds every row until it knows which are its first Limit; without a limit the
+	// rows an earlier canary held are released.
+	hold := -1
+	if p.in.cfg.Limit > 0 {
+		hold = 1
 	}
+	if err := store.HoldWindow(ctx, p.res.RunID, hold); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	ch := make(chan [][]jobs.IngestRow, 1)
+	g.Go(func() error {
+		for group := range ch {
+			if err := p.add(gctx, group); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	g.Go(func() error {
 		defer close(ch)
-		return p.record(gctx, ch)
+		return p.readRows(gctx, ch)
 	})
 	err := g.Wait()
 	if ctx.Err() != nil {
 		return fmt.Errorf("ingest %s: %w", p.name, context.Cause(ctx))
 	}
+	if err == nil && p.in.cfg.Limit > 0 {
+		err = store.HoldWindow(ctx, p.res.RunID, max(p.stop, 1))
+	}
 	return err
 }
 
-// record reads the file and records its rows in batches, handing the rows to queue to ch.
-func (p *pass) record(ctx context.Context, ch chan<- work) error {
+// readRows reads the file into groups of Concurrency batches of BatchSize rows and hands them to ch.
+func (p *pass) readRows(ctx context.Context, ch chan<- [][]jobs.IngestRow) error {
 	cfg := p.in.cfg
-	queuedAt := cfg.Now()
-	rows := make([]jobs.IngestRow, 0, cfg.BatchSize)
-	tasks := make([]*asynq.Task, 0, cfg.BatchSize)
-	flush := func() error {
-		if len(rows) == 0 {
+	newGroup := func() [][]jobs.IngestRow {
+		return [][]jobs.IngestRow{make([]jobs.IngestRow, 0, cfg.BatchSize)}
+	}
+	group := newGroup()
+	send := func() error {
+		if len(group) == 1 && len(group[0]) == 0 {
 			return nil
 		}
-		acts, err := cfg.Store.AddRows(ctx, p.res.RunID, rows)
-		if err != nil {
-			return err
+		select {
+		case ch <- group:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		for i, a := range acts {
-			switch a {
-			case jobs.AddQueue:
-				if cfg.Limit > 0 && p.handed >= cfg.Limit {
-					p.held++
-					continue
-				}
-				p.handed++
-				select {
-				case ch <- work{task: tasks[i], row: rows[i].Row}:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			case jobs.AddDone:
-				p.alreadyDone.Add(1)
-			case jobs.AddDuplicate:
-				p.duplicate.Add(1)
-			case jobs.AddInvalid:
-				p.invalid.Add(1)
-			default:
-				return fmt.Errorf("record rows of run %s: unknown action %d for line %d", p.res.RunID, a, rows[i].Row.Line)
-			}
-		}
-		rows, tasks = rows[:0], tasks[:0]
+		group = newGroup()
 		return nil
 	}
 	for {
@@ -485,46 +468,65 @@ func (p *pass) record(ctx context.Context, ch chan<- work) error {
 		}
 		row, err := p.next()
 		if errors.Is(err, io.EOF) {
-			return flush()
+			return send()
 		}
 		if err != nil {
 			return err
 		}
-		var task *asynq.Task
 		if row.Invalid == "" {
-			// Built before the row is recorded, so a row the task contract refuses is recorded
+			// Checked before the row is recorded, so a row the task contract refuses is recorded
 			// invalid rather than recorded to queue and then dropped.
-			if task, err = jobs.NewReactivateTask(p.res.RunID, row.Row, queuedAt); err != nil {
+			if err := row.Row.Validate(); err != nil {
 				row.Invalid = err.Error()
 			}
 		}
-		rows, tasks = append(rows, row), append(tasks, task)
-		if len(rows) == cfg.BatchSize {
-			if err := flush(); err != nil {
-				return err
+		last := len(group) - 1
+		group[last] = append(group[last], row)
+		if len(group[last]) == cfg.BatchSize {
+			if len(group) == cfg.Concurrency {
+				if err := send(); err != nil {
+					return err
+				}
+			} else {
+				group = append(group, make([]jobs.IngestRow, 0, cfg.BatchSize))
 			}
 		}
 	}
 }
 
-// enqueue queues the tasks of ch until it is closed; a task id asynq already holds is a row
-// queued by an earlier ingestion.
-func (p *pass) enqueue(ctx context.Context, ch <-chan work) error {
-	for w := range ch {
-		if err := ctx.Err(); err != nil {
-			return err
+// add records one group of batches in one round trip and counts what it did.
+func (p *pass) add(ctx context.Context, group [][]jobs.IngestRow) error {
+	var bad error
+	err := p.in.cfg.Store.AddRowBatches(ctx, p.res.RunID, p.total, group, func(bi int, acts []jobs.AddAction) {
+		for i, a := range acts {
+			if a == jobs.AddQueue || a == jobs.AddAlreadyQueued {
+				if lim := p.in.cfg.Limit; lim > 0 && p.handed >= lim {
+					p.held++
+					continue
+				}
+				p.handed++
+				p.stop = group[bi][i].Row.Line
+			}
+			switch a {
+			case jobs.AddQueue:
+				p.queued.Add(1)
+			case jobs.AddAlreadyQueued:
+				p.alreadyQueued.Add(1)
+			case jobs.AddDone:
+				p.alreadyDone.Add(1)
+			case jobs.AddDuplicate:
+				p.duplicate.Add(1)
+			case jobs.AddInvalid:
+				p.invalid.Add(1)
+			default:
+				bad = fmt.Errorf("record rows of run %s: unknown action %d for line %d", p.res.RunID, a, group[bi][i].Row.Line)
+			}
 		}
-		_, err := p.in.cfg.Enqueuer.EnqueueContext(ctx, w.task)
-		switch {
-		case err == nil:
-			p.queued.Add(1)
-		case errors.Is(err, asynq.ErrTaskIDConflict):
-			p.alreadyQueued.Add(1)
-		default:
-			return fmt.Errorf("queue line %d (task %s): %w", w.row.Line, jobs.TaskID(p.res.RunID, w.row), err)
-		}
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	return bad
 }
 
 // dryRun reads every row and counts what would happen, writing nothing. Duplicates are found in

@@ -1,5 +1,5 @@
-// This file tests the Ingester end to end against a private redis-server: runs, outcomes, tasks
-// in asynq, idempotent re-ingestion, dry runs, refused files and cancellation.
+// This file tests the Ingester end to end against a private redis-server: runs, outcomes, rows
+// waiting for the window, idempotent re-ingestion, dry runs, refused files and cancellation.
 
 package ingest
 
@@ -95,6 +95,52 @@ func (b bundle) pending(t *testing.T, q string) map[string]*asynq.TaskInfo {
 	}
 }
 
+// waiting claims every row of a run that waits for the window, as a worker would, and returns
+// them by line. It moves the run's window cursor: call it last.
+func (b bundle) waiting(t *testing.T, p jobs.Provider, runID string) map[int]jobs.Row {
+	t.Helper()
+	out := map[int]jobs.Row{}
+	for {
+		c, err := b.store.ClaimRows(context.Background(), p, runID, 500)
+		if err != nil {
+			t.Fatalf("ClaimRows(%s) = %v", runID, err)
+		}
+		for _, r := range c.Rows {
+			if _, dup := out[r.Line]; dup {
+				t.Fatalf("ClaimRows(%s) hands out line %d twice", runID, r.Line)
+			}
+			out[r.Line] = r
+		}
+		if !c.More {
+			return out
+		}
+	}
+}
+
+// waitingAll is waiting for every run open to a provider's window; it returns how many rows wait.
+func (b bundle) waitingAll(t *testing.T, p jobs.Provider) int {
+	t.Helper()
+	ids, err := b.store.WindowRuns(context.Background(), p, 1000)
+	if err != nil {
+		t.Fatalf("WindowRuns(%s) = %v", p, err)
+	}
+	n := 0
+	for _, id := range ids {
+		n += len(b.waiting(t, p, id))
+	}
+	return n
+}
+
+// noTasks fails the test when ingest queued an asynq task of a provider: the workers' window does.
+func (b bundle) noTasks(t *testing.T) {
+	t.Helper()
+	for _, p := range jobs.Providers {
+		if n := len(b.pending(t, p.Queue())); n != 0 {
+			t.Errorf("pending %s tasks after ingest = %d, want 0: rows wait in the run store", p, n)
+		}
+	}
+}
+
 func (b bundle) dbSize(t *testing.T) int64 {
 	t.Helper()
 	n, err := b.rdb.DBSize(context.Background()).Result()
@@ -143,25 +189,15 @@ func TestIngestFileZitadel(t *testing.T) {
 		t.Errorf("last Progress = %+v, want 5 read of 5, 3 queued, 1 invalid, 1 duplicate", last)
 	}
 
-	tasks := b.pending(t, jobs.Zitadel.Queue())
+	b.noTasks(t)
 	wantRows := []jobs.Row{
 		{Line: 2, Provider: jobs.Zitadel, OrgID: "200000000000000001", UserID: "100000000000000001"},
 		{Line: 3, Provider: jobs.Zitadel, UserID: "100000000000000002"},
 		{Line: 6, Provider: jobs.Zitadel, OrgID: "200000000000000001", UserID: "100000000000000003"},
 	}
-	if len(tasks) != len(wantRows) {
-		t.Fatalf("pending tasks = %d, want %d", len(tasks), len(wantRows))
-	}
-	for _, r := range wantRows {
-		id := jobs.TaskID(runID, r)
-		ti, ok := tasks[id]
-		if !ok {
-			t.Fatalf("task of line %d: no pending task %s", r.Line, id)
-		}
-		p, row, err := jobs.ParseReactivatePayload(asynq.NewTask(ti.Type, ti.Payload))
-		if err != nil || p.RunID != runID || row != r {
-			t.Errorf("payload of task %s = %+v, %v; want run %s, row %+v", id, row, err, runID, r)
-		}
+	runs, err := b.store.WindowRuns(ctx, jobs.Zitadel, 10)
+	if err != nil || !slices.Equal(runs, []string{runID}) {
+		t.Errorf("WindowRuns(zitadel) = %v, %v; want [%s]: the run is open to the window", runs, err, runID)
 	}
 
 	run, err := b.store.Run(ctx, runID)
@@ -199,6 +235,15 @@ func TestIngestFileZitadel(t *testing.T) {
 	if err != nil || !slices.Equal(inputs, wantInputs) {
 		t.Errorf("EachRow inputs = %q, %v; want %q", inputs, err, wantInputs)
 	}
+	waiting := b.waiting(t, jobs.Zitadel, runID)
+	if len(waiting) != len(wantRows) {
+		t.Fatalf("rows waiting for the window = %v, want %v", waiting, wantRows)
+	}
+	for _, r := range wantRows {
+		if got := waiting[r.Line]; got != r {
+			t.Errorf("waiting row of line %d = %+v, want %+v", r.Line, got, r)
+		}
+	}
 }
 
 func TestIngestFileStytchWithEnvironment(t *testing.T) {
@@ -215,24 +260,18 @@ func TestIngestFileStytchWithEnvironment(t *testing.T) {
 		t.Fatalf("IngestFile(%s) = %+v, want %+v", path, got, want)
 	}
 	checkSum(t, got)
-	tasks := b.pending(t, jobs.Stytch.Queue())
+	b.noTasks(t)
+	waiting := b.waiting(t, jobs.Stytch, runID)
 	for _, r := range []jobs.Row{
 		{Line: 2, Provider: jobs.Stytch, OrgID: "organization-test-aaa", MemberID: "member-test-111"},
 		{Line: 4, Provider: jobs.Stytch, OrgID: "acme-slug", MemberID: "member-test-333"},
 	} {
-		ti, ok := tasks[jobs.TaskID(runID, r)]
-		if !ok {
-			t.Fatalf("task of line %d: none among %d pending", r.Line, len(tasks))
-		}
-		if _, row, err := jobs.ParseReactivatePayload(asynq.NewTask(ti.Type, ti.Payload)); err != nil || row != r || ti.Type != jobs.TypeReactivateStytch {
-			t.Errorf("task of line %d = %s %+v, %v; want %s %+v", r.Line, ti.Type, row, err, jobs.TypeReactivateStytch, r)
+		if got := waiting[r.Line]; got != r {
+			t.Errorf("waiting row of line %d = %+v, want %+v", r.Line, got, r)
 		}
 	}
-	if len(tasks) != 2 {
-		t.Errorf("pending stytch tasks = %d, want 2", len(tasks))
-	}
-	if z := b.pending(t, jobs.Zitadel.Queue()); len(z) != 0 {
-		t.Errorf("pending zitadel tasks = %d, want 0", len(z))
+	if len(waiting) != 2 {
+		t.Errorf("rows waiting = %d, want 2", len(waiting))
 	}
 	for line, want := range map[int]string{
 		3: "member_id \"member-live-222\": a live member id cannot be used with a test project",
@@ -248,55 +287,41 @@ func TestIngestFileStytchWithEnvironment(t *testing.T) {
 
 func TestIngestAgainQueuesNothing(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name     string
-		enqueuer func(b bundle) *asynq.Client
-	}{
-		{name: "asynq.NewClient", enqueuer: func(b bundle) *asynq.Client { return b.client }},
-		{name: "NewEnqueuer", enqueuer: func(b bundle) *asynq.Client { return NewEnqueuer(b.rdb) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			b, ctx := setup(t), context.Background()
-			path := filepath.Join("testdata", "ingest-zitadel.csv")
-			in, err := New(Config{Store: b.store, Enqueuer: tc.enqueuer(b)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			first, err := in.IngestFile(ctx, path)
-			if err != nil || first.Queued != 3 {
-				t.Fatalf("IngestFile = %+v, %v; want 3 queued", first, err)
-			}
-			again, err := in.IngestFile(ctx, path)
-			if err != nil {
-				t.Fatalf("IngestFile again = %v", err)
-			}
-			want := Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyQueued: 3, Invalid: 1, Duplicate: 1, Resumed: true}
-			if again != want {
-				t.Fatalf("IngestFile again = %+v, want %+v", again, want)
-			}
-			checkSum(t, again)
-			if n := len(b.pending(t, jobs.Zitadel.Queue())); n != 3 {
-				t.Errorf("pending tasks = %d, want 3", n)
-			}
+	b, ctx := setup(t), context.Background()
+	path := filepath.Join("testdata", "ingest-zitadel.csv")
+	in := b.ingester(t, Config{})
+	first, err := in.IngestFile(ctx, path)
+	if err != nil || first.Queued != 3 {
+		t.Fatalf("IngestFile = %+v, %v; want 3 queued", first, err)
+	}
+	again, err := in.IngestFile(ctx, path)
+	if err != nil {
+		t.Fatalf("IngestFile again = %v", err)
+	}
+	want := Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyQueued: 3, Invalid: 1, Duplicate: 1, Resumed: true}
+	if again != want {
+		t.Fatalf("IngestFile again = %+v, want %+v", again, want)
+	}
+	checkSum(t, again)
 
-			// The workers record the queued rows' outcomes: the run is finished, and ingesting
-			// the file a third time finds them done.
-			for _, line := range []int{2, 3, 6} {
-				if _, _, err := b.store.Record(ctx, first.RunID, line, jobs.OutcomeRecord{Outcome: jobs.Reactivated}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			third, err := in.IngestFile(ctx, path)
-			if err != nil {
-				t.Fatalf("IngestFile a third time = %v", err)
-			}
-			want = Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyDone: 3, Invalid: 1, Duplicate: 1, Resumed: true, Finished: true}
-			if third != want {
-				t.Fatalf("IngestFile a third time = %+v, want %+v", third, want)
-			}
-			checkSum(t, third)
-		})
+	// The workers record the queued rows' outcomes: the run is finished, and ingesting the file
+	// a third time finds them done.
+	for _, line := range []int{2, 3, 6} {
+		if _, _, err := b.store.Record(ctx, first.RunID, line, jobs.OutcomeRecord{Outcome: jobs.Reactivated}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	third, err := in.IngestFile(ctx, path)
+	if err != nil {
+		t.Fatalf("IngestFile a third time = %v", err)
+	}
+	want = Result{RunID: first.RunID, File: first.File, Provider: jobs.Zitadel, Rows: 5, AlreadyDone: 3, Invalid: 1, Duplicate: 1, Resumed: true, Finished: true}
+	if third != want {
+		t.Fatalf("IngestFile a third time = %+v, want %+v", third, want)
+	}
+	checkSum(t, third)
+	if w := b.waiting(t, jobs.Zitadel, first.RunID); len(w) != 0 {
+		t.Errorf("rows waiting after every row is done = %v, want none", w)
 	}
 }
 
@@ -317,8 +342,8 @@ func TestIngestNewRun(t *testing.T) {
 	if fresh != want {
 		t.Fatalf("IngestFile --new-run = %+v, want %+v", fresh, want)
 	}
-	if n := len(b.pending(t, jobs.Zitadel.Queue())); n != 6 {
-		t.Errorf("pending tasks = %d, want 6 (3 per run)", n)
+	if n, m := len(b.waiting(t, jobs.Zitadel, first.RunID)), len(b.waiting(t, jobs.Zitadel, fresh.RunID)); n != 3 || m != 3 {
+		t.Errorf("rows waiting = %d and %d, want 3 per run", n, m)
 	}
 	named, err := b.ingester(t, Config{RunID: "nightly"}).IngestFile(ctx, path)
 	if err != nil || named.RunID != "nightly" || named.Queued != 3 {
@@ -426,8 +451,8 @@ func TestIngestRefusesAnotherFileUnderTheSameRun(t *testing.T) {
 			t.Errorf("IngestFile(%s) under run r1 = %v, want an error saying %q", tc.name, err, tc.want)
 		}
 	}
-	if n := len(b.pending(t, jobs.Zitadel.Queue())) + len(b.pending(t, jobs.Stytch.Queue())); n != 3 {
-		t.Errorf("pending tasks = %d, want the first file's 3", n)
+	if n := len(b.waiting(t, jobs.Zitadel, "r1")); n != 3 {
+		t.Errorf("rows waiting = %d, want the first file's 3", n)
 	}
 }
 
@@ -477,21 +502,6 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 
 func TestIngestCancelledThenResumed(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name     string
-		enqueuer func(b bundle) *asynq.Client
-	}{
-		{name: "asynq.NewClient", enqueuer: func(b bundle) *asynq.Client { return b.client }},
-		{name: "NewEnqueuer", enqueuer: func(b bundle) *asynq.Client { return NewEnqueuer(b.rdb) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			testCancelledThenResumed(t, tc.enqueuer)
-		})
-	}
-}
-
-func testCancelledThenResumed(t *testing.T, enqueuer func(bundle) *asynq.Client) {
 	b := setup(t)
 	const rows = 20000
 	var buf bytes.Buffer
@@ -503,7 +513,7 @@ func testCancelledThenResumed(t *testing.T, enqueuer func(bundle) *asynq.Client)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	in, err := New(Config{Store: b.store, Enqueuer: enqueuer(b), BatchSize: 100, Concurrency: 8})
+	in, err := New(Config{Store: b.store, Enqueuer: b.client, BatchSize: 100, Concurrency: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,14 +538,14 @@ func testCancelledThenResumed(t *testing.T, enqueuer func(bundle) *asynq.Client)
 	if again.Rows != rows || again.Queued+again.AlreadyQueued != rows || again.AlreadyQueued < first.Queued || !again.Resumed {
 		t.Errorf("Ingest again = %+v, want %d rows all queued, at least %d of them already, resumed", again, rows, first.Queued)
 	}
-	tasks := b.pending(t, jobs.Zitadel.Queue())
-	if len(tasks) != rows {
-		t.Fatalf("pending tasks = %d, want %d: every row exactly once", len(tasks), rows)
+	waiting := b.waiting(t, jobs.Zitadel, first.RunID)
+	if len(waiting) != rows {
+		t.Fatalf("rows waiting = %d, want %d: every row exactly once", len(waiting), rows)
 	}
 	for i := range rows {
 		r := jobs.Row{Line: i + 2, Provider: jobs.Zitadel, UserID: fmt.Sprint(300000000000000000 + i)}
-		if _, ok := tasks[jobs.TaskID(first.RunID, r)]; !ok {
-			t.Fatalf("no task for line %d", r.Line)
+		if waiting[r.Line] != r {
+			t.Fatalf("waiting row of line %d = %+v, want %+v", r.Line, waiting[r.Line], r)
 		}
 	}
 	if run, err := b.store.Run(context.Background(), first.RunID); err != nil || run.Total != rows {

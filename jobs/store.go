@@ -18,14 +18,20 @@ import (
 //
 //	reactivator:runs                 zset  run id -> created (unix ms): the index of runs
 //	reactivator:runs:open            zset  the same, of runs not seen finished yet (store_list.go)
-//	reactivator:{R}:run              hash  the run's fields (see Run) and counters n:<outcome>, done
-//	reactivator:{R}:rows             hash  line -> the row's input as a JSON array (ids, then extra columns)
-//	reactivator:{R}:seen             hash  row key -> first line with those ids (dedupe)
+//	reactivator:{R}:run              hash  the run's fields (see Run) and counters n:<outcome>, done; sb the
+//	                                       number of seen buckets, wcur the next line the window looks at,
+//	                                       wstop the last line a canary (run --limit) lets it take
+//	reactivator:{R}:rows:<n>         hash  line -> the row's input as a JSON array (ids, then extra columns),
+//	                                       for lines 64n to 64n+63 (store_window.go)
+//	reactivator:{R}:seen:<n>         hash  row key -> first line with those ids (dedupe), n = the key's first
+//	                                       8 hex digits modulo the run's field sb (store_window.go)
+//	reactivator:{R}:claims           hash  "<from>-<to>" -> unix ms: window claims not yet queued (store_window.go)
 //	reactivator:{R}:out              hash  line -> the row's outcome record (JSON); set once, first wins
 //	reactivator:{R}:att              hash  line -> attempts*4 + flags (1 in flight, 2 ambiguous)
 //	reactivator:{R}:budget           string the last reserved call slot of a run with its own rate (µs)
 //	reactivator:{R}:minutes          hash  "<unix minute>:<calls|outcome|already_active>" -> count, for the
 //	                                       dashboard's chart; expires timelineTTL after its last change (timeline.go)
+//	reactivator:window:<provider>    zset  run id -> created (unix ms): runs whose rows the window still claims
 //	reactivator:paused               hash  provider -> why its queue was paused (JSON)
 //	reactivator:cooldown:<provider>  string set with an expiry while a 429 cool-down lasts
 //	reactivator:{autorate:<p>}       string the rate --rate auto settled on (+ :up, :down guards)
@@ -33,11 +39,9 @@ import (
 //	reactivator:lock:<name>          string the token of the leader lock's holder, with an expiry (lock.go)
 const keyPrefix = "reactivator:"
 
-func runKey(id string) string  { return keyPrefix + "{" + id + "}:run" }
-func rowsKey(id string) string { return keyPrefix + "{" + id + "}:rows" }
-func seenKey(id string) string { return keyPrefix + "{" + id + "}:seen" }
-func outKey(id string) string  { return keyPrefix + "{" + id + "}:out" }
-func attKey(id string) string  { return keyPrefix + "{" + id + "}:att" }
+func runKey(id string) string { return keyPrefix + "{" + id + "}:run" }
+func outKey(id string) string { return keyPrefix + "{" + id + "}:out" }
+func attKey(id string) string { return keyPrefix + "{" + id + "}:att" }
 
 func autoRateKey(p Provider) string { return keyPrefix + "{autorate:" + string(p) + "}" }
 
@@ -342,27 +346,34 @@ func (s *Store) Cancel(ctx context.Context, runID string) (int, bool, error) {
 	rec := OutcomeRecord{Outcome: Cancelled, FinishedAt: now, Message: "run cancelled before this row was called"}.encode()
 	recAmb := OutcomeRecord{Outcome: Cancelled, FinishedAt: now, Message: "run cancelled; an earlier attempt may have reached the provider: check the account"}.encode()
 	total, finished := 0, false
-	var cursor uint64
-	for {
-		kv, next, err := s.rdb.HScan(ctx, seenKey(runID), cursor, "", 1000).Result()
-		if err != nil {
-			return total, finished, fmt.Errorf("cancel run %s: %w", runID, err)
-		}
-		args := []any{now.UnixMilli(), rec, recAmb}
-		for i := 1; i < len(kv); i += 2 {
-			args = append(args, kv[i])
-		}
-		if len(args) > 3 {
-			v, err := cancelScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, args...).Int64Slice()
-			if err != nil {
-				return total, finished, fmt.Errorf("cancel run %s: %w", runID, err)
+	// Every line the run holds, a group of buckets at a time; rows with an outcome (the invalid
+	// and duplicate ones among them) are left alone by the script.
+	// Read after the cancelled mark: rows an ingestion adds later are cancelled by Begin.
+	run, err := s.Run(ctx, runID)
+	if err != nil {
+		return 0, false, err
+	}
+	err = s.eachBucketGroup(ctx, runID, run.MaxLine, func(lines []string, ins, _ []any) error {
+		args := make([]any, 0, 3+len(lines))
+		args = append(args, now.UnixMilli(), rec, recAmb)
+		for i, l := range lines {
+			if _, ok := ins[i].(string); ok {
+				args = append(args, l)
 			}
-			total += int(v[0])
-			finished = finished || v[1] == 1
 		}
-		if cursor = next; cursor == 0 {
-			break
+		if len(args) == 3 {
+			return nil
 		}
+		v, err := cancelScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, args...).Int64Slice()
+		if err != nil {
+			return err
+		}
+		total += int(v[0])
+		finished = finished || v[1] == 1
+		return nil
+	})
+	if err != nil {
+		return total, finished, fmt.Errorf("cancel run %s: %w", runID, err)
 	}
 	return total, finished, nil
 }

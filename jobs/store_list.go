@@ -26,7 +26,7 @@ const (
 )
 
 // runIndexKeys are the indexes a run's id is a member of: Prune removes it from each.
-var runIndexKeys = []string{runsKey, openRunsKey}
+var runIndexKeys = []string{runsKey, openRunsKey, windowKey(Stytch), windowKey(Zitadel)}
 
 // DefaultPageSize is the number of runs a page holds when ListOptions.Limit is 0.
 const DefaultPageSize = 50

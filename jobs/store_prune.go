@@ -312,25 +312,25 @@ func (s *Store) runTasks(ctx context.Context, r Run) (tasks []queuedTask, busy b
 	}
 	batch := []queuedTask{{QueueControl, "finished:" + r.ID}}
 	q := r.Provider.Queue()
-	var cursor uint64
-	for {
-		kv, next, err := s.rdb.HScan(ctx, seenKey(r.ID), cursor, "", 1000).Result()
-		if err != nil {
-			return nil, false, fmt.Errorf("prune run %s: %w", r.ID, err)
+	err = s.eachSeenKey(ctx, r.ID, func(keys []string) error {
+		for _, k := range keys {
+			batch = append(batch, queuedTask{q, r.ID + ":" + k})
 		}
-		for i := 0; i < len(kv); i += 2 {
-			batch = append(batch, queuedTask{q, r.ID + ":" + kv[i]})
-		}
-		if len(batch) >= 1000 || next == 0 {
+		if len(batch) >= 1000 {
 			if err := check(batch); err != nil {
-				return nil, false, fmt.Errorf("prune run %s: %w", r.ID, err)
+				return err
 			}
 			batch = batch[:0]
 		}
-		if cursor = next; cursor == 0 {
-			return tasks, busy, nil
-		}
+		return nil
+	})
+	if err == nil {
+		err = check(batch)
 	}
+	if err != nil {
+		return nil, false, fmt.Errorf("prune run %s: %w", r.ID, err)
+	}
+	return tasks, busy, nil
 }
 
 // asynqTaskKey is the key asynq keeps a task's hash in (asynq's internal/base.TaskKey).

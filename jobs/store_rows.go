@@ -28,7 +28,7 @@ type AddAction int
 
 // What AddRows decides for each row.
 const (
-	// AddQueue: the row is new (or was recorded but never finished): queue its task.
+	// AddQueue: the row is new: it waits in the run store for its turn in the window.
 	AddQueue AddAction = iota
 	// AddDone: the same line of the same run already has its outcome: nothing to do.
 	AddDone
@@ -36,34 +36,49 @@ const (
 	AddDuplicate
 	// AddInvalid: the row is unusable; recorded as invalid.
 	AddInvalid
+	// AddAlreadyQueued: an earlier ingestion recorded the same line; it still waits for its outcome.
+	AddAlreadyQueued
 )
 
-// addRowsScript records a batch of input rows of a run.
-// KEYS[1] -> reactivator:{<run>}:run, KEYS[2] -> …:rows, KEYS[3] -> …:seen, KEYS[4] -> …:out
-// ARGV[1] -> now (unix ms), ARGV[2] -> the duplicate outcome record, with @FIRST@ for the first line
-// ARGV[3…] -> five per row: line, row key, input (JSON), invalid outcome record, "i" invalid | "v" valid
-// Returns, per row, its AddAction: 0 queue, 1 already done, 2 duplicate, 3 invalid.
+// addRowsScript records a batch of rows.
+//
+//	KEYS[1] -> reactivator:{R}:run
+//	KEYS[2] -> reactivator:{R}:out
+//	ARGV[1] -> now (unix ms), for the outcomes of invalid and duplicate rows
+//	ARGV[2] -> the duplicate outcome record, with @FIRST@ for the first line
+//	ARGV[3] -> the run's key prefix, reactivator:{R}: (the buckets share the run's hash tag)
+//	ARGV[4] -> the number of seen buckets, used when the run has none yet
+//	ARGV[5..] -> per row: line, row key (hex; "" when invalid), input, invalid record, kind (i or v)
+//
+// It returns an AddAction per row.
 var addRowsScript = redis.NewScript(luaRecord + `
-local run, rows, seen, out = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local now, dup = ARGV[1], ARGV[2]
+local run, out = KEYS[1], KEYS[2]
+local now, dup, prefix = ARGV[1], ARGV[2], ARGV[3]
+local sb = tonumber(redis.call('HGET', run, 'sb') or '0')
+if sb == 0 then
+  sb = tonumber(ARGV[4])
+  redis.call('HSET', run, 'sb', sb)
+end
 local res = {}
 local maxline = tonumber(redis.call('HGET', run, 'max_line') or '0')
-local i = 3
+local i = 5
 while i <= #ARGV do
   local line, key, input, rec, kind = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
   i = i + 5
-  if tonumber(line) > maxline then maxline = tonumber(line) end
-  redis.call('HSET', rows, line, input)
+  local l = tonumber(line)
+  if l > maxline then maxline = l end
+  redis.call('HSET', prefix .. 'rows:' .. math.floor(l / 64), line, input)
   if kind == 'i' then
     record(run, out, line, 'invalid', rec, now)
     table.insert(res, 3)
   else
+    local seen = prefix .. 'seen:' .. (tonumber(string.sub(key, 1, 8), 16) % sb)
     local first = redis.call('HGET', seen, key)
     if not first then
       redis.call('HSET', seen, key, line)
       table.insert(res, 0)
     elseif first == line then
-      if redis.call('HEXISTS', out, line) == 1 then table.insert(res, 1) else table.insert(res, 0) end
+      if redis.call('HEXISTS', out, line) == 1 then table.insert(res, 1) else table.insert(res, 4) end
     else
       record(run, out, line, 'duplicate', string.gsub(dup, '@FIRST@', first), now)
       table.insert(res, 2)
@@ -74,37 +89,77 @@ redis.call('HSET', run, 'max_line', maxline)
 return res
 `)
 
-// AddRows records a batch of input rows of a run in one round trip: each row's input for the
-// report, invalid rows as invalid, repeats as duplicate of their first line. It returns, per row,
-// whether to queue it. Calling it again with the same rows (a resumed ingest) queues nothing
-// that already has an outcome.
+// AddRows records a batch of input rows of a run in one round trip: each row's input, compactly
+// (store_window.go), invalid rows as invalid, repeats as duplicate of their first line. The valid
+// rows wait in the store until a worker claims them into its provider's window (ClaimRows). It
+// returns what it did with each row; calling it again with the same rows (a resumed ingest)
+// changes nothing. Rows are added in line order, batch after batch: the first line of a
+// duplicate is the first one added.
 func (s *Store) AddRows(ctx context.Context, runID string, rows []IngestRow) ([]AddAction, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
+	acts := make([]AddAction, 0, len(rows))
+	err := s.addRows(ctx, runID, 0, [][]IngestRow{rows}, func(a []AddAction) { acts = append(acts, a...) })
+	return acts, err
+}
+
+// addRows sends the batches of rows in one pipeline (Redis runs them in order) and hands each
+// batch's actions to done. sizeHint is the run's expected number of rows (0 when unknown); it
+// sizes the dedupe buckets of a new run.
+func (s *Store) addRows(ctx context.Context, runID string, sizeHint int, batches [][]IngestRow, done func([]AddAction)) error {
 	now := s.now().UnixMilli()
-	dup := OutcomeRecord{Outcome: Duplicate, Message: "duplicate of line @FIRST@", FinishedAt: time.UnixMilli(now)}
-	args := make([]any, 0, 2+5*len(rows))
-	args = append(args, now, dup.encode())
-	for _, r := range rows {
-		in, _ := json.Marshal(r.Input)
-		line := strconv.Itoa(r.Row.Line)
-		if r.Invalid != "" {
-			rec := OutcomeRecord{Outcome: Invalid, Message: r.Invalid, FinishedAt: time.UnixMilli(now)}
-			args = append(args, line, "", in, rec.encode(), "i")
-			continue
+	dup := OutcomeRecord{Outcome: Duplicate, Message: "duplicate of line @FIRST@", FinishedAt: time.UnixMilli(now)}.encode()
+	keys := []string{runKey(runID), outKey(runID)}
+	argvs := make([][]any, len(batches))
+	for bi, rows := range batches {
+		args := make([]any, 0, 4+5*len(rows))
+		args = append(args, now, dup, runPrefix(runID), seenBuckets(sizeHint))
+		for _, r := range rows {
+			in, _ := json.Marshal(r.Input)
+			line := strconv.Itoa(r.Row.Line)
+			if r.Invalid != "" {
+				rec := OutcomeRecord{Outcome: Invalid, Message: r.Invalid, FinishedAt: time.UnixMilli(now)}
+				args = append(args, line, "", in, rec.encode(), "i")
+				continue
+			}
+			args = append(args, line, r.Row.Key(), in, "", "v")
 		}
-		args = append(args, line, r.Row.Key(), in, "", "v")
+		argvs[bi] = args
 	}
-	res, err := addRowsScript.Run(ctx, s.rdb, []string{runKey(runID), rowsKey(runID), seenKey(runID), outKey(runID)}, args...).Int64Slice()
+	var cmds []*redis.Cmd
+	run := func() error {
+		cmds = make([]*redis.Cmd, len(argvs))
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, args := range argvs {
+				cmds[i] = addRowsScript.EvalSha(ctx, p, keys, args...)
+			}
+			return nil
+		})
+		return err
+	}
+	err := run()
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// A fresh or restarted server: load the script and send again (AddRows is idempotent).
+		if err = addRowsScript.Load(ctx, s.rdb).Err(); err == nil {
+			err = run()
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("record rows of run %s: %w", runID, err)
+		return fmt.Errorf("record rows of run %s: %w", runID, err)
 	}
-	acts := make([]AddAction, len(res))
-	for i, v := range res {
-		acts[i] = AddAction(v)
+	for _, c := range cmds {
+		res, err := c.Int64Slice()
+		if err != nil {
+			return fmt.Errorf("record rows of run %s: %w", runID, err)
+		}
+		acts := make([]AddAction, len(res))
+		for i, v := range res {
+			acts[i] = AddAction(v)
+		}
+		done(acts)
 	}
-	return acts, nil
+	return nil
 }
 
 // setTotalScript marks a run's ingestion complete.
@@ -144,29 +199,16 @@ func (s *Store) EachRow(ctx context.Context, runID string, fn func(ReportRow) er
 	if err != nil {
 		return err
 	}
-	const batch = 1000
-	for start := 2; start <= r.MaxLine; start += batch {
-		lines := make([]string, 0, batch)
-		for l := start; l < start+batch && l <= r.MaxLine; l++ {
-			lines = append(lines, strconv.Itoa(l))
-		}
-		var ins, outs *redis.SliceCmd
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			ins = p.HMGet(ctx, rowsKey(runID), lines...)
-			outs = p.HMGet(ctx, outKey(runID), lines...)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("read rows of run %s: %w", runID, err)
-		}
-		for i, v := range ins.Val() {
+	return s.eachBucketGroup(ctx, runID, r.MaxLine, func(lines []string, ins, outs []any) error {
+		for i, v := range ins {
 			in, ok := v.(string)
 			if !ok {
 				continue
 			}
-			row := ReportRow{Line: start + i, Provider: r.Provider}
+			line, _ := strconv.Atoi(lines[i])
+			row := ReportRow{Line: line, Provider: r.Provider}
 			_ = json.Unmarshal([]byte(in), &row.Input)
-			if o, ok := outs.Val()[i].(string); ok {
+			if o, ok := outs[i].(string); ok {
 				if row.Outcome, err = decodeOutcome(o); err != nil {
 					return fmt.Errorf("decode outcome of row %d of run %s: %w", row.Line, runID, err)
 				}
@@ -177,8 +219,8 @@ func (s *Store) EachRow(ctx context.Context, runID string, fn func(ReportRow) er
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // Outcome returns a row's recorded outcome; ok is false while it has none.

@@ -54,7 +54,7 @@ func TestAddRowsDedupesAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = []AddAction{AddDone, AddQueue, AddDuplicate, AddInvalid}
+	want = []AddAction{AddDone, AddAlreadyQueued, AddDuplicate, AddInvalid}
 	if fmt.Sprint(acts) != fmt.Sprint(want) {
 		t.Fatalf("AddRows again = %v, want %v", acts, want)
 	}

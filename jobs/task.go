@@ -27,8 +27,20 @@ type ReactivatePayload struct {
 	OrgID    string `json:"o,omitempty"`
 	MemberID string `json:"m,omitempty"`
 	UserID   string `json:"u,omitempty"`
-	// QueuedAt is when the row was queued (unix seconds); a row older than the max row age ends failed.
+	// QueuedAt is when the row entered its provider's window (unix seconds); a row older than the
+	// max row age ends failed.
 	QueuedAt int64 `json:"t"`
+	// QueuedAtMs is QueuedAt in unix milliseconds; 0 in tasks queued before it existed.
+	QueuedAtMs int64 `json:"tm,omitempty"`
+}
+
+// Queued returns when the row entered its provider's window, to the millisecond when the task
+// says.
+func (p ReactivatePayload) Queued() time.Time {
+	if p.QueuedAtMs > 0 {
+		return time.UnixMilli(p.QueuedAtMs)
+	}
+	return time.Unix(p.QueuedAt, 0)
 }
 
 // Row returns the row the payload stands for.
@@ -40,12 +52,14 @@ func (p ReactivatePayload) Row(provider Provider) Row {
 // because asynq refuses a task id while an old task with it exists, archived ones included.
 func TaskID(runID string, r Row) string { return runID + ":" + r.Key() }
 
-// NewReactivateTask returns the task that reactivates row r of run runID, with its task id and queue.
+// NewReactivateTask returns the task that reactivates row r of run runID, with its task id and
+// queue; queuedAt is when the row entered the window, where its age starts.
 func NewReactivateTask(runID string, r Row, queuedAt time.Time, opts ...asynq.Option) (*asynq.Task, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(ReactivatePayload{RunID: runID, Line: r.Line, OrgID: r.OrgID, MemberID: r.MemberID, UserID: r.UserID, QueuedAt: queuedAt.Unix()})
+	b, err := json.Marshal(ReactivatePayload{RunID: runID, Line: r.Line, OrgID: r.OrgID, MemberID: r.MemberID, UserID: r.UserID,
+		QueuedAt: queuedAt.Unix(), QueuedAtMs: queuedAt.UnixMilli()})
 	if err != nil {
 		return nil, err
 	}

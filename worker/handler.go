@@ -61,7 +61,7 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		if err := s.halt(wait, h.provider, false); err != nil {
 			return err
 		}
-		if age := s.now().Sub(time.Unix(p.QueuedAt, 0)); p.QueuedAt > 0 && age > s.cfg.MaxRowAge {
+		if age := s.now().Sub(p.Queued()); p.QueuedAt > 0 && age > s.cfg.MaxRowAge {
 			// Ask the store too before ending a row: another worker's pause may be younger than
 			// this process's view of it.
 			if err := s.halt(wait, h.provider, true); err != nil {

@@ -32,8 +32,11 @@ type Config struct {
 	// MaxAttempts is how many transient failures a row may have before it ends failed; 0 means 12
 	// (with the default backoff, about an hour and a half of outage).
 	MaxAttempts int
-	// MaxRowAge ends a row as failed when it was queued longer ago than this; 0 means 24h.
+	// MaxRowAge ends a row as failed when it entered its provider's window longer ago than this;
+	// 0 means 24h.
 	MaxRowAge time.Duration
+	// Window sizes the windowed queue (window.go).
+	Window Window
 	// Backoff is the wait between attempts.
 	Backoff Backoff
 	// ShutdownTimeout is how long in-flight calls may finish on shutdown before their tasks go
@@ -90,6 +93,7 @@ type Server struct {
 	client    *asynq.Client
 	inspector *asynq.Inspector
 	pacers    map[jobs.Provider]*pacer
+	windows   map[jobs.Provider]*window
 	now       func() time.Time
 
 	// stopped ends when the server is asked to stop (Run's ctx is done). Every wait of a task
@@ -141,13 +145,14 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, store: store, log: cfg.Logger, now: time.Now,
 		client: asynq.NewClientFromRedisClient(cfg.Redis), inspector: asynq.NewInspectorFromRedisClient(cfg.Redis),
-		pacers: map[jobs.Provider]*pacer{}, paused: map[jobs.Provider]string{}, rates: map[string]runRate{},
+		pacers: map[jobs.Provider]*pacer{}, windows: map[jobs.Provider]*window{}, paused: map[jobs.Provider]string{}, rates: map[string]runRate{},
 	}
 	s.stopped, s.stop = context.WithCancel(context.Background())
 	queues := map[string]int{}
 	for p := range cfg.Callers {
 		queues[p.Queue()] = 10
 		s.pacers[p] = newPacer(p, store, cfg.Limits[p], cfg.Metrics, cfg.Logger)
+		s.windows[p] = newWindow(p, s)
 	}
 	if !cfg.NoControl {
 		queues[jobs.QueueControl] = 1
@@ -173,6 +178,7 @@ func New(cfg Config) (*Server, error) {
 // Mux returns the handlers the server runs.
 func (s *Server) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	mux.Use(s.windowMiddleware)
 	for p, c := range s.cfg.Callers {
 		mux.Handle(p.TaskType(), &reactivateHandler{provider: p, caller: c, srv: s, pacer: s.pacers[p]})
 	}
@@ -212,6 +218,10 @@ func (s *Server) Run(ctx context.Context) error {
 		stop()
 		wg.Wait()
 		return fmt.Errorf("start worker: %w", err)
+	}
+	for _, w := range s.windows {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.run(ctx) }()
 	}
 	<-ctx.Done()
 	// The stop rule: from here no task sends a request; waiting tasks go back to the queue

@@ -71,7 +71,7 @@ With --wait, ingest blocks until every run is finished and exits like run: 0 eve
 	_ = cmd.RegisterFlagCompletionFunc("provider", completeProvider)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and print what would be queued; touch nothing (no Redis needed)")
 	fs.BoolVar(&f.wait, "wait", false, "block until every run is finished; the exit code says how they ended")
-	fs.IntVar(&f.concurrency, "concurrency", ingest.DefaultConcurrency, "how many tasks are queued at once")
+	fs.IntVar(&f.concurrency, "concurrency", ingest.DefaultConcurrency, "how many batches of rows go to Redis per round trip")
 	pf.register(fs)
 	return cmd
 }

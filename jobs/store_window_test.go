@@ -1,0 +1,218 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"reactivator/internal/redistest"
+)
+
+// addZitadelRows records n rows of a new run, lines 2..n+1; every tenth row repeats the one before
+// it and every 25th is invalid. It returns the lines that wait for the window.
+func addZitadelRows(t *testing.T, s *Store, ctx context.Context, id string, n int) []int {
+	t.Helper()
+	if _, _, err := s.CreateRun(ctx, Run{ID: id, Provider: Zitadel, File: id + ".csv"}); err != nil {
+		t.Fatal(err)
+	}
+	var rows []IngestRow
+	var want []int
+	for i := range n {
+		line := i + 2
+		user := fmt.Sprint(500000000000000000 + i)
+		switch {
+		case i%25 == 24:
+			rows = append(rows, IngestRow{Row: Row{Line: line, Provider: Zitadel}, Input: []string{"", "", ""}, Invalid: "user_id: is empty"})
+		case i%10 == 9:
+			rows = append(rows, zrow(line, fmt.Sprint(500000000000000000+i-1)))
+		default:
+			rows = append(rows, zrow(line, user))
+			want = append(want, line)
+		}
+	}
+	batches := [][]IngestRow{}
+	for len(rows) > 0 {
+		k := min(len(rows), 97)
+		batches = append(batches, rows[:k])
+		rows = rows[k:]
+	}
+	if err := s.AddRowBatches(ctx, id, n, batches, func(int, []AddAction) {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetTotal(ctx, id, n); err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+func TestClaimRowsNeverHandsARowOutTwice(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Shared(t)
+	db := srv.NextDB()
+	ctx := context.Background()
+	s := NewStore(redis.NewClient(&redis.Options{Addr: srv.Addr, DB: db}))
+	want := addZitadelRows(t, s, ctx, "claim", 3000)
+
+	// Four workers, each with its own connection, claim until the run is exhausted.
+	var mu sync.Mutex
+	var got []int
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: db})
+			defer rdb.Close()
+			ws := NewStore(rdb)
+			for {
+				c, err := ws.ClaimRows(ctx, Zitadel, "claim", 13+w*7)
+				if err != nil {
+					t.Errorf("ClaimRows = %v", err)
+					return
+				}
+				mu.Lock()
+				for _, r := range c.Rows {
+					if r.Provider != Zitadel || r.UserID == "" {
+						t.Errorf("claimed row %+v, want a ZITADEL row with its user id", r)
+					}
+					got = append(got, r.Line)
+				}
+				mu.Unlock()
+				if err := ws.AckClaim(ctx, "claim", c.ID); err != nil {
+					t.Errorf("AckClaim = %v", err)
+				}
+				if c.Exhausted {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Ints(got)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("claimed lines (%d) differ from the rows to queue (%d): every valid first row exactly once", len(got), len(want))
+	}
+}
+
+func TestClaimRowsSkipsRowsWithAnOutcome(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "skip")
+	if _, err := s.AddRows(ctx, "skip", []IngestRow{zrow(2, "1"), zrow(3, "2"), zrow(4, "3")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Record(ctx, "skip", 3, OutcomeRecord{Outcome: Reactivated}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.ClaimRows(ctx, Zitadel, "skip", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rows) != 2 || c.Rows[0].Line != 2 || c.Rows[1].Line != 4 || c.Exhausted {
+		t.Fatalf("ClaimRows = %+v, want lines 2 and 4, not exhausted (ingest has not set the total)", c)
+	}
+	// While ingesting, more rows may come: the cursor resumes after the last line looked at.
+	if _, err := s.AddRows(ctx, "skip", []IngestRow{zrow(5, "4")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetTotal(ctx, "skip", 4); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := s.ClaimRows(ctx, Zitadel, "skip", 10)
+	if err != nil || len(c2.Rows) != 1 || c2.Rows[0].Line != 5 || c2.Exhausted {
+		t.Fatalf("ClaimRows after more rows = %+v, %v; want line 5, not exhausted (two claims outstanding)", c2, err)
+	}
+	for _, id := range []string{c.ID, c2.ID} {
+		if err := s.AckClaim(ctx, "skip", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c3, err := s.ClaimRows(ctx, Zitadel, "skip", 10)
+	if err != nil || len(c3.Rows) != 0 || !c3.Exhausted {
+		t.Fatalf("ClaimRows at the end = %+v, %v; want no rows, exhausted", c3, err)
+	}
+	if _, err := s.ClaimRows(ctx, Zitadel, "nope", 10); err == nil {
+		t.Errorf("ClaimRows(unknown run) = nil error, want ErrRunNotFound")
+	}
+}
+
+func TestReclaimStaleHandsOutAnUnacknowledgedClaim(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	want := addZitadelRows(t, s, ctx, "stale", 40)
+	c, err := s.ClaimRows(ctx, Zitadel, "stale", 10)
+	if err != nil || len(c.Rows) != 10 {
+		t.Fatalf("ClaimRows = %+v, %v; want 10 rows", c, err)
+	}
+	// Its worker dies here. Within the lease nobody else takes it.
+	if r, err := s.ReclaimStale(ctx, Zitadel, "stale", time.Hour); err != nil || r.ID != "" {
+		t.Fatalf("ReclaimStale within the lease = %+v, %v; want none", r, err)
+	}
+	if _, _, err := s.Record(ctx, "stale", want[0], OutcomeRecord{Outcome: Reactivated}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.ReclaimStale(ctx, Zitadel, "stale", 0)
+	if err != nil || r.ID != c.ID || len(r.Rows) != 9 || r.Rows[0].Line != want[1] {
+		t.Fatalf("ReclaimStale = %+v, %v; want claim %s with its 9 rows still without an outcome", r, err, c.ID)
+	}
+	// The repairing worker renewed the lease: a second one finds nothing.
+	if again, err := s.ReclaimStale(ctx, Zitadel, "stale", time.Second); err != nil || again.ID != "" {
+		t.Fatalf("ReclaimStale right after a repair = %+v, %v; want none", again, err)
+	}
+	if err := s.AckClaim(ctx, "stale", r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.ReclaimStale(ctx, Zitadel, "stale", 0); err != nil || again.ID != "" {
+		t.Fatalf("ReclaimStale after the ack = %+v, %v; want none", again, err)
+	}
+}
+
+func TestRowBucketsStayListpack(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Shared(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: srv.NextDB()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	s, ctx := NewStore(rdb), context.Background()
+	addZitadelRows(t, s, ctx, "compact", 5000)
+	for _, key := range []string{rowsBucketKey("compact", 2), rowsBucketKey("compact", 4000), runPrefix("compact") + "seen:0", runPrefix("compact") + "seen:77"} {
+		enc, err := rdb.ObjectEncoding(ctx, key).Result()
+		if err != nil || enc != "listpack" {
+			t.Errorf("OBJECT ENCODING %s = %q, %v; want listpack", key, enc, err)
+		}
+	}
+}
+
+func TestQueueBacklogFollowsAsynq(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Shared(t)
+	opt := asynq.RedisClientOpt{Addr: srv.Addr, DB: srv.NextDB()}
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
+	t.Cleanup(func() { _ = rdb.Close() })
+	s, ctx := NewStore(rdb), context.Background()
+	cl := asynq.NewClient(opt)
+	t.Cleanup(func() { _ = cl.Close() })
+	if n, err := s.QueueBacklog(ctx, "q"); err != nil || n != 0 {
+		t.Fatalf("QueueBacklog(no queue) = %d, %v; want 0", n, err)
+	}
+	for _, o := range [][]asynq.Option{{asynq.Queue("q")}, {asynq.Queue("q"), asynq.ProcessIn(time.Hour)}, {asynq.Queue("other")}} {
+		if _, err := cl.Enqueue(asynq.NewTask("t", nil), o...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insp := asynq.NewInspector(opt)
+	t.Cleanup(func() { _ = insp.Close() })
+	qi, err := insp.GetQueueInfo("q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := qi.Pending + qi.Active + qi.Scheduled + qi.Retry
+	if n, err := s.QueueBacklog(ctx, "q"); err != nil || n != want || n != 2 {
+		t.Fatalf("QueueBacklog(q) = %d, %v; want %d as asynq's inspector counts it (2)", n, err, want)
+	}
+}
