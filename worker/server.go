@@ -163,8 +163,11 @@ func New(cfg Config) (*Server, error) {
 		RetryDelayFunc:  s.retryDelay,
 		IsFailure:       isFailure,
 		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          slogAdapter{cfg.Logger},
-		LogLevel:        asynq.WarnLevel,
+		// The window keeps each queue short, often empty between two top ups: asynq's default
+		// check every second would leave a topped-up window waiting that long.
+		TaskCheckInterval: windowTaskCheck,
+		Logger:            slogAdapter{cfg.Logger},
+		LogLevel:          asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			if errors.Is(err, asynq.SkipRetry) || !isFailure(err) {
 				return

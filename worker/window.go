@@ -44,6 +44,7 @@ const (
 	windowSettle      = 5 * time.Millisecond // after a row finishes, for asynq to drop its task
 	windowEnqueuers   = 16
 	windowTopUpBudget = 30 * time.Second
+	windowTaskCheck   = 50 * time.Millisecond // asynq's look at an empty queue
 )
 
 // windowSize returns the window of a provider limited to rate calls per second (0: unlimited)
