@@ -51,6 +51,10 @@ lint: ## go vet, staticcheck and gofmt
 bench: deps ## print the performance tables (ingest, workers)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
+.PHONY: bench-large
+bench-large: deps ## the ingest table at ten million rows (about an hour; the asynq loops need 9 GB of Redis)
+	REACTIVATOR_BENCH_ROWS=10000000 $(GO) test -run '^$$' -bench IngestTable -benchtime 1x -timeout 120m ./ingest
+
 .PHONY: demo
 demo: ## run everything in one process against the built-in fake providers
 	$(GO) run ./cmd/reactivator demo

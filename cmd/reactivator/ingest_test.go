@@ -8,23 +8,26 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hibiken/asynq"
-
 	"reactivator/internal/fakeidp"
 	"reactivator/internal/status"
 	"reactivator/jobs"
 )
 
-// queueSize returns how many tasks wait in a provider's queue.
-func (w *cliWorld) queueSize(p jobs.Provider) int {
+// rowsWaiting returns how many rows of a provider's runs wait for their outcome: in the run store
+// until the workers' window takes them, then as asynq tasks.
+func (w *cliWorld) rowsWaiting(p jobs.Provider) int {
 	w.t.Helper()
-	insp := asynq.NewInspector(w.opt)
-	defer insp.Close()
-	qi, err := insp.GetQueueInfo(p.Queue())
+	runs, err := w.store.Runs(context.Background())
 	if err != nil {
-		return 0
+		w.t.Fatalf("store.Runs() = %v", err)
 	}
-	return qi.Size
+	n := 0
+	for _, r := range runs {
+		if r.Provider == p && r.Total >= 0 {
+			n += r.Total - r.Done
+		}
+	}
+	return n
 }
 
 // statusJSON runs status --json and decodes it.
@@ -62,11 +65,11 @@ func TestIngestStytchAndZitadelThenStatus(t *testing.T) {
 	}
 	contains(t, "ingest stdout", r.stdout, "members.csv: run stytch-", "users.csv: run zitadel-", "reactivator status stytch-", "--watch")
 	contains(t, "ingest stderr", r.stderr, "stytch: ok", "zitadel: ok")
-	if got := w.queueSize(jobs.Stytch); got != 3 {
-		t.Errorf("stytch queue size = %d, want 3", got)
+	if got := w.rowsWaiting(jobs.Stytch); got != 3 {
+		t.Errorf("stytch rows waiting = %d, want 3", got)
 	}
-	if got := w.queueSize(jobs.Zitadel); got != 2 {
-		t.Errorf("zitadel queue size = %d, want 2", got)
+	if got := w.rowsWaiting(jobs.Zitadel); got != 2 {
+		t.Errorf("zitadel rows waiting = %d, want 2", got)
 	}
 
 	v := w.statusJSON()
@@ -96,8 +99,8 @@ func TestIngestStytchAndZitadelThenStatus(t *testing.T) {
 	if got := strings.Count(r.stdout, "nothing new to queue"); got != 2 {
 		t.Errorf("ingest again says 'nothing new to queue' %d times, want 2:\n%s", got, r.stdout)
 	}
-	if got := w.queueSize(jobs.Stytch); got != 3 {
-		t.Errorf("stytch queue size after ingesting again = %d, want 3", got)
+	if got := w.rowsWaiting(jobs.Stytch); got != 3 {
+		t.Errorf("stytch rows waiting after ingesting again = %d, want 3", got)
 	}
 	if v := w.statusJSON(); len(v.Runs) != 2 {
 		t.Errorf("status --json after ingesting again = %d runs, want 2", len(v.Runs))
@@ -173,8 +176,8 @@ func TestIngestRefusedFile(t *testing.T) {
 	if got := w.onlyRun(); got.File != "members.csv" {
 		t.Errorf("the only run is of file %q, want members.csv", got.File)
 	}
-	if got := w.queueSize(jobs.Stytch); got != 2 {
-		t.Errorf("stytch queue size = %d, want 2 (the good file's rows)", got)
+	if got := w.rowsWaiting(jobs.Stytch); got != 2 {
+		t.Errorf("stytch rows waiting = %d, want 2 (the good file's rows)", got)
 	}
 }
 
@@ -200,8 +203,8 @@ func TestIngestRefusedCredentialsQueueNothing(t *testing.T) {
 	if r := w.run("ingest", "--no-check", path); r.code != exitOK {
 		t.Fatalf("ingest --no-check = %s", r)
 	}
-	if got := w.queueSize(jobs.Stytch); got != 2 {
-		t.Errorf("stytch queue size after --no-check = %d, want 2", got)
+	if got := w.rowsWaiting(jobs.Stytch); got != 2 {
+		t.Errorf("stytch rows waiting after --no-check = %d, want 2", got)
 	}
 }
 

@@ -189,7 +189,7 @@ func TestIngestWaitInterrupted(t *testing.T) {
 	go func() { done <- w.runCtx(ctx, "ingest", "--wait", path) }()
 	// Cancel once the rows are queued, so the interruption hits the wait.
 	for range 200 {
-		if w.queueSize(jobs.Stytch) == 2 {
+		if w.rowsWaiting(jobs.Stytch) == 2 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -200,7 +200,7 @@ func TestIngestWaitInterrupted(t *testing.T) {
 		t.Fatalf("ingest --wait, interrupted = %s\nwant exit %d", r, exitInterrupted)
 	}
 	contains(t, "ingest stderr", r.stderr, "interrupted", "the runs go on")
-	if got := w.queueSize(jobs.Stytch); got != 2 {
-		t.Errorf("stytch queue size after the interruption = %d, want 2: queued rows stay queued", got)
+	if got := w.rowsWaiting(jobs.Stytch); got != 2 {
+		t.Errorf("stytch rows waiting after the interruption = %d, want 2: queued rows stay queued", got)
 	}
 }
