@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"reactivator/ingest"
@@ -170,7 +171,7 @@ func TestWindowIngestThenDrain10kRows(t *testing.T) {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: b.redis.Addr, DB: b.redis.DB})
 	t.Cleanup(func() { _ = rdb.Close() })
-	in, err := ingest.NewOnRedis(rdb, ingest.Config{RunID: "big"})
+	in, err := ingest.New(ingest.Config{Store: jobs.NewStore(rdb), Enqueuer: asynq.NewClientFromRedisClient(rdb), RunID: "big"})
 	if err != nil {
 		t.Fatal(err)
 	}
