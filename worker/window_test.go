@@ -41,7 +41,7 @@ func (b *bundle) windowServer(cfg Config) *Server {
 	b.t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: b.redis.Addr, DB: b.redis.DB})
 	b.t.Cleanup(func() { _ = rdb.Close() })
-	cfg.Store = jobs.NewStore(rdb)
+	cfg.Redis = rdb
 	s, err := New(cfg)
 	if err != nil {
 		b.t.Fatal(err)
