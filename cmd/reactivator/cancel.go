@@ -40,7 +40,7 @@ the failed-only report (cancelled rows included) is valid input for ingest.`,
 
 // cancel cancels run id and says what becomes of its rows.
 func (a *app) cancel(ctx context.Context, id string) error {
-	rc, err := a.connectRedis(ctx)
+	rc, err := a.runsRedis(ctx)
 	if err != nil {
 		return err
 	}

@@ -256,6 +256,18 @@ func redisFromURL(ctx context.Context, url, caFile string) (*redisConn, error) {
 // redactURL hides a Redis URL's secrets in messages.
 func redactURL(u string) string { return redisconn.Redact(u) }
 
+// runsRedis connects to --redis / REDIS_URL or, when none is given, opens the embedded Redis that
+// `run` keeps in its state directory, so a one-shot run stays visible to status, report, cancel,
+// resume and prune. A command that serves a fleet (worker, scheduler, dash, ingest) uses
+// connectRedis, which requires a shared Redis.
+func (a *app) runsRedis(ctx context.Context) (*redisConn, error) {
+	if a.first(a.redisURL, "REDIS_URL") != "" {
+		return a.connectRedis(ctx)
+	}
+	rc, _, err := a.oneShotRedis(ctx, embedOptions{fresh: true}, a.stderr)
+	return rc, err
+}
+
 // connectRedis connects to --redis / REDIS_URL; required for commands that share a Redis.
 func (a *app) connectRedis(ctx context.Context) (*redisConn, error) {
 	url := a.first(a.redisURL, "REDIS_URL")

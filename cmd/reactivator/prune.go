@@ -84,13 +84,7 @@ or with another age. Without REDIS_URL it prunes the embedded Redis of run.`,
 
 // prune deletes the runs finished longer than olderThan ago (with dryRun, only lists them).
 func (a *app) prune(ctx context.Context, olderThan time.Duration, dryRun, asJSON bool) error {
-	var rc *redisConn
-	var err error
-	if a.first(a.redisURL, "REDIS_URL") != "" {
-		rc, err = a.connectRedis(ctx)
-	} else {
-		rc, _, err = a.oneShotRedis(ctx, embedOptions{fresh: true}, a.stderr)
-	}
+	rc, err := a.runsRedis(ctx)
 	if err != nil {
 		return err
 	}

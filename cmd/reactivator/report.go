@@ -77,7 +77,7 @@ report goes to the next numbered name (FILE.1.csv) unless --force.`,
 }
 
 func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, out string, force bool) error {
-	rc, err := a.connectRedis(ctx)
+	rc, err := a.runsRedis(ctx)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (a *app) resume(ctx context.Context, provider string, pf *providerFlags, no
 	default:
 		fmt.Fprintf(a.stderr, "%s: no credentials on this machine, not checked: make sure the workers' credentials are fixed\n", p)
 	}
-	rc, err := a.connectRedis(ctx)
+	rc, err := a.runsRedis(ctx)
 	if err != nil {
 		return err
 	}

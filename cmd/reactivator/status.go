@@ -77,7 +77,7 @@ func (a *app) status(ctx context.Context, o statusOptions) error {
 	if o.all {
 		o.limit = 0
 	}
-	rc, err := a.connectRedis(ctx)
+	rc, err := a.runsRedis(ctx)
 	if err != nil {
 		return err
 	}
