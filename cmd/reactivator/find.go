@@ -150,7 +150,7 @@ func (a *app) find(ctx context.Context, o *findOptions) (*discover.Result, error
 		return discover.Zitadel(ctx, c, o.zq)
 	}
 	if ps.stytch == nil {
-		return nil, errors.New("Stytch is not configured: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE)")
+		return nil, errors.New("no Stytch credentials: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE)")
 	}
 	c, err := stytch.New(*ps.stytch)
 	if err != nil {
