@@ -499,18 +499,30 @@ func b2i(b bool) int {
 	return 0
 }
 
+// target is the user a change of p's names, as each API finds it: v1 checks the permission in
+// the acting org first and finds users only in that org; v2 finds any user (it checks the
+// permission last, in the user's org). denied is true, with the answer, when v1's permission
+// check refuses. z.state must be held.
+func (z *Zitadel) target(p principal, api zitadelAPI, org, id string) (u *zitadelUser, st int, body string, denied bool) {
+	if st, body, denied := z.denied(p, api, permWrite, org, true); denied {
+		return nil, st, body, true
+	}
+	u = z.users[id]
+	if api == apiV1 && u != nil && u.OrgID != org {
+		u = nil
+	}
+	return u, 0, "", false
+}
+
 // apply reactivates the user when it can, checking in each API's order, and returns the answer:
 // v2 checks existence, then state, then permission; v1 permission in the acting org first, then
 // finds the user only in that org, then checks its state (docs/providers.md).
 func (z *Zitadel) apply(p principal, api zitadelAPI, org, id string) (int, string) {
 	z.state.Lock()
 	defer z.state.Unlock()
-	if st, body, denied := z.denied(p, api, permWrite, org, true); denied {
+	u, st, body, denied := z.target(p, api, org, id)
+	if denied {
 		return st, body
-	}
-	u := z.users[id]
-	if api == apiV1 && u != nil && u.OrgID != org {
-		u = nil
 	}
 	switch {
 	case u == nil || u.State == ZitadelDeleted:
@@ -548,12 +560,9 @@ var (
 func (z *Zitadel) applyDeactivate(p principal, api zitadelAPI, org, id string) (int, string) {
 	z.state.Lock()
 	defer z.state.Unlock()
-	if st, body, denied := z.denied(p, api, permWrite, org, true); denied {
+	u, st, body, denied := z.target(p, api, org, id)
+	if denied {
 		return st, body
-	}
-	u := z.users[id]
-	if api == apiV1 && u != nil && u.OrgID != org {
-		u = nil
 	}
 	switch {
 	case u == nil || u.State == ZitadelDeleted:
