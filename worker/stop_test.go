@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"context"
 	"fmt"
 	"syscall"
 	"testing"
@@ -21,24 +20,6 @@ import (
 // for the budget keep going out at the full rate for seconds after the stop.
 const onTheWire = 100 * time.Millisecond
 
-// runUntil runs a server until stop is called; stop returns when Run has returned.
-func (b *bundle) runUntil(cfg Config) (stop func()) {
-	b.t.Helper()
-	s, err := New(cfg)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(b.ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	return func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.t.Errorf("worker Run = %v", err)
-		}
-	}
-}
-
 // TestStopSendsNothingAfterIt stops a worker whose tasks are waiting for a slow rate budget:
 // no request may leave after the stop, the tasks go back uncalled, and a new worker then
 // finishes the run calling every account exactly once.
@@ -53,7 +34,7 @@ func TestStopSendsNothingAfterIt(t *testing.T) {
 		cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
 		cfg.Concurrency = 50
 		cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: rate}}
-		stop := b.runUntil(cfg)
+		stop := b.start(cfg)
 		b.wait("a few calls", 20*time.Second, func() bool { return b.stytch.TotalCalls() >= 5 })
 		stoppedAt := time.Now()
 		stop()
@@ -99,7 +80,7 @@ func TestRevokedCredentialsStopTheFleet(t *testing.T) {
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
 	cfg.Concurrency = 50
 	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 20}}
-	stopA, stopB := b.runUntil(cfg), b.runUntil(cfg)
+	stopA, stopB := b.start(cfg), b.start(cfg)
 	b.wait("25 calls", 30*time.Second, func() bool { return b.stytch.TotalCalls() >= 25 })
 	revokedAt := time.Now()
 	b.stytch.SetSecret("rotated-away")
@@ -166,7 +147,7 @@ func TestUnpausedBehindOurBack(t *testing.T) {
 	b.stytch.SetSecret("wrong")
 	b.queue("run-unpause", rows)
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
-	stop := b.runUntil(cfg)
+	stop := b.start(cfg)
 	b.wait("the pause", 10*time.Second, func() bool { _, ok, _ := b.store.PauseOf(b.ctx, jobs.Stytch); return ok })
 	stop()
 	// A worker with --max-row-age 1s takes over once every waiting row is older than that: a
