@@ -7,7 +7,11 @@ type Outcome string
 
 // The outcomes of docs/design.md, in report order.
 const (
-	Reactivated     Outcome = "reactivated"
+	Reactivated Outcome = "reactivated"
+	// Deactivated and NotActive end the rows of an undo run (design: "undo RUN"): the account
+	// was deactivated (Stytch: the member deleted), or was not active, so nothing was done.
+	Deactivated     Outcome = "deactivated"
+	NotActive       Outcome = "not_active"
 	NotDeactivated  Outcome = "not_deactivated"
 	UnverifiedEmail Outcome = "unverified_email"
 	NotFound        Outcome = "not_found"
@@ -19,11 +23,18 @@ const (
 )
 
 // Outcomes lists every outcome in report order.
-var Outcomes = []Outcome{Reactivated, NotDeactivated, UnverifiedEmail, NotFound, Rejected, Failed, Invalid, Duplicate, Cancelled}
+var Outcomes = []Outcome{Reactivated, Deactivated, NotActive, NotDeactivated, UnverifiedEmail, NotFound, Rejected, Failed, Invalid, Duplicate, Cancelled}
 
 // Permanent reports whether o is a permanent failure: a row the operator has to look at.
-// reactivated and duplicate are not.
-func (o Outcome) Permanent() bool { return o != Reactivated && o != Duplicate && o.Valid() }
+// reactivated, duplicate, and an undo's deactivated and not_active (the account is inactive, as
+// the undo wants) are not.
+func (o Outcome) Permanent() bool {
+	switch o {
+	case Reactivated, Duplicate, Deactivated, NotActive:
+		return false
+	}
+	return o.Valid()
+}
 
 // Valid reports whether o is one of Outcomes.
 func (o Outcome) Valid() bool {
@@ -59,7 +70,7 @@ const (
 
 	// ClassDeactivated and ClassNotActive are the answers of a deactivate call (design: "undo
 	// RUN"): the account was deactivated, or was not active (already deactivated) so nothing was
-	// done. They end no reactivate row: Outcome returns false for them.
+	// done. They end the rows of an undo run as deactivated and not_active.
 	ClassDeactivated Class = "deactivated"
 	ClassNotActive   Class = "not_active"
 )
@@ -78,6 +89,10 @@ func (c Class) Outcome() (Outcome, bool) {
 		return NotFound, true
 	case ClassRejected:
 		return Rejected, true
+	case ClassDeactivated:
+		return Deactivated, true
+	case ClassNotActive:
+		return NotActive, true
 	}
 	return "", false
 }
@@ -87,6 +102,10 @@ func (o Outcome) Advice() string {
 	switch o {
 	case Reactivated:
 		return "done: nothing to do"
+	case Deactivated:
+		return "undone: the account is deactivated again (Stytch: the member is deleted)"
+	case NotActive:
+		return "the account was not active: nothing to undo"
 	case NotDeactivated:
 		return "see the reason: already_active needs nothing, locked needs an unlock, initial/invited/pending need sign-up"
 	case UnverifiedEmail:

@@ -78,10 +78,10 @@ const (
 
 // ToneOf returns the tone of a row that ended with o for reason. A not_deactivated row whose
 // account was found active (reason already_active) is good: the account is where the operator
-// wants it.
+// wants it; so is an undo's deactivated row.
 func ToneOf(o Outcome, reason string) Tone {
 	switch {
-	case o == Reactivated:
+	case o == Reactivated, o == Deactivated:
 		return ToneGood
 	case o == NotDeactivated && reason == ReasonAlreadyActive:
 		return ToneGood

@@ -51,6 +51,13 @@ type Run struct {
 	AlreadyActive int               `json:"already_active,omitempty"`
 	MaxLine       int               `json:"max_line"`
 	Extra         map[string]string `json:"-"`
+	// Action is what the run's calls do to each account: ActionReactivate, or ActionDeactivate
+	// for an undo run.
+	Action Action `json:"action"`
+	// UndoOf is, for an undo run, the id of the run it undoes; "" otherwise.
+	UndoOf string `json:"undo_of,omitempty"`
+	// UndoneBy is the id of the undo run of this run, once `reactivator undo` created it.
+	UndoneBy string `json:"undone_by,omitempty"`
 }
 
 // Failures returns the number of rows that ended as a permanent failure. A not_deactivated row
@@ -88,7 +95,12 @@ func (s *Store) CreateRun(ctx context.Context, r Run) (Run, bool, error) {
 	if r.RateLimit > 0 {
 		rate = strconv.FormatFloat(r.RateLimit, 'f', -1, 64)
 	}
-	n, err := createRunScript.Run(ctx, s.rdb, []string{runKey(r.ID)}, r.ID, string(r.Provider), r.File, string(cols), now.UnixMilli(), rate).Int()
+	action := ""
+	if r.Action != "" && r.Action != ActionReactivate {
+		action = string(r.Action)
+	}
+	n, err := createRunScript.Run(ctx, s.rdb, []string{runKey(r.ID)}, r.ID, string(r.Provider), r.File, string(cols), now.UnixMilli(), rate,
+		action, r.UndoOf).Int()
 	if err != nil {
 		return Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
 	}
@@ -107,13 +119,16 @@ func (s *Store) CreateRun(ctx context.Context, r Run) (Run, bool, error) {
 // createRunScript creates a run's record unless one exists.
 // KEYS[1] -> reactivator:{<run>}:run
 // ARGV[1] -> run id, ARGV[2] -> provider, ARGV[3] -> file, ARGV[4] -> extra columns (JSON),
-// ARGV[5] -> created at (unix ms), ARGV[6] -> the run's own rate limit, "" for none
+// ARGV[5] -> created at (unix ms), ARGV[6] -> the run's own rate limit, "" for none,
+// ARGV[7] -> the run's action, "" for reactivate, ARGV[8] -> the run it undoes, "" for none
 // Returns 1 when it created the run, 0 when the run existed.
 var createRunScript = redis.NewScript(`
 if redis.call('HSETNX', KEYS[1], 'id', ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'provider', ARGV[2], 'file', ARGV[3], 'columns', ARGV[4],
   'created_at', ARGV[5], 'total', -1, 'done', 0, 'max_line', 0)
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'rate_limit', ARGV[6]) end
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'action', ARGV[7]) end
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'undo_of', ARGV[8]) end
 return 1
 `)
 
@@ -143,6 +158,10 @@ func parseRun(m map[string]string) Run {
 		Total: num("total"), Done: num("done"), Counts: map[Outcome]int{}, Cancelled: m["cancelled"] == "1",
 		FirstCallAt: ms("first_call_at"), LastOutcomeAt: ms("last_at"), FinishedAt: ms("finished_at"),
 		Note: m["note"], MaxLine: num("max_line"), AlreadyActive: num("already_active"), Extra: map[string]string{},
+		Action: Action(m["action"]), UndoOf: m["undo_of"], UndoneBy: m["undone_by"],
+	}
+	if r.Action == "" {
+		r.Action = ActionReactivate
 	}
 	r.RateLimit, _ = strconv.ParseFloat(m["rate_limit"], 64)
 	_ = json.Unmarshal([]byte(m["columns"]), &r.Columns)

@@ -24,6 +24,14 @@ type Caller interface {
 	Check(ctx context.Context) error
 }
 
+// Deactivator is a provider client that can also undo a reactivation (design: "undo RUN"):
+// worker/stytch.Client (delete member) and worker/zitadel.Client are Deactivators.
+type Deactivator interface {
+	// Deactivate makes one deactivate call and classifies the answer (jobs.ClassDeactivated,
+	// jobs.ClassNotActive, or as Reactivate's); it never returns a secret.
+	Deactivate(ctx context.Context, r jobs.Row) jobs.Result
+}
+
 // budgetWait is the longest a task holds a worker slot waiting for the rate budget or a
 // cool-down before it goes back to the queue.
 const budgetWait = 20 * time.Second
@@ -74,6 +82,13 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 			return notAnAttempt(err)
 		}
 	}
+	action, err := s.runAction(ctx, p.RunID)
+	switch {
+	case errors.Is(err, jobs.ErrRunNotFound):
+		return nil // pruned while the task waited: never called, as Begin would say
+	case err != nil:
+		return notAnAttempt(err)
+	}
 	// The stop rule: right before the request leaves, Begin reads the fleet's pause in the same
 	// round trip; a paused provider's row goes back uncalled, its attempt not counted.
 	att, err := s.store.Begin(ctx, h.provider, p.RunID, row.Line)
@@ -103,7 +118,7 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 	}
 
 	start := time.Now()
-	res := h.caller.Reactivate(ctx, row)
+	res := h.change(ctx, action, row)
 	if m := s.cfg.Metrics; m != nil && res.Called {
 		m.Calls.WithLabelValues(string(h.provider), string(res.Class)).Inc()
 		m.CallDuration.WithLabelValues(string(h.provider)).Observe(time.Since(start).Seconds())
@@ -119,6 +134,9 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		}
 		if out == jobs.NotDeactivated {
 			rec = h.decideNotDeactivated(ctx, wait, log, p.RunID, runRate, row, att, rec)
+		}
+		if out == jobs.NotActive && att.MaybeApplied {
+			rec = assumeDeactivated(rec)
 		}
 		return h.finish(ctx, log, p.RunID, row.Line, rec)
 	}
@@ -152,6 +170,27 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 	}
 	log.Debug("transient answer, will retry", "status", res.HTTPStatus, "msg", res.Message, "attempt", att.N)
 	return &RetryError{Reason: res.Message, RetryAfter: res.RetryAfter, Failure: true}
+}
+
+// change makes the one call of a row: the run's action decides which. The rest of the handling
+// is the same for both.
+func (h *reactivateHandler) change(ctx context.Context, action jobs.Action, row jobs.Row) jobs.Result {
+	if action != jobs.ActionDeactivate {
+		return h.caller.Reactivate(ctx, row)
+	}
+	d, ok := h.caller.(Deactivator)
+	if !ok {
+		return jobs.Result{Class: jobs.ClassRejected, Message: fmt.Sprintf("the %s client of this worker cannot deactivate: nothing was called", h.provider)}
+	}
+	return d.Deactivate(ctx, row)
+}
+
+// assumeDeactivated settles an undo row whose earlier attempt may have reached the provider and
+// whose retry answered "not active": that earlier attempt most likely deactivated it.
+func assumeDeactivated(rec jobs.OutcomeRecord) jobs.OutcomeRecord {
+	rec.Outcome, rec.Reason = jobs.Deactivated, jobs.ReasonAssumedOnRetry
+	rec.Message = "an earlier attempt timed out or failed after reaching the provider and this retry found the account not active: that attempt most likely deactivated it"
+	return rec
 }
 
 // clockSkew is how far the provider's clock may run behind ours when a read's change time is
@@ -249,7 +288,7 @@ func (h *reactivateHandler) finish(ctx context.Context, log *slog.Logger, runID 
 	if finished {
 		s.runFinished(ctx, runID)
 	}
-	if rec.Outcome == jobs.Reactivated || !recorded {
+	if !rec.Outcome.Permanent() || !recorded {
 		return nil
 	}
 	msg := rec.Message

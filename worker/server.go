@@ -107,10 +107,39 @@ type Server struct {
 	rates  map[string]runRate // run id -> its own rate limit, as last read
 }
 
-// runRate is a run's own rate limit (jobs.Run.RateLimit) and when it was read.
+// runRate is a run's own rate limit (jobs.Run.RateLimit) and action, and when they were read.
 type runRate struct {
 	perSecond float64
+	action    jobs.Action
 	at        time.Time
+}
+
+// runAction returns what a run's calls do (jobs.Run.Action), read from the store once per run: it
+// is set when the run is created and never changes. A run that cannot be read is an error: no
+// call is made without knowing which.
+func (s *Server) runAction(ctx context.Context, runID string) (jobs.Action, error) {
+	s.mu.Lock()
+	r, ok := s.rates[runID]
+	s.mu.Unlock()
+	if ok && r.action != "" {
+		return r.action, nil
+	}
+	run, err := s.store.Run(ctx, runID)
+	if err != nil {
+		return "", err
+	}
+	s.remember(run)
+	return run.Action, nil
+}
+
+// remember keeps what a run says about its calls: its rate limit and action.
+func (s *Server) remember(run jobs.Run) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.rates) > 10000 {
+		clear(s.rates)
+	}
+	s.rates[run.ID] = runRate{perSecond: run.RateLimit, action: run.Action, at: time.Now()}
 }
 
 // runRate returns a run's own rate limit, 0 for none, reading the store at most every 30s per
@@ -126,12 +155,7 @@ func (s *Server) runRate(ctx context.Context, runID string) float64 {
 	if err != nil {
 		return r.perSecond
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.rates) > 10000 {
-		clear(s.rates)
-	}
-	s.rates[runID] = runRate{perSecond: run.RateLimit, at: time.Now()}
+	s.remember(run)
 	return run.RateLimit
 }
 
