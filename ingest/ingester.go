@@ -395,15 +395,30 @@ func (p *pass) next() (jobs.IngestRow, error) {
 		return jobs.IngestRow{}, err
 	}
 	p.read.Add(1)
-	if rec.Invalid == "" && p.in.cfg.StytchEnv != "" && rec.Row.Provider == jobs.Stytch {
-		if err := rec.Row.CheckStytchEnv(p.in.cfg.StytchEnv); err != nil {
+	return Prepare(rec, p.in.cfg.StytchEnv), nil
+}
+
+// Prepare turns a record into the row ingest records: its input cells for the report, and why it
+// is invalid, if it is: the reader's reason, a Stytch id of the other environment than stytchEnv
+// ("" checks none), or the task contract's check of the ids (jobs.Row.Validate). plan reads files
+// through it too, so that it calls the same rows invalid.
+func Prepare(rec Record, stytchEnv string) jobs.IngestRow {
+	if rec.Invalid == "" && stytchEnv != "" && rec.Row.Provider == jobs.Stytch {
+		if err := rec.Row.CheckStytchEnv(stytchEnv); err != nil {
+			rec.Invalid = err.Error()
+		}
+	}
+	if rec.Invalid == "" {
+		// Checked before the row is recorded, so a row the task contract refuses is recorded
+		// invalid rather than recorded to queue and then dropped.
+		if err := rec.Row.Validate(); err != nil {
 			rec.Invalid = err.Error()
 		}
 	}
 	input := make([]string, 0, 3+len(rec.Extra))
 	input = append(input, rec.Row.OrgID, rec.Row.MemberID, rec.Row.UserID)
 	input = append(input, rec.Extra...)
-	return jobs.IngestRow{Row: rec.Row, Input: input, Invalid: rec.Invalid}, nil
+	return jobs.IngestRow{Row: rec.Row, Input: input, Invalid: rec.Invalid}
 }
 
 // ingest streams the rows: this goroutine's reader fills batches, a writer sends Concurrency of
@@ -473,13 +488,6 @@ func (p *pass) readRows(ctx context.Context, ch chan<- [][]jobs.IngestRow) error
 		if err != nil {
 			return err
 		}
-		if row.Invalid == "" {
-			// Checked before the row is recorded, so a row the task contract refuses is recorded
-			// invalid rather than recorded to queue and then dropped.
-			if err := row.Row.Validate(); err != nil {
-				row.Invalid = err.Error()
-			}
-		}
 		last := len(group) - 1
 		group[last] = append(group[last], row)
 		if len(group[last]) == cfg.BatchSize {
@@ -543,11 +551,6 @@ func (p *pass) dryRun(ctx context.Context) error {
 		}
 		if err != nil {
 			return err
-		}
-		if row.Invalid == "" {
-			if err := row.Row.Validate(); err != nil {
-				row.Invalid = err.Error()
-			}
 		}
 		if row.Invalid != "" {
 			p.invalid.Add(1)

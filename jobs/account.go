@@ -38,7 +38,10 @@ type Account struct {
 	OrgID string
 	// Email is its primary email address, when the read shows one.
 	Email string
-	State AccountState
+	// EmailVerified is Stytch's email_address_verified: a deleted member needs a verified email
+	// to be reactivated. ZITADEL reads leave it false.
+	EmailVerified bool
+	State         AccountState
 	// Raw is the provider's own word for the state (USER_STATE_LOCKED, deleted…).
 	Raw string
 	// ChangedAt is when the account last changed: ZITADEL details.changeDate, Stytch updated_at.

@@ -131,6 +131,7 @@ func (a *app) commands() []*cobra.Command {
 		a.resumeCmd(),
 		a.pruneCmd(),
 		a.findCmd(),
+		a.planCmd(),
 	}
 }
 

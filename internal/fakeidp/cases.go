@@ -394,7 +394,7 @@ func readCases() []Case {
 	}
 	const sOrg, sMember = "organization-test-00000000-0000-4000-8000-000000000001", "member-test-00000000-0000-4000-8000-000000000002"
 	sacct := func(st jobs.AccountState, raw string) jobs.Account {
-		return jobs.Account{ID: sMember, OrgID: sOrg, Email: "ada@example.com", State: st, Raw: raw, ChangedAt: stytchUpdated}
+		return jobs.Account{ID: sMember, OrgID: sOrg, Email: "ada@example.com", EmailVerified: true, State: st, Raw: raw, ChangedAt: stytchUpdated}
 	}
 	for _, m := range []struct {
 		status string

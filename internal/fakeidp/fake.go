@@ -94,6 +94,8 @@ type fake struct {
 	scripts  map[callKey][]Case
 	paths    [pathRing]string
 	npaths   int
+	// byPath counts the requests of each escaped path.
+	byPath map[string]int
 	// arrivals are the wall-clock arrival times (unix nanoseconds) of every request, in order.
 	arrivals []int64
 }
@@ -107,6 +109,7 @@ func newFake(parseKey func(string) callKey) fake {
 		hist:     make(map[int64]int),
 		calls:    make(map[callKey]int),
 		scripts:  make(map[callKey][]Case),
+		byPath:   make(map[string]int),
 	}
 }
 
@@ -202,6 +205,14 @@ func (f *fake) LastPaths() []string {
 	return out
 }
 
+// Requests returns how many requests of any kind the fake received for the escaped path, e.g.
+// "/v2/users" (ZITADEL's ListUsers) or "/v1/b2b/organizations/members/search".
+func (f *fake) Requests(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.byPath[path]
+}
+
 // script queues answers for an account.
 func (f *fake) script(k callKey, answers []Case) {
 	f.mu.Lock()
@@ -222,6 +233,7 @@ func (f *fake) seen(path string, reactivate bool) Faults {
 	f.arrivals = append(f.arrivals, arrived)
 	f.paths[f.npaths%pathRing] = path
 	f.npaths++
+	f.byPath[path]++
 	if reactivate {
 		f.total++
 		n := f.hist[sec] + 1

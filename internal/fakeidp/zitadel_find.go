@@ -101,9 +101,10 @@ func (z *Zitadel) listUsers(w http.ResponseWriter, r *http.Request) {
 		z.reply(w, &zHeaders[apiV2][0], http.StatusNotFound, zNoMembership)
 		return
 	}
+	queries := parseQueries(req.Queries)
 	var match []ZitadelUser
 	for _, u := range z.users {
-		if u.State == ZitadelDeleted || !z.may(p, permRead, u.OrgID) || !matchAll(req.Queries, u.ZitadelUser) {
+		if u.State == ZitadelDeleted || !matchAll(queries, u.ZitadelUser) || !z.may(p, permRead, u.OrgID) {
 			continue
 		}
 		match = append(match, u.ZitadelUser)
@@ -144,18 +145,25 @@ func (z *Zitadel) listUsers(w http.ResponseWriter, r *http.Request) {
 	z.reply(w, &zHeaders[apiV2][1], http.StatusOK, sb.String())
 }
 
-// matchAll reports whether u matches every query object (a list is ANDed, as the real server does).
-func matchAll(qs []map[string]json.RawMessage, u ZitadelUser) bool {
-	for _, q := range qs {
-		if !matchQuery(q, u) {
-			return false
-		}
-	}
-	return true
+// userQuery is one query object of ListUsers, parsed once per request.
+type userQuery struct {
+	name                                                      string
+	state, email, userName, loginName, organizationID, method string
+	userIDs                                                   map[string]bool
+	sub                                                       []userQuery
 }
 
-// matchQuery matches one query object; an unknown query name matches everything (ignored).
-func matchQuery(q map[string]json.RawMessage, u ZitadelUser) bool {
+// parseQueries parses a list of query objects; an object may hold several names (all must match).
+func parseQueries(qs []map[string]json.RawMessage) [][]userQuery {
+	out := make([][]userQuery, 0, len(qs))
+	for _, q := range qs {
+		out = append(out, parseQuery(q))
+	}
+	return out
+}
+
+func parseQuery(q map[string]json.RawMessage) []userQuery {
+	var out []userQuery
 	for name, raw := range q {
 		var f struct {
 			State          string                       `json:"state"`
@@ -168,32 +176,74 @@ func matchQuery(q map[string]json.RawMessage, u ZitadelUser) bool {
 			Queries        []map[string]json.RawMessage `json:"queries"`
 		}
 		_ = json.Unmarshal(raw, &f)
-		var ok bool
-		switch name {
-		case "stateQuery":
-			ok = zitadelStates[u.State] == f.State
-		case "emailQuery":
-			ok = !u.Machine && textMatch(f.Method, u.Email, f.EmailAddress)
-		case "userNameQuery":
-			ok = textMatch(f.Method, u.UserName, f.UserName)
-		case "loginNameQuery":
-			ok = textMatch(f.Method, u.UserName, f.LoginName)
-		case "organizationIdQuery":
-			ok = u.OrgID == f.OrganizationID
-		case "inUserIdsQuery":
-			ok = slices.Contains(f.UserIDs, u.ID)
-		case "andQuery":
-			ok = matchAll(f.Queries, u)
-		case "orQuery":
-			for _, sub := range f.Queries {
-				ok = ok || matchQuery(sub, u)
+		uq := userQuery{name: name, state: f.State, email: f.EmailAddress, userName: f.UserName, loginName: f.LoginName,
+			organizationID: f.OrganizationID, method: f.Method}
+		if name == "inUserIdsQuery" {
+			uq.userIDs = make(map[string]bool, len(f.UserIDs))
+			for _, id := range f.UserIDs {
+				uq.userIDs[id] = true
 			}
-		default:
-			ok = true
 		}
-		if !ok {
+		for _, sq := range f.Queries {
+			// andQuery and orQuery hold objects of one name each.
+			uq.sub = append(uq.sub, userQuery{name: "object", sub: parseQuery(sq)})
+		}
+		out = append(out, uq)
+	}
+	return out
+}
+
+// matchAll reports whether u matches every query object (a list is ANDed, as the real server does).
+func matchAll(qs [][]userQuery, u ZitadelUser) bool {
+	for _, q := range qs {
+		if !matchObject(q, u) {
 			return false
 		}
+	}
+	return true
+}
+
+// matchObject matches every name of one query object.
+func matchObject(q []userQuery, u ZitadelUser) bool {
+	for _, one := range q {
+		if !matchQuery(one, u) {
+			return false
+		}
+	}
+	return true
+}
+
+// matchQuery matches one query; an unknown query name matches everything (ignored).
+func matchQuery(q userQuery, u ZitadelUser) bool {
+	switch q.name {
+	case "object":
+		return matchObject(q.sub, u)
+	case "stateQuery":
+		return zitadelStates[u.State] == q.state
+	case "emailQuery":
+		return !u.Machine && textMatch(q.method, u.Email, q.email)
+	case "userNameQuery":
+		return textMatch(q.method, u.UserName, q.userName)
+	case "loginNameQuery":
+		return textMatch(q.method, u.UserName, q.loginName)
+	case "organizationIdQuery":
+		return u.OrgID == q.organizationID
+	case "inUserIdsQuery":
+		return q.userIDs[u.ID]
+	case "andQuery":
+		for _, sub := range q.sub {
+			if !matchQuery(sub, u) {
+				return false
+			}
+		}
+		return true
+	case "orQuery":
+		for _, sub := range q.sub {
+			if matchQuery(sub, u) {
+				return true
+			}
+		}
+		return false
 	}
 	return true
 }

@@ -52,6 +52,7 @@ func (c *Client) ReadAccount(ctx context.Context, r jobs.Row) (jobs.Account, err
 				MemberID       string `json:"member_id"`
 				OrganizationID string `json:"organization_id"`
 				EmailAddress   string `json:"email_address"`
+				Verified       bool   `json:"email_address_verified"`
 				Status         string `json:"status"`
 				UpdatedAt      string `json:"updated_at"`
 			} `json:"member"`
@@ -60,7 +61,7 @@ func (c *Client) ReadAccount(ctx context.Context, r jobs.Row) (jobs.Account, err
 			return jobs.Account{}, fmt.Errorf("stytch read of member %s: HTTP 200 without a member: not Stytch's answer to a read", r.MemberID)
 		}
 		m := b.Member
-		a := jobs.Account{ID: m.MemberID, OrgID: m.OrganizationID, Email: m.EmailAddress, Raw: m.Status, RequestID: c.scrub(b.RequestID)}
+		a := jobs.Account{ID: m.MemberID, OrgID: m.OrganizationID, Email: m.EmailAddress, EmailVerified: m.Verified, Raw: m.Status, RequestID: c.scrub(b.RequestID)}
 		st, ok := memberStates[m.Status]
 		if !ok {
 			st = jobs.StateUnknown
