@@ -103,7 +103,7 @@ func (z *Zitadel) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	queries := parseQueries(req.Queries)
 	var match []ZitadelUser
-	for _, u := range z.users {
+	for _, u := range z.candidates(queries) {
 		if u.State == ZitadelDeleted || !matchAll(queries, u.ZitadelUser) || !z.may(p, permRead, u.OrgID) {
 			continue
 		}
@@ -191,6 +191,26 @@ func parseQuery(q map[string]json.RawMessage) []userQuery {
 		out = append(out, uq)
 	}
 	return out
+}
+
+// candidates are the users a list must look at: those of a top-level inUserIdsQuery (ANDed with
+// the rest, so no other user can match), else every user. z.state must be held.
+func (z *Zitadel) candidates(qs [][]userQuery) map[string]*zitadelUser {
+	for _, obj := range qs {
+		for _, q := range obj {
+			if q.name != "inUserIdsQuery" {
+				continue
+			}
+			out := make(map[string]*zitadelUser, len(q.userIDs))
+			for id := range q.userIDs {
+				if u := z.users[id]; u != nil {
+					out[id] = u
+				}
+			}
+			return out
+		}
+	}
+	return z.users
 }
 
 // matchAll reports whether u matches every query object (a list is ANDed, as the real server does).

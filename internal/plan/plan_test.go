@@ -58,7 +58,7 @@ type world struct {
 	requests atomic.Int64 // every request to either fake
 }
 
-func newWorld(t *testing.T, api string) *world {
+func newWorld(t testing.TB, api string) *world {
 	t.Helper()
 	srv := redistest.Shared(t)
 	db := srv.NextDB()
@@ -87,7 +87,7 @@ func newWorld(t *testing.T, api string) *world {
 }
 
 // config is the plan config of the world, as the plan command builds it.
-func (w *world) config(t *testing.T) plan.Config {
+func (w *world) config(t testing.TB) plan.Config {
 	t.Helper()
 	zc, err := zitadel.New(context.Background(), w.zcfg)
 	if err != nil {
