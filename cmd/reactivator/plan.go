@@ -19,6 +19,7 @@ import (
 // planOptions are plan's flags.
 type planOptions struct {
 	provider, delimiter, runID string
+	dir                        string
 	force, json                bool
 	pf                         providerFlags
 }
@@ -27,6 +28,7 @@ func (o *planOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.provider, "provider", "", "the files' provider, stytch or zitadel (default: from the header)")
 	fs.StringVar(&o.delimiter, "delimiter", "", "field delimiter: ',', ';' or tab (default: detected)")
 	fs.StringVar(&o.runID, "run", "", "the run id run would use (one file only; default: provider and a hash of the file)")
+	fs.StringVar(&o.dir, "dir", "", "the directory the plans go to (default: the working directory)")
 	fs.BoolVar(&o.force, "force", false, "overwrite an existing FILE.csv.plan.csv (default: keep it and number the new one)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON array of plan summaries on stdout (progress stays on stderr)")
 	o.pf.register(fs)
@@ -44,7 +46,7 @@ each organization resolved, then Search Members by up to 1,000 member ids a call
 paced (ZITADEL 40 calls a second, Stytch 100 a minute), and predicts the outcome a run started now
 would give each row, with the reason it would record. Progress goes to stderr.
 
-The plan of FILE.csv goes to FILE.csv.plan.csv in the working directory: the report's columns
+The plan of FILE.csv goes to FILE.csv.plan.csv in the working directory (or --dir): the report's columns
 (line,provider,organization_id,member_id,user_id,outcome,reason,http_status,request_id,attempts,
 finished_at,message), then state (the account's state as read), then the input's extra columns.
 outcome "reactivated" means "would be reactivated"; "unknown" (reason not_readable) marks an
@@ -114,7 +116,7 @@ func (a *app) plan(ctx context.Context, o *planOptions, files []string) ([]plan.
 	}
 	defer rc.Close()
 	cfg.Store = rc.store
-	return plan.Files(ctx, cfg, files, "", o.force, a.stderr)
+	return plan.Files(ctx, cfg, files, o.dir, o.force, a.stderr)
 }
 
 // printPlans prints the plans' summaries and turns "not every row would be reactivated" into exit 3.
