@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,17 +19,22 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"reactivator/ingest"
+	"reactivator/internal/fakeidp"
 	"reactivator/internal/redistest"
 	"reactivator/jobs"
+	"reactivator/worker"
+	"reactivator/worker/zitadel"
 )
 
 // BenchmarkRetentionBytes measures what a finished run costs Redis before and after prune, on a
-// private redis-server: a 100k-row ZITADEL file goes through the ingest path the ingest command
-// uses (ingest.Ingester with an asynq client over the store's connection), an asynq server whose
-// handler records each row through the run store as a worker does (Begin, then Record; 2% of
-// the rows end not_found and their tasks are archived), then Store.Prune. Bytes are INFO
-// memory's used_memory above a base taken after a small run was worked and pruned, so that
-// connections, loaded scripts and asynq's per-queue keys are in the base. It runs once whatever b.N.
+// private redis-server, through the code the commands run: a 100k-row ZITADEL file goes through
+// ingest (ingest.New with an asynq client over the store's connection, as the ingest command
+// builds it), a worker.Server (its window queues the rows, its handler calls and records each
+// one) whose ZITADEL caller answers from memory with ZITADEL's own answers classified by
+// zitadel.Classify (a 20-character X-Request-Id each; every 50th row "User could not be found",
+// whose task asynq archives), then Store.Prune. Bytes are INFO memory's used_memory above a base
+// taken after a small run was worked and pruned, so that connections, loaded scripts and asynq's
+// per-queue keys are in the base. It runs once whatever b.N.
 //
 //	go test -run '^$' -bench RetentionBytes -benchtime 1x ./jobs
 func BenchmarkRetentionBytes(b *testing.B) {
@@ -45,36 +53,18 @@ func BenchmarkRetentionBytes(b *testing.B) {
 	ctx := context.Background()
 	store := jobs.NewStore(rdb)
 
-	// Work the rows as workers record them.
-	asrv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 64, Queues: map[string]int{jobs.Zitadel.Queue(): 1},
-		LogLevel: asynq.ErrorLevel, RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return time.Millisecond },
+	// Work the rows as a worker process does.
+	w, err := worker.New(worker.Config{
+		Redis: rdb, Callers: map[jobs.Provider]worker.Caller{jobs.Zitadel: answeringZitadel{}}, Concurrency: 64,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeReactivateZitadel, func(ctx context.Context, t *asynq.Task) error {
-		p, _, err := jobs.ParseReactivatePayload(t)
-		if err != nil {
-			return err
-		}
-		a, err := store.Begin(ctx, jobs.Zitadel, p.RunID, p.Line)
-		if err != nil || a.Done {
-			return err
-		}
-		o := jobs.OutcomeRecord{Outcome: jobs.Reactivated, HTTPStatus: 200, Attempts: a.N, RequestID: "req-" + strconv.Itoa(p.Line)}
-		var ret error
-		if p.Line%50 == 0 {
-			o = jobs.OutcomeRecord{Outcome: jobs.NotFound, HTTPStatus: 404, Attempts: a.N, Message: "user not found", RequestID: "req-" + strconv.Itoa(p.Line)}
-			ret = fmt.Errorf("not_found: %w", asynq.SkipRetry)
-		}
-		if _, _, err := store.Record(ctx, p.RunID, p.Line, o); err != nil {
-			return err
-		}
-		return ret
-	})
-	if err := asrv.Start(mux); err != nil {
+	if err != nil {
 		b.Fatal(err)
 	}
-	defer asrv.Shutdown()
+	wctx, stopWorker := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- w.Run(wctx) }()
+	defer func() { stopWorker(); <-served }()
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	in, err := ingest.New(ingest.Config{Store: store, Enqueuer: asynq.NewClientFromRedisClient(rdb)})
 	if err != nil {
@@ -97,11 +87,11 @@ func BenchmarkRetentionBytes(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			qi, err := insp.GetQueueInfo(jobs.Zitadel.Queue())
+			backlog, err := store.QueueBacklog(ctx, jobs.Zitadel.Queue())
 			if err != nil {
 				b.Fatal(err)
 			}
-			if r.State == jobs.RunFinished && qi.Pending+qi.Active+qi.Retry == 0 {
+			if r.State == jobs.RunFinished && backlog == 0 {
 				return res.RunID, queued
 			}
 			if time.Since(start) > 15*time.Minute {
@@ -119,6 +109,7 @@ func BenchmarkRetentionBytes(b *testing.B) {
 	base := memory(b, rdb)
 	runID, queued := finish(n)
 	finished := memory(b, rdb)
+	byKind := keyBytes(b, rdb)
 	archived, _ := insp.GetQueueInfo(jobs.Zitadel.Queue())
 
 	pr, err := store.Prune(ctx, jobs.PruneOptions{Before: time.Now().Add(time.Second)})
@@ -139,11 +130,44 @@ func BenchmarkRetentionBytes(b *testing.B) {
 	fmt.Fprintf(os.Stderr, "\nRetention, %d-row run on a private redis-server (used_memory above the base: the server after a pruned warm-up run)\n", n)
 	fmt.Fprintf(os.Stderr, "  queued (after ingest):   %8.1f bytes/row  (%d bytes)\n", perRow(queued), queued-base)
 	fmt.Fprintf(os.Stderr, "  finished (before prune): %8.1f bytes/row  (%d bytes; %d archived tasks)\n", perRow(finished), finished-base, archived.Archived)
+	fmt.Fprintf(os.Stderr, "    of which, by key (MEMORY USAGE):")
+	for _, k := range []string{"rows", "seen", "out", "att", "run", "asynq task", "other"} {
+		fmt.Fprintf(os.Stderr, " %s %.1f", k, float64(byKind[k])/float64(n))
+	}
+	fmt.Fprintln(os.Stderr)
 	fmt.Fprintf(os.Stderr, "  after prune:             %8.1f bytes/row  (%d bytes; %d runs, %d keys, %d tasks deleted; %d keys naming the run left)\n",
 		perRow(pruned), pruned-base, len(pr.Runs), pr.Keys, pr.Tasks, left)
 	if left != 0 || len(pr.Runs) != 1 {
 		b.Errorf("prune left %d keys naming the run (pruned %d runs), want 0 (1)", left, len(pr.Runs))
 	}
+}
+
+// keyBytes sums MEMORY USAGE over every key, by kind: a run's rows, seen, out and att keys, its
+// run hash, asynq's task hashes, and the rest.
+func keyBytes(b *testing.B, rdb *redis.Client) map[string]int64 {
+	b.Helper()
+	ctx := context.Background()
+	out := map[string]int64{}
+	iter := rdb.Scan(ctx, 0, "*", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		kind := "other"
+		if _, rest, ok := strings.Cut(k, "}:"); ok && strings.HasPrefix(k, "reactivator:{") {
+			kind, _, _ = strings.Cut(rest, ":")
+		} else if strings.HasPrefix(k, "asynq:{") && strings.Contains(k, "}:t:") {
+			kind = "asynq task"
+		}
+		switch kind {
+		case "rows", "seen", "out", "att", "run", "asynq task":
+		default:
+			kind = "other"
+		}
+		out[kind] += rdb.MemoryUsage(ctx, k, 0).Val()
+	}
+	if err := iter.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return out
 }
 
 // memory returns used_memory once lazily freed objects are gone.
@@ -193,3 +217,20 @@ func writeUsers(path string, n int) error {
 	}
 	return f.Close()
 }
+
+// answeringZitadel answers every reactivate from memory with what ZITADEL (v2) answers, through
+// zitadel.Classify: success, or "User could not be found" for every 50th line.
+type answeringZitadel struct{}
+
+func (answeringZitadel) Reactivate(_ context.Context, r jobs.Row) jobs.Result {
+	// A request id like ZITADEL's X-Request-Id: 20 lower-case letters and digits, one per call.
+	l := uint64(r.Line)
+	id := strconv.FormatUint(l*0x9e3779b97f4a7c15|1<<63, 36) + strconv.FormatUint(l*0xbf58476d1ce4e5b9|1<<63, 36)[:7]
+	h := http.Header{"X-Request-Id": {id}, "Content-Type": {"application/json"}}
+	if r.Line%50 == 0 {
+		return zitadel.Classify(zitadel.APIv2, false, 404, h, []byte(fakeidp.ZitadelError(5, "User could not be found", "COMMAND-4M0sd")))
+	}
+	return zitadel.Classify(zitadel.APIv2, false, 200, h, []byte(fakeidp.ZitadelSuccess))
+}
+
+func (answeringZitadel) Check(context.Context) error { return nil }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,8 +27,11 @@ import (
 //	reactivator:{R}:seen:<n>         hash  row key -> first line with those ids (dedupe), n = the key's first
 //	                                       8 hex digits modulo the run's field sb (store_window.go)
 //	reactivator:{R}:claims           hash  "<from>-<to>" -> unix ms: window claims not yet queued (store_window.go)
-//	reactivator:{R}:out              hash  line -> the row's outcome record (JSON); set once, first wins
-//	reactivator:{R}:att              hash  line -> attempts*4 + flags (1 in flight, 2 ambiguous)
+//	reactivator:{R}:out:<n>          hash  line -> the row's outcome record (compact, see encode), for lines
+//	                                       64n to 64n+63, like the rows buckets; set once, first wins
+//	reactivator:{R}:att              hash  line -> attempts*4 + flags (1 in flight, 2 ambiguous), line:s the
+//	                                       start of the attempt in flight, line:a of the first ambiguous one
+//	                                       (unix ms); only rows without an outcome: recording one deletes them
 //	reactivator:{R}:budget           string the last reserved call slot of a run with its own rate (µs)
 //	reactivator:{R}:minutes          hash  "<unix minute>:<calls|outcome|already_active>" -> count, for the
 //	                                       dashboard's chart; expires timelineTTL after its last change (timeline.go)
@@ -40,7 +44,11 @@ import (
 const keyPrefix = "reactivator:"
 
 func runKey(id string) string { return keyPrefix + "{" + id + "}:run" }
-func outKey(id string) string { return keyPrefix + "{" + id + "}:out" }
+
+// outBucketKey is the hash of the outcomes of line's bucket (rowsPerBucket lines).
+func outBucketKey(id string, line int) string {
+	return runPrefix(id) + "out:" + strconv.Itoa(line/rowsPerBucket)
+}
 func attKey(id string) string { return keyPrefix + "{" + id + "}:att" }
 
 func autoRateKey(p Provider) string { return keyPrefix + "{autorate:" + string(p) + "}" }
@@ -67,63 +75,6 @@ func NewStore(rdb redis.UniversalClient) *Store {
 // Redis returns the store's client, for the asynq connection that shares it.
 func (s *Store) Redis() redis.UniversalClient { return s.rdb }
 
-// luaRecord is the one place an outcome is recorded; scripts that end rows include it.
-// It returns 1 and finishes the run when the row was the last one, 0 otherwise, -1 when the row
-// already had an outcome.
-const luaRecord = luaTick + `
-local function finish_if_done(run, now)
-  local total = tonumber(redis.call('HGET', run, 'total') or '-1')
-  local done = tonumber(redis.call('HGET', run, 'done') or '0')
-  if total >= 0 and done >= total and redis.call('HSETNX', run, 'finished_at', now) == 1 then
-    return 1
-  end
-  return 0
-end
-local function record(run, out, line, outcome, rec, now)
-  if redis.call('HSETNX', out, line, rec) == 0 then return -1 end
-  if outcome == 'not_deactivated' and string.find(rec, '"r":"already_active"', 1, true) then
-    tick(run, 'already_active', now)
-  else
-    tick(run, outcome, now)
-  end
-  redis.call('HINCRBY', run, 'n:' .. outcome, 1)
-  redis.call('HINCRBY', run, 'done', 1)
-  redis.call('HSET', run, 'last_at', now)
-  return finish_if_done(run, now)
-end
-`
-
-// OutcomeRecord is a row's recorded outcome.
-type OutcomeRecord struct {
-	Outcome    Outcome   `json:"o"`
-	Reason     string    `json:"r,omitempty"`
-	HTTPStatus int       `json:"s,omitempty"`
-	RequestID  string    `json:"q,omitempty"`
-	Attempts   int       `json:"a,omitempty"`
-	FinishedAt time.Time `json:"-"`
-	Finished   int64     `json:"t,omitempty"`
-	Message    string    `json:"m,omitempty"`
-}
-
-func (o OutcomeRecord) encode() string {
-	if !o.FinishedAt.IsZero() {
-		o.Finished = o.FinishedAt.UnixMilli()
-	}
-	b, _ := json.Marshal(o)
-	return string(b)
-}
-
-func decodeOutcome(s string) (OutcomeRecord, error) {
-	var o OutcomeRecord
-	if err := json.Unmarshal([]byte(s), &o); err != nil {
-		return o, err
-	}
-	if o.Finished != 0 {
-		o.FinishedAt = time.UnixMilli(o.Finished).UTC()
-	}
-	return o, nil
-}
-
 // Attempt is what Begin found for a row about to be called.
 type Attempt struct {
 	// Done is true when the row already has an outcome: do not call the provider.
@@ -147,10 +98,16 @@ type Attempt struct {
 }
 
 // beginScript marks a row's attempt in flight, unless the row is done, its run gone or cancelled.
-// KEYS[1] -> reactivator:{<run>}:run, KEYS[2] -> …:out, KEYS[3] -> …:att
-// ARGV[1] -> line, ARGV[2] -> now (ms), ARGV[3] -> the encoded cancelled record ("@AMB@" in its
-// message is replaced by a warning when an earlier attempt may have reached the provider)
-// Returns {status (0 call, 1 done, 2 recorded cancelled), run finished (1/0), attempt number,
+//
+//	KEYS[1] -> reactivator:{R}:run
+//	KEYS[2] -> reactivator:{R}:out:<n>, the outcomes of the line's bucket
+//	KEYS[3] -> reactivator:{R}:att
+//	ARGV[1] -> line
+//	ARGV[2] -> now (unix ms)
+//	ARGV[3] -> the encoded cancelled record ("@AMB@" in its message is replaced by a warning when an
+//	           earlier attempt may have reached the provider)
+//
+// It returns {status (0 call, 1 done, 2 recorded cancelled), run finished (1/0), attempt number,
 // flags (2: an attempt may have reached the provider), start of the first such attempt (ms)}.
 var beginScript = redis.NewScript(luaRecord + `
 local run, out, att = KEYS[1], KEYS[2], KEYS[3]
@@ -168,7 +125,7 @@ end
 local amb = tonumber(redis.call('HGET', att, line .. ':a') or '0')
 if redis.call('HGET', run, 'cancelled') == '1' then
   if f >= 2 then rec = string.gsub(rec, '@AMB@', 'an earlier attempt may have reached the provider: check the account') else rec = string.gsub(rec, '@AMB@', '') end
-  local fin = record(run, out, line, 'cancelled', rec, now)
+  local fin = record(run, line, 'cancelled', rec, now, false)
   return {2, fin, n, f, amb}
 end
 n = n + 1
@@ -187,7 +144,7 @@ return {0, 0, n, f, amb}
 func (s *Store) Begin(ctx context.Context, p Provider, runID string, line int) (Attempt, error) {
 	now := s.now()
 	rec := OutcomeRecord{Outcome: Cancelled, Reason: "", Message: "@AMB@", FinishedAt: now}
-	keys, args := []string{runKey(runID), outKey(runID), attKey(runID)}, []any{line, now.UnixMilli(), rec.encode()}
+	keys, args := []string{runKey(runID), outBucketKey(runID, line), attKey(runID)}, []any{line, now.UnixMilli(), rec.encode()}
 	var pause *redis.StringCmd
 	var begin *redis.Cmd
 	_, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
@@ -231,14 +188,21 @@ func (s *Store) Begin(ctx context.Context, p Provider, runID string, line int) (
 }
 
 // endAttemptScript concludes the attempt in flight of one row.
-// KEYS[1] -> reactivator:{<run>}:att
-// ARGV[1] -> the row's line
-// ARGV[2] -> "1" when the attempt may have reached the provider, "0" when it did not
-// ARGV[3] -> "1" when the attempt never sent its request: it is not counted, nor is its call in
-// the run's timeline (KEYS[2] -> reactivator:{<run>}:minutes, ARGV[4] -> now in ms)
-// Returns the row's flags (2 when some attempt may have reached the provider).
+//
+//	KEYS[1] -> reactivator:{R}:att
+//	KEYS[2] -> reactivator:{R}:minutes
+//	KEYS[3] -> reactivator:{R}:out:<n>, the outcomes of the line's bucket
+//	ARGV[1] -> the row's line
+//	ARGV[2] -> "1" when the attempt may have reached the provider, "0" when it did not
+//	ARGV[3] -> "1" when the attempt never sent its request: it is not counted, nor is its call in
+//	           the run's timeline
+//	ARGV[4] -> now (unix ms), for the timeline's minute
+//
+// It returns the row's flags (2 when some attempt may have reached the provider), 0 and changes
+// nothing when the row has its outcome (another delivery of its task recorded it meanwhile).
 var endAttemptScript = redis.NewScript(`
 local line = ARGV[1]
+if redis.call('HEXISTS', KEYS[3], line) == 1 then return 0 end
 local v = tonumber(redis.call('HGET', KEYS[1], line) or '0')
 local n, f = math.floor(v / 4), v % 4
 f = f - f % 2
@@ -262,7 +226,8 @@ func (s *Store) EndAttempt(ctx context.Context, runID string, line int, ambiguou
 	if ambiguous {
 		amb = "1"
 	}
-	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID), minutesKey(runID)}, line, amb, "0", 0).Err(); err != nil {
+	keys := []string{attKey(runID), minutesKey(runID), outBucketKey(runID, line)}
+	if err := endAttemptScript.Run(ctx, s.rdb, keys, line, amb, "0", 0).Err(); err != nil {
 		return fmt.Errorf("end attempt of row %d of run %s: %w", line, runID, err)
 	}
 	return nil
@@ -271,22 +236,29 @@ func (s *Store) EndAttempt(ctx context.Context, runID string, line int, ambiguou
 // Unbegin takes back a Begin whose request was never sent (a stop arrived between Begin and the
 // call): the attempt is not counted and the row is no longer in flight.
 func (s *Store) Unbegin(ctx context.Context, runID string, line int) error {
-	if err := endAttemptScript.Run(ctx, s.rdb, []string{attKey(runID), minutesKey(runID)}, line, "0", "1", s.now().UnixMilli()).Err(); err != nil {
+	keys := []string{attKey(runID), minutesKey(runID), outBucketKey(runID, line)}
+	if err := endAttemptScript.Run(ctx, s.rdb, keys, line, "0", "1", s.now().UnixMilli()).Err(); err != nil {
 		return fmt.Errorf("take back attempt of row %d of run %s: %w", line, runID, err)
 	}
 	return nil
 }
 
 // recordScript records a row's final outcome; the first outcome wins.
-// KEYS[1] -> reactivator:{<run>}:run, KEYS[2] -> …:out, KEYS[3] -> …:att
-// ARGV[1] -> line, ARGV[2] -> outcome, ARGV[3] -> encoded OutcomeRecord, ARGV[4] -> now (ms),
-// ARGV[5] -> "1" when the row is not_deactivated/already_active (counted apart: not a failure)
-// Returns 1 when this outcome finished the run, 0 when not, -1 when the row already had one.
+//
+//	KEYS[1] -> reactivator:{R}:run
+//	KEYS[2] -> reactivator:{R}:out:<n>, the outcomes of the line's bucket (record derives it)
+//	KEYS[3] -> reactivator:{R}:att (record derives it)
+//	ARGV[1] -> line
+//	ARGV[2] -> outcome
+//	ARGV[3] -> the encoded OutcomeRecord
+//	ARGV[4] -> now (unix ms)
+//	ARGV[5] -> "1" when the row is not_deactivated/already_active (counted apart: not a failure)
+//
+// It returns 1 when this outcome finished the run, 0 when not, -1 when the row already had one.
+// The row's attempt fields go either way: a row with an outcome has none.
 var recordScript = redis.NewScript(luaRecord + `
-local v = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
-if v > 0 then redis.call('HSET', KEYS[3], ARGV[1], math.floor(v / 4) * 4 + (v % 4 - v % 2)) end
-redis.call('HDEL', KEYS[3], ARGV[1] .. ':s', ARGV[1] .. ':a')
-local r = record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local r = record(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1')
+if r < 0 then redis.call('HDEL', KEYS[3], ARGV[1], ARGV[1] .. ':s', ARGV[1] .. ':a') end
 if r >= 0 and ARGV[5] == '1' then redis.call('HINCRBY', KEYS[1], 'already_active', 1) end
 return r
 `)
@@ -304,25 +276,37 @@ func (s *Store) Record(ctx context.Context, runID string, line int, o OutcomeRec
 	if o.Outcome == NotDeactivated && o.Reason == ReasonAlreadyActive {
 		active = "1"
 	}
-	n, err := recordScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, line, string(o.Outcome), o.encode(), o.FinishedAt.UnixMilli(), active).Int()
+	keys := []string{runKey(runID), outBucketKey(runID, line), attKey(runID)}
+	n, err := recordScript.Run(ctx, s.rdb, keys, line, string(o.Outcome), o.encode(), o.FinishedAt.UnixMilli(), active).Int()
 	if err != nil {
 		return false, false, fmt.Errorf("record row %d of run %s: %w", line, runID, err)
 	}
 	return n >= 0, n == 1, nil
 }
 
+// cancelScript records the cancelled outcome of the rows of a cancelled run that have none and
+// are not in flight.
+//
+//	KEYS[1] -> reactivator:{R}:run
+//	KEYS[2] -> reactivator:{R}:att
+//	ARGV[1] -> now (unix ms)
+//	ARGV[2] -> the encoded cancelled record
+//	ARGV[3] -> the same, for a row an earlier attempt of which may have reached the provider
+//	ARGV[4..] -> lines (the outcomes' buckets reactivator:{R}:out:<n> are derived from KEYS[1])
+//
+// It returns {rows cancelled, run finished (1/0)}.
 var cancelScript = redis.NewScript(luaRecord + `
-local run, out, att = KEYS[1], KEYS[2], KEYS[3]
+local run, att = KEYS[1], KEYS[2]
 local now, rec, recamb = ARGV[1], ARGV[2], ARGV[3]
 local n, fin = 0, 0
 for i = 4, #ARGV do
   local line = ARGV[i]
-  if redis.call('HEXISTS', out, line) == 0 then
+  if redis.call('HEXISTS', outkey(run, line), line) == 0 then
     local v = tonumber(redis.call('HGET', att, line) or '0')
     if v % 2 == 0 then
       local r = rec
       if v % 4 >= 2 then r = recamb end
-      local res = record(run, out, line, 'cancelled', r, now)
+      local res = record(run, line, 'cancelled', r, now, false)
       n = n + 1
       if res == 1 then fin = 1 end
     end
@@ -364,7 +348,7 @@ func (s *Store) Cancel(ctx context.Context, runID string) (int, bool, error) {
 		if len(args) == 3 {
 			return nil
 		}
-		v, err := cancelScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), attKey(runID)}, args...).Int64Slice()
+		v, err := cancelScript.Run(ctx, s.rdb, []string{runKey(runID), attKey(runID)}, args...).Int64Slice()
 		if err != nil {
 			return err
 		}

@@ -42,8 +42,7 @@ const (
 
 // addRowsScript records a batch of rows.
 //
-//	KEYS[1] -> reactivator:{R}:run
-//	KEYS[2] -> reactivator:{R}:out
+//	KEYS[1] -> reactivator:{R}:run (the outcomes' buckets reactivator:{R}:out:<n> are derived from it)
 //	ARGV[1] -> now (unix ms), for the outcomes of invalid and duplicate rows
 //	ARGV[2] -> the duplicate outcome record, with @FIRST@ for the first line
 //	ARGV[3] -> the run's key prefix, reactivator:{R}: (the buckets share the run's hash tag)
@@ -52,7 +51,7 @@ const (
 //
 // It returns an AddAction per row.
 var addRowsScript = redis.NewScript(luaRecord + `
-local run, out = KEYS[1], KEYS[2]
+local run = KEYS[1]
 local now, dup, prefix = ARGV[1], ARGV[2], ARGV[3]
 local sb = tonumber(redis.call('HGET', run, 'sb') or '0')
 if sb == 0 then
@@ -69,7 +68,7 @@ while i <= #ARGV do
   if l > maxline then maxline = l end
   redis.call('HSET', prefix .. 'rows:' .. math.floor(l / 64), line, input)
   if kind == 'i' then
-    record(run, out, line, 'invalid', rec, now)
+    record(run, line, 'invalid', rec, now, false)
     table.insert(res, 3)
   else
     local seen = prefix .. 'seen:' .. (tonumber(string.sub(key, 1, 8), 16) % sb)
@@ -78,9 +77,9 @@ while i <= #ARGV do
       redis.call('HSET', seen, key, line)
       table.insert(res, 0)
     elseif first == line then
-      if redis.call('HEXISTS', out, line) == 1 then table.insert(res, 1) else table.insert(res, 4) end
+      if redis.call('HEXISTS', outkey(run, line), line) == 1 then table.insert(res, 1) else table.insert(res, 4) end
     else
-      record(run, out, line, 'duplicate', string.gsub(dup, '@FIRST@', first), now)
+      record(run, line, 'duplicate', (string.gsub(dup, '@FIRST@', first)), now, false)
       table.insert(res, 2)
     end
   end
@@ -110,7 +109,7 @@ func (s *Store) AddRows(ctx context.Context, runID string, rows []IngestRow) ([]
 func (s *Store) addRows(ctx context.Context, runID string, sizeHint int, batches [][]IngestRow, done func([]AddAction)) error {
 	now := s.now().UnixMilli()
 	dup := OutcomeRecord{Outcome: Duplicate, Message: "duplicate of line @FIRST@", FinishedAt: time.UnixMilli(now)}.encode()
-	keys := []string{runKey(runID), outKey(runID)}
+	keys := []string{runKey(runID)}
 	argvs := make([][]any, len(batches))
 	for bi, rows := range batches {
 		args := make([]any, 0, 4+5*len(rows))
@@ -209,7 +208,7 @@ func (s *Store) EachRow(ctx context.Context, runID string, fn func(ReportRow) er
 			row := ReportRow{Line: line, Provider: r.Provider}
 			_ = json.Unmarshal([]byte(in), &row.Input)
 			if o, ok := outs[i].(string); ok {
-				if row.Outcome, err = decodeOutcome(o); err != nil {
+				if row.Outcome, err = decodeOutcome(o, r.CreatedAt); err != nil {
 					return fmt.Errorf("decode outcome of row %d of run %s: %w", row.Line, runID, err)
 				}
 			} else {
@@ -225,14 +224,23 @@ func (s *Store) EachRow(ctx context.Context, runID string, fn func(ReportRow) er
 
 // Outcome returns a row's recorded outcome; ok is false while it has none.
 func (s *Store) Outcome(ctx context.Context, runID string, line int) (OutcomeRecord, bool, error) {
-	v, err := s.rdb.HGet(ctx, outKey(runID), strconv.Itoa(line)).Result()
-	if errors.Is(err, redis.Nil) {
+	var created, out *redis.StringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		created = p.HGet(ctx, runKey(runID), "created_at")
+		out = p.HGet(ctx, outBucketKey(runID, line), strconv.Itoa(line))
+		return nil
+	})
+	if errors.Is(out.Err(), redis.Nil) {
 		return OutcomeRecord{}, false, nil
 	}
 	if err != nil {
 		return OutcomeRecord{}, false, err
 	}
-	o, err := decodeOutcome(v)
+	var at time.Time
+	if ms, err := created.Int64(); err == nil && ms != 0 {
+		at = time.UnixMilli(ms)
+	}
+	o, err := decodeOutcome(out.Val(), at)
 	return o, err == nil, err
 }
 
@@ -242,7 +250,7 @@ func (s *Store) NeedsCall(ctx context.Context, runID string, line int) (bool, er
 	var out *redis.BoolCmd
 	var cancelled *redis.StringCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		out = p.HExists(ctx, outKey(runID), strconv.Itoa(line))
+		out = p.HExists(ctx, outBucketKey(runID, line), strconv.Itoa(line))
 		cancelled = p.HGet(ctx, runKey(runID), "cancelled")
 		return nil
 	})

@@ -49,7 +49,7 @@ func (s *Store) eachBucketGroup(ctx context.Context, runID string, maxLine int, 
 	for start := 2; start <= maxLine; {
 		end := min(maxLine, (start/group+1)*group-1)
 		var ins []*redis.SliceCmd
-		var outs *redis.SliceCmd
+		var outs []*redis.SliceCmd
 		lines := make([]string, 0, end-start+1)
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for b := start; b <= end; {
@@ -59,19 +59,19 @@ func (s *Store) eachBucketGroup(ctx context.Context, runID string, maxLine int, 
 					lines = append(lines, strconv.Itoa(l))
 				}
 				ins = append(ins, p.HMGet(ctx, rowsBucketKey(runID, b), lines[from:]...))
+				outs = append(outs, p.HMGet(ctx, outBucketKey(runID, b), lines[from:]...))
 				b = last + 1
 			}
-			outs = p.HMGet(ctx, outKey(runID), lines...)
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("read rows of run %s: %w", runID, err)
 		}
-		in := make([]any, 0, len(lines))
-		for _, c := range ins {
-			in = append(in, c.Val()...)
+		in, out := make([]any, 0, len(lines)), make([]any, 0, len(lines))
+		for i, c := range ins {
+			in, out = append(in, c.Val()...), append(out, outs[i].Val()...)
 		}
-		if err := fn(lines, in, outs.Val()); err != nil {
+		if err := fn(lines, in, out); err != nil {
 			return err
 		}
 		start = end + 1
@@ -142,17 +142,17 @@ type Claim struct {
 // claimScript advances a run's window cursor over the next rows without an outcome.
 //
 //	KEYS[1] -> reactivator:{R}:run
-//	KEYS[2] -> reactivator:{R}:out
-//	KEYS[3] -> reactivator:{R}:claims
+//	KEYS[2] -> reactivator:{R}:claims
 //	ARGV[1] -> the most rows to claim
 //	ARGV[2] -> now (unix ms)
-//	ARGV[3] -> the run's key prefix, reactivator:{R}: (the rows buckets share the run's hash tag)
+//	ARGV[3] -> the run's key prefix, reactivator:{R}: (the buckets of rows, reactivator:{R}:rows:<n>,
+//	           and of outcomes, reactivator:{R}:out:<n>, share the run's hash tag)
 //	ARGV[4] -> the most lines to look at (rows with an outcome are passed over)
 //
 // It returns {exhausted (0/1), more (0/1: lines are left to look at), claim id or "", line,
 // input, line, input, ...}, or {-1} for a run that does not exist.
 var claimScript = redis.NewScript(`
-local run, out, claims = KEYS[1], KEYS[2], KEYS[3]
+local run, claims = KEYS[1], KEYS[2]
 local k, now, prefix, budget = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
 local f = redis.call('HMGET', run, 'wcur', 'max_line', 'total', 'provider', 'wstop')
 if not f[4] then return {-1} end
@@ -173,7 +173,7 @@ while n < k and cur <= maxline and budget > 0 do
   local lines = {}
   for l = cur, last do lines[#lines + 1] = l end
   local ins = redis.call('HMGET', prefix .. 'rows:' .. b, unpack(lines))
-  local outs = redis.call('HMGET', out, unpack(lines))
+  local outs = redis.call('HMGET', prefix .. 'out:' .. b, unpack(lines))
   for i = 1, #lines do
     if n >= k then break end
     cur = lines[i] + 1
@@ -200,7 +200,7 @@ return res
 // already done), so one call holds Redis briefly; More says whether lines are left.
 func (s *Store) ClaimRows(ctx context.Context, p Provider, runID string, n int) (Claim, error) {
 	now := s.now()
-	v, err := claimScript.Run(ctx, s.rdb, []string{runKey(runID), outKey(runID), claimsKey(runID)},
+	v, err := claimScript.Run(ctx, s.rdb, []string{runKey(runID), claimsKey(runID)},
 		n, now.UnixMilli(), runPrefix(runID), 16*n+64).Slice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("claim rows of run %s: %w", runID, err)
@@ -247,9 +247,8 @@ func (s *Store) AckClaim(ctx context.Context, runID, claimID string) error {
 // reclaimScript hands out again one claim older than a lease: its worker died (or lost Redis)
 // between claiming the rows and queueing them.
 //
-//	KEYS[1] -> reactivator:{R}:out
-//	KEYS[2] -> reactivator:{R}:claims
-//	ARGV[1] -> the run's key prefix, reactivator:{R}:
+//	KEYS[1] -> reactivator:{R}:claims
+//	ARGV[1] -> the run's key prefix, reactivator:{R}: (of the buckets of rows and outcomes)
 //	ARGV[2] -> now (unix ms)
 //	ARGV[3] -> the lease (ms): claims made before now - lease are stale
 //
@@ -257,7 +256,7 @@ func (s *Store) AckClaim(ctx context.Context, runID, claimID string) error {
 // line, input, ...} for the claim's rows still without an outcome, or {0, 0, ”} when no claim is
 // stale.
 var reclaimScript = redis.NewScript(`
-local out, claims = KEYS[1], KEYS[2]
+local claims = KEYS[1]
 local prefix, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local all = redis.call('HGETALL', claims)
 for j = 1, #all, 2 do
@@ -271,7 +270,7 @@ for j = 1, #all, 2 do
       local lines = {}
       for l = math.max(from, b * 64), math.min(to - 1, b * 64 + 63) do lines[#lines + 1] = l end
       local ins = redis.call('HMGET', prefix .. 'rows:' .. b, unpack(lines))
-      local outs = redis.call('HMGET', out, unpack(lines))
+      local outs = redis.call('HMGET', prefix .. 'out:' .. b, unpack(lines))
       for i = 1, #lines do
         if ins[i] and not outs[i] then
           res[#res + 1] = lines[i]
@@ -291,7 +290,7 @@ return {0, 0, ''}
 // acknowledges the claim.
 func (s *Store) ReclaimStale(ctx context.Context, p Provider, runID string, lease time.Duration) (Claim, error) {
 	now := s.now()
-	v, err := reclaimScript.Run(ctx, s.rdb, []string{outKey(runID), claimsKey(runID)},
+	v, err := reclaimScript.Run(ctx, s.rdb, []string{claimsKey(runID)},
 		runPrefix(runID), now.UnixMilli(), lease.Milliseconds()).Slice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("reclaim rows of run %s: %w", runID, err)

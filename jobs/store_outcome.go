@@ -1,0 +1,148 @@
+// This file holds how the run store keeps a row's outcome: a short text in the hash of the row's
+// bucket of 64 lines, small enough for Redis's compact listpack encoding, and the one Lua
+// function that records it.
+
+package jobs
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// OutcomeRecord is a row's recorded outcome.
+type OutcomeRecord struct {
+	Outcome    Outcome   `json:"o"`
+	Reason     string    `json:"r,omitempty"`
+	HTTPStatus int       `json:"s,omitempty"`
+	RequestID  string    `json:"q,omitempty"`
+	Attempts   int       `json:"a,omitempty"`
+	FinishedAt time.Time `json:"-"`
+	Finished   int64     `json:"t,omitempty"`
+	Message    string    `json:"m,omitempty"`
+}
+
+// outcomeCodes are the one-letter codes of the outcomes in a stored record.
+var outcomeCodes = map[Outcome]byte{
+	Reactivated: 'R', NotDeactivated: 'N', UnverifiedEmail: 'U', NotFound: 'F', Rejected: 'J',
+	Failed: 'X', Invalid: 'I', Duplicate: 'D', Cancelled: 'C',
+}
+
+// encode returns the record as the run store keeps it, without its time:
+//
+//	<code><HTTP status>|<attempts>|<request id>|<reason>|<message>
+//
+// code is the outcome's letter (outcomeCodes); a zero status or attempts is left empty, and so
+// are the empty fields at the end, with their bars (a reactivated row: "R200|1|<request id>").
+// The message comes last, so it may hold bars. A request id or reason with a bar, or an outcome
+// without a code, is kept as JSON instead ({"o":…}). The scripts that record it put the time in
+// front: the whole seconds from the run's creation to the outcome (luaRecord's stamp). About 30
+// bytes a row, where the JSON of OutcomeRecord took about 80.
+func (o OutcomeRecord) encode() string {
+	code, ok := outcomeCodes[o.Outcome]
+	if !ok || strings.Contains(o.RequestID, "|") || strings.Contains(o.Reason, "|") {
+		o.FinishedAt, o.Finished = time.Time{}, 0
+		b, _ := json.Marshal(o)
+		return string(b)
+	}
+	num := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	fields := []string{string(code) + num(o.HTTPStatus), num(o.Attempts), o.RequestID, o.Reason, o.Message}
+	for len(fields) > 1 && fields[len(fields)-1] == "" {
+		fields = fields[:len(fields)-1]
+	}
+	return strings.Join(fields, "|")
+}
+
+// decodeOutcome reads a stored record (encode, with the stamp in front) of a run created at
+// created.
+func decodeOutcome(s string, created time.Time) (OutcomeRecord, error) {
+	var o OutcomeRecord
+	i := 0
+	for i < len(s) && (s[i] == '-' || s[i] >= '0' && s[i] <= '9') {
+		i++
+	}
+	secs, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil || i == len(s) {
+		return o, fmt.Errorf("stored outcome %q: no time", s)
+	}
+	base := int64(0)
+	if !created.IsZero() {
+		base = created.Unix()
+	}
+	o.FinishedAt = time.Unix(base+secs, 0).UTC()
+	rest := s[i:]
+	if rest[0] == '{' {
+		err := json.Unmarshal([]byte(rest), &o)
+		return o, err
+	}
+	for out, c := range outcomeCodes {
+		if c == rest[0] {
+			o.Outcome = out
+		}
+	}
+	if o.Outcome == "" {
+		return o, fmt.Errorf("stored outcome %q: unknown code", s)
+	}
+	fields := strings.SplitN(rest[1:], "|", 5)
+	fields = append(fields, make([]string, 5-len(fields))...)
+	if fields[0] != "" {
+		if o.HTTPStatus, err = strconv.Atoi(fields[0]); err != nil {
+			return o, fmt.Errorf("stored outcome %q: status: %w", s, err)
+		}
+	}
+	if fields[1] != "" {
+		if o.Attempts, err = strconv.Atoi(fields[1]); err != nil {
+			return o, fmt.Errorf("stored outcome %q: attempts: %w", s, err)
+		}
+	}
+	o.RequestID, o.Reason, o.Message = fields[2], fields[3], fields[4]
+	return o, nil
+}
+
+// luaRecord is the one place an outcome is recorded; scripts that end rows include it. Every key
+// it touches is derived from the run's key reactivator:{R}:run, so it shares the run's hash tag.
+//
+// record(run, line, outcome, rec, now, active) records rec (encode's text; the stamp goes in
+// front) as line's outcome unless the line has one, drops the line's attempt fields, counts the
+// outcome (active: a not_deactivated row found already active, counted apart in the timeline)
+// and finishes the run when it was the last row. It returns 1 when the run finished, 0 when
+// not, -1 when the row already had an outcome.
+// finish_if_done(run, now) sets finished_at when every row of a complete run has its outcome,
+// and returns 1 then, 0 otherwise.
+const luaRecord = luaTick + `
+local function finish_if_done(run, now)
+  local total = tonumber(redis.call('HGET', run, 'total') or '-1')
+  local done = tonumber(redis.call('HGET', run, 'done') or '0')
+  if total >= 0 and done >= total and redis.call('HSETNX', run, 'finished_at', now) == 1 then
+    return 1
+  end
+  return 0
+end
+local function outkey(run, line)
+  return string.sub(run, 1, -4) .. 'out:' .. math.floor(tonumber(line) / 64)
+end
+local function stamp(run, now)
+  local created = tonumber(redis.call('HGET', run, 'created_at') or '0')
+  return string.format('%d', math.floor(tonumber(now) / 1000) - math.floor(created / 1000))
+end
+local function record(run, line, outcome, rec, now, active)
+  if redis.call('HSETNX', outkey(run, line), line, stamp(run, now) .. rec) == 0 then return -1 end
+  redis.call('HDEL', string.sub(run, 1, -4) .. 'att', line, line .. ':s', line .. ':a')
+  if active then
+    tick(run, 'already_active', now)
+  else
+    tick(run, outcome, now)
+  end
+  redis.call('HINCRBY', run, 'n:' .. outcome, 1)
+  redis.call('HINCRBY', run, 'done', 1)
+  redis.call('HSET', run, 'last_at', now)
+  return finish_if_done(run, now)
+end
+`
