@@ -22,13 +22,15 @@ import (
 //	reactivator:{R}:run              hash  the run's fields (see Run) and counters n:<outcome>, done; sb the
 //	                                       number of seen buckets, wcur the next line the window looks at,
 //	                                       wstop the last line a canary (run --limit) lets it take
-//	reactivator:{R}:rows:<n>         hash  line -> the row's input as a JSON array (ids, then extra columns),
+//	reactivator:{R}:rows:<n>         hash  line%64 -> the row's input as a JSON array (ids, then extra columns),
 //	                                       for lines 64n to 64n+63 (store_window.go)
 //	reactivator:{R}:seen:<n>         hash  row key -> first line with those ids (dedupe), n = the key's first
 //	                                       8 hex digits modulo the run's field sb (store_window.go)
 //	reactivator:{R}:claims           hash  "<from>-<to>" -> unix ms: window claims not yet queued (store_window.go)
-//	reactivator:{R}:out:<n>          hash  line -> the row's outcome record (compact, see encode), for lines
-//	                                       64n to 64n+63, like the rows buckets; set once, first wins
+//	reactivator:{R}:out:<n>          hash  line%64 -> the row's outcome record (compact, see encode), for lines
+//	                                       64n to 64n+63, like the rows buckets; set once, first wins; "~"
+//	                                       for a record longer than 64 bytes, kept in :outx
+//	reactivator:{R}:outx             hash  line -> the outcome records too long for their bucket (store_outcome.go)
 //	reactivator:{R}:att              hash  line -> attempts*4 + flags (1 in flight, 2 ambiguous), line:s the
 //	                                       start of the attempt in flight, line:a of the first ambiguous one
 //	                                       (unix ms); only rows without an outcome: recording one deletes them
@@ -49,7 +51,10 @@ func runKey(id string) string { return keyPrefix + "{" + id + "}:run" }
 func outBucketKey(id string, line int) string {
 	return runPrefix(id) + "out:" + strconv.Itoa(line/rowsPerBucket)
 }
-func attKey(id string) string { return keyPrefix + "{" + id + "}:att" }
+
+// outOverflowKey is the hash of the outcomes too long for their bucket (maxStoredOutcome).
+func outOverflowKey(id string) string { return runPrefix(id) + "outx" }
+func attKey(id string) string         { return keyPrefix + "{" + id + "}:att" }
 
 func autoRateKey(p Provider) string { return keyPrefix + "{autorate:" + string(p) + "}" }
 
@@ -112,7 +117,7 @@ type Attempt struct {
 var beginScript = redis.NewScript(luaRecord + `
 local run, out, att = KEYS[1], KEYS[2], KEYS[3]
 local line, now, rec = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('HEXISTS', out, line) == 1 then return {1, 0, 0, 0, 0} end
+if redis.call('HEXISTS', out, field(line)) == 1 then return {1, 0, 0, 0, 0} end
 -- a run that is gone (pruned while this task waited) is never called
 if redis.call('EXISTS', run) == 0 then return {1, 0, 0, 0, 0} end
 local v = tonumber(redis.call('HGET', att, line) or '0')
@@ -202,7 +207,7 @@ func (s *Store) Begin(ctx context.Context, p Provider, runID string, line int) (
 // nothing when the row has its outcome (another delivery of its task recorded it meanwhile).
 var endAttemptScript = redis.NewScript(`
 local line = ARGV[1]
-if redis.call('HEXISTS', KEYS[3], line) == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[3], string.format('%d', tonumber(line) % 64)) == 1 then return 0 end
 local v = tonumber(redis.call('HGET', KEYS[1], line) or '0')
 local n, f = math.floor(v / 4), v % 4
 f = f - f % 2
@@ -301,7 +306,7 @@ local now, rec, recamb = ARGV[1], ARGV[2], ARGV[3]
 local n, fin = 0, 0
 for i = 4, #ARGV do
   local line = ARGV[i]
-  if redis.call('HEXISTS', outkey(run, line), line) == 0 then
+  if redis.call('HEXISTS', outkey(run, line), field(line)) == 0 then
     local v = tonumber(redis.call('HGET', att, line) or '0')
     if v % 2 == 0 then
       local r = rec

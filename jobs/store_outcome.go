@@ -26,16 +26,32 @@ type OutcomeRecord struct {
 
 // outcomeCodes are the one-letter codes of the outcomes in a stored record.
 var outcomeCodes = map[Outcome]byte{
-	Reactivated: 'R', NotDeactivated: 'N', UnverifiedEmail: 'U', NotFound: 'F', Rejected: 'J',
-	Failed: 'X', Invalid: 'I', Duplicate: 'D', Cancelled: 'C',
+	Reactivated: 'R', Deactivated: 'E', NotActive: 'A', NotDeactivated: 'N', UnverifiedEmail: 'U',
+	NotFound: 'F', Rejected: 'J', Failed: 'X', Invalid: 'I', Duplicate: 'D', Cancelled: 'C',
 }
+
+// usualStatus is the HTTP status an outcome's record leaves out: 200 for the changes the
+// providers confirm, 0 (no call) for the rest.
+func usualStatus(o Outcome) int {
+	if o == Reactivated || o == Deactivated {
+		return 200
+	}
+	return 0
+}
+
+// maxStoredOutcome is the longest record kept in the bucket's hash: Redis keeps a hash as a
+// listpack while every value is at most hash-max-listpack-value bytes (64 by default), and a
+// single longer value turns the whole bucket into a hash table, about 60 bytes more a row. A
+// longer record (a long provider message, say) goes to the run's overflow hash instead.
+const maxStoredOutcome = 64
 
 // encode returns the record as the run store keeps it, without its time:
 //
 //	<code><HTTP status>|<attempts>|<request id>|<reason>|<message>
 //
-// code is the outcome's letter (outcomeCodes); a zero status or attempts is left empty, and so
-// are the empty fields at the end, with their bars (a reactivated row: "R200|1|<request id>").
+// code is the outcome's letter (outcomeCodes); the outcome's usual status (usualStatus) and zero
+// attempts are left empty (another status is written, 0 included), and so are the empty fields
+// at the end, with their bars (a reactivated row with a 200: "R|1|<request id>").
 // The message comes last, so it may hold bars. A request id or reason with a bar, or an outcome
 // without a code, is kept as JSON instead ({"o":…}). The scripts that record it put the time in
 // front: the whole seconds from the run's creation to the outcome (luaRecord's stamp). About 30
@@ -47,13 +63,15 @@ func (o OutcomeRecord) encode() string {
 		b, _ := json.Marshal(o)
 		return string(b)
 	}
-	num := func(n int) string {
-		if n == 0 {
-			return ""
-		}
-		return strconv.Itoa(n)
+	status := strconv.Itoa(o.HTTPStatus)
+	if o.HTTPStatus == usualStatus(o.Outcome) {
+		status = ""
 	}
-	fields := []string{string(code) + num(o.HTTPStatus), num(o.Attempts), o.RequestID, o.Reason, o.Message}
+	attempts := ""
+	if o.Attempts != 0 {
+		attempts = strconv.Itoa(o.Attempts)
+	}
+	fields := []string{string(code) + status, attempts, o.RequestID, o.Reason, o.Message}
 	for len(fields) > 1 && fields[len(fields)-1] == "" {
 		fields = fields[:len(fields)-1]
 	}
@@ -92,6 +110,7 @@ func decodeOutcome(s string, created time.Time) (OutcomeRecord, error) {
 	}
 	fields := strings.SplitN(rest[1:], "|", 5)
 	fields = append(fields, make([]string, 5-len(fields))...)
+	o.HTTPStatus = usualStatus(o.Outcome)
 	if fields[0] != "" {
 		if o.HTTPStatus, err = strconv.Atoi(fields[0]); err != nil {
 			return o, fmt.Errorf("stored outcome %q: status: %w", s, err)
@@ -106,11 +125,17 @@ func decodeOutcome(s string, created time.Time) (OutcomeRecord, error) {
 	return o, nil
 }
 
+// overflowMark is what a bucket holds for a record kept in the run's overflow hash.
+const overflowMark = "~"
+
 // luaRecord is the one place an outcome is recorded; scripts that end rows include it. Every key
 // it touches is derived from the run's key reactivator:{R}:run, so it shares the run's hash tag.
 //
+// outkey(run, line) is the key of line's bucket of outcomes, reactivator:{R}:out:<n>, and
+// field(line) line's field in it and in its bucket of rows: its place in the bucket, 0 to 63.
 // record(run, line, outcome, rec, now, active) records rec (encode's text; the stamp goes in
-// front) as line's outcome unless the line has one, drops the line's attempt fields, counts the
+// front) as line's outcome unless the line has one (a record longer than maxStoredOutcome goes to
+// reactivator:{R}:outx, the bucket holding overflowMark), drops the line's attempt fields, counts the
 // outcome (active: a not_deactivated row found already active, counted apart in the timeline)
 // and finishes the run when it was the last row. It returns 1 when the run finished, 0 when
 // not, -1 when the row already had an outcome.
@@ -128,12 +153,20 @@ end
 local function outkey(run, line)
   return string.sub(run, 1, -4) .. 'out:' .. math.floor(tonumber(line) / 64)
 end
+local function field(line)
+  return string.format('%d', tonumber(line) % 64)
+end
 local function stamp(run, now)
   local created = tonumber(redis.call('HGET', run, 'created_at') or '0')
   return string.format('%d', math.floor(tonumber(now) / 1000) - math.floor(created / 1000))
 end
 local function record(run, line, outcome, rec, now, active)
-  if redis.call('HSETNX', outkey(run, line), line, stamp(run, now) .. rec) == 0 then return -1 end
+  local v = stamp(run, now) .. rec
+  local long = #v > 64 -- maxStoredOutcome
+  local kept = v
+  if long then kept = '~' end -- overflowMark
+  if redis.call('HSETNX', outkey(run, line), field(line), kept) == 0 then return -1 end
+  if long then redis.call('HSET', string.sub(run, 1, -4) .. 'outx', line, v) end
   redis.call('HDEL', string.sub(run, 1, -4) .. 'att', line, line .. ':s', line .. ':a')
   if active then
     tick(run, 'already_active', now)

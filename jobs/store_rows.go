@@ -66,7 +66,7 @@ while i <= #ARGV do
   i = i + 5
   local l = tonumber(line)
   if l > maxline then maxline = l end
-  redis.call('HSET', prefix .. 'rows:' .. math.floor(l / 64), line, input)
+  redis.call('HSET', prefix .. 'rows:' .. math.floor(l / 64), field(line), input)
   if kind == 'i' then
     record(run, line, 'invalid', rec, now, false)
     table.insert(res, 3)
@@ -77,7 +77,7 @@ while i <= #ARGV do
       redis.call('HSET', seen, key, line)
       table.insert(res, 0)
     elseif first == line then
-      if redis.call('HEXISTS', outkey(run, line), line) == 1 then table.insert(res, 1) else table.insert(res, 4) end
+      if redis.call('HEXISTS', outkey(run, line), field(line)) == 1 then table.insert(res, 1) else table.insert(res, 4) end
     else
       record(run, line, 'duplicate', (string.gsub(dup, '@FIRST@', first)), now, false)
       table.insert(res, 2)
@@ -224,23 +224,28 @@ func (s *Store) EachRow(ctx context.Context, runID string, fn func(ReportRow) er
 
 // Outcome returns a row's recorded outcome; ok is false while it has none.
 func (s *Store) Outcome(ctx context.Context, runID string, line int) (OutcomeRecord, bool, error) {
-	var created, out *redis.StringCmd
+	var created, out, long *redis.StringCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		created = p.HGet(ctx, runKey(runID), "created_at")
-		out = p.HGet(ctx, outBucketKey(runID, line), strconv.Itoa(line))
+		out = p.HGet(ctx, outBucketKey(runID, line), bucketField(line))
+		long = p.HGet(ctx, outOverflowKey(runID), strconv.Itoa(line))
 		return nil
 	})
 	if errors.Is(out.Err(), redis.Nil) {
 		return OutcomeRecord{}, false, nil
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return OutcomeRecord{}, false, err
 	}
 	var at time.Time
 	if ms, err := created.Int64(); err == nil && ms != 0 {
 		at = time.UnixMilli(ms)
 	}
-	o, err := decodeOutcome(out.Val(), at)
+	v := out.Val()
+	if v == overflowMark {
+		v = long.Val()
+	}
+	o, err := decodeOutcome(v, at)
 	return o, err == nil, err
 }
 
@@ -250,7 +255,7 @@ func (s *Store) NeedsCall(ctx context.Context, runID string, line int) (bool, er
 	var out *redis.BoolCmd
 	var cancelled *redis.StringCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		out = p.HExists(ctx, outBucketKey(runID, line), strconv.Itoa(line))
+		out = p.HExists(ctx, outBucketKey(runID, line), bucketField(line))
 		cancelled = p.HGet(ctx, runKey(runID), "cancelled")
 		return nil
 	})

@@ -26,6 +26,10 @@ func rowsBucketKey(id string, line int) string {
 	return runPrefix(id) + "rows:" + strconv.Itoa(line/rowsPerBucket)
 }
 
+// bucketField is a line's field in its buckets of rows and of outcomes: its place in the bucket.
+// Redis keeps such a small number in a listpack in 2 bytes, where a line of six digits takes 5.
+func bucketField(line int) string { return strconv.Itoa(line % rowsPerBucket) }
+
 func claimsKey(id string) string { return runPrefix(id) + "claims" }
 
 func windowKey(p Provider) string { return keyPrefix + "window:" + string(p) }
@@ -54,12 +58,12 @@ func (s *Store) eachBucketGroup(ctx context.Context, runID string, maxLine int, 
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for b := start; b <= end; {
 				last := min(end, (b/rowsPerBucket+1)*rowsPerBucket-1)
-				from := len(lines)
+				fields := make([]string, 0, last-b+1)
 				for l := b; l <= last; l++ {
-					lines = append(lines, strconv.Itoa(l))
+					lines, fields = append(lines, strconv.Itoa(l)), append(fields, bucketField(l))
 				}
-				ins = append(ins, p.HMGet(ctx, rowsBucketKey(runID, b), lines[from:]...))
-				outs = append(outs, p.HMGet(ctx, outBucketKey(runID, b), lines[from:]...))
+				ins = append(ins, p.HMGet(ctx, rowsBucketKey(runID, b), fields...))
+				outs = append(outs, p.HMGet(ctx, outBucketKey(runID, b), fields...))
 				b = last + 1
 			}
 			return nil
@@ -70,6 +74,9 @@ func (s *Store) eachBucketGroup(ctx context.Context, runID string, maxLine int, 
 		in, out := make([]any, 0, len(lines)), make([]any, 0, len(lines))
 		for i, c := range ins {
 			in, out = append(in, c.Val()...), append(out, outs[i].Val()...)
+		}
+		if err := s.readOverflow(ctx, runID, lines, out); err != nil {
+			return fmt.Errorf("read rows of run %s: %w", runID, err)
 		}
 		if err := fn(lines, in, out); err != nil {
 			return err
@@ -170,10 +177,13 @@ local n = 0
 while n < k and cur <= maxline and budget > 0 do
   local b = math.floor(cur / 64)
   local last = math.min(b * 64 + 63, maxline, cur + budget - 1)
-  local lines = {}
-  for l = cur, last do lines[#lines + 1] = l end
-  local ins = redis.call('HMGET', prefix .. 'rows:' .. b, unpack(lines))
-  local outs = redis.call('HMGET', prefix .. 'out:' .. b, unpack(lines))
+  local lines, fields = {}, {}
+  for l = cur, last do
+    lines[#lines + 1] = l
+    fields[#fields + 1] = l % 64
+  end
+  local ins = redis.call('HMGET', prefix .. 'rows:' .. b, unpack(fields))
+  local outs = redis.call('HMGET', prefix .. 'out:' .. b, unpack(fields))
   for i = 1, #lines do
     if n >= k then break end
     cur = lines[i] + 1
@@ -267,10 +277,13 @@ for j = 1, #all, 2 do
     local from, to = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
     local res = {0, 0, id}
     for b = math.floor(from / 64), math.floor((to - 1) / 64) do
-      local lines = {}
-      for l = math.max(from, b * 64), math.min(to - 1, b * 64 + 63) do lines[#lines + 1] = l end
-      local ins = redis.call('HMGET', prefix .. 'rows:' .. b, unpack(lines))
-      local outs = redis.call('HMGET', prefix .. 'out:' .. b, unpack(lines))
+      local lines, fields = {}, {}
+      for l = math.max(from, b * 64), math.min(to - 1, b * 64 + 63) do
+        lines[#lines + 1] = l
+        fields[#fields + 1] = l % 64
+      end
+      local ins = redis.call('HMGET', prefix .. 'rows:' .. b, unpack(fields))
+      local outs = redis.call('HMGET', prefix .. 'out:' .. b, unpack(fields))
       for i = 1, #lines do
         if ins[i] and not outs[i] then
           res[#res + 1] = lines[i]
@@ -351,6 +364,29 @@ func (s *Store) eachSeenKey(ctx context.Context, runID string, fn func(keys []st
 		if err := fn(keys); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// readOverflow replaces the overflow marks among a group's outcomes (out, one per line) with the
+// records the run's overflow hash keeps for those lines: one round trip when there are any.
+func (s *Store) readOverflow(ctx context.Context, runID string, lines []string, out []any) error {
+	var at []int
+	var fields []string
+	for i, v := range out {
+		if v == overflowMark {
+			at, fields = append(at, i), append(fields, lines[i])
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	vs, err := s.rdb.HMGet(ctx, outOverflowKey(runID), fields...).Result()
+	if err != nil {
+		return err
+	}
+	for j, i := range at {
+		out[i] = vs[j]
 	}
 	return nil
 }
