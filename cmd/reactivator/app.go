@@ -132,6 +132,7 @@ func (a *app) commands() []*cobra.Command {
 		a.pruneCmd(),
 		a.findCmd(),
 		a.planCmd(),
+		a.undoCmd(),
 	}
 }
 

@@ -1,5 +1,6 @@
-// This file gives run and demo their Redis: the one --redis / REDIS_URL names, else an embedded
-// one (internal/embedredis), said in one line at start.
+// This file gives run, undo and demo their Redis: the one --redis / REDIS_URL names, else an
+// embedded one (internal/embedredis), said in one line at start; and run and undo the worker
+// they work their runs with in this process.
 
 package main
 
@@ -11,6 +12,8 @@ import (
 
 	"reactivator/internal/embedredis"
 	"reactivator/internal/redisconn"
+	"reactivator/jobs"
+	"reactivator/worker"
 )
 
 // embedOptions say which embedded Redis run and demo start when no Redis is named.
@@ -104,3 +107,45 @@ func (h quietHandler) WithGroup(name string) slog.Handler {
 }
 
 func isAsynqAttr(at slog.Attr) bool { return at.Key == "component" && at.Value.String() == "asynq" }
+
+// inProcessServer returns the worker a one-shot command (run, undo) works its runs with in this
+// process, for providers, after resuming the providers an earlier run left paused (resumePaused).
+// shared says the Redis is a shared one: its run:finished tasks belong to its workers and scheduler.
+func (a *app) inProcessServer(ctx context.Context, rc *redisConn, shared bool, ps providerSet, providers []jobs.Provider,
+	f serveFlags, limits map[jobs.Provider]worker.Limit, noCheck bool) (*worker.Server, error) {
+	callers, err := ps.callers(ctx, providers...)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.resumePaused(ctx, rc, providers, noCheck); err != nil {
+		return nil, err
+	}
+	return worker.New(worker.Config{
+		Redis: rc.client, Callers: callers, Limits: limits,
+		Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
+		ShutdownTimeout: f.shutdownTimeout, Logger: a.quietLogger(), NoControl: shared,
+	})
+}
+
+// resumePaused resumes the providers an earlier run left paused by a fatal answer, now that their
+// credentials check passed. With --no-check nothing proves the cause was fixed: it stops (exit 4).
+func (a *app) resumePaused(ctx context.Context, rc *redisConn, providers []jobs.Provider, noCheck bool) error {
+	paused, err := rc.store.Paused(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range providers {
+		pp, ok := paused[p]
+		if !ok {
+			continue
+		}
+		if noCheck {
+			return fatal(fmt.Errorf("%s is paused since an earlier run: %s\n  the credentials were not checked (--no-check): run again without --no-check to check them and resume, or fix the cause and run: reactivator resume %s", p, pp.Reason, p))
+		}
+		if err := worker.Resume(ctx, rc.client, p); err != nil {
+			return fmt.Errorf("resume %s: %w", p, err)
+		}
+		fmt.Fprintf(a.stderr, "%s was paused by an earlier run (%s); its credentials check passed: resumed\n", p, pp.Reason)
+	}
+	return nil
+}

@@ -13,8 +13,6 @@ import (
 
 	"reactivator/ingest"
 	"reactivator/internal/oneshot"
-	"reactivator/jobs"
-	"reactivator/worker"
 )
 
 // runFlags are the run command's own flags.
@@ -146,10 +144,6 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 	if !f.yes && a.stdinIsTerminal() && !oneshot.Confirm(a.stdin, a.stderr, "reactivate", ps.changes(targets), f.limit, nil) {
 		return errors.New("not confirmed: nothing was called or queued")
 	}
-	callers, err := ps.callers(ctx, providers...)
-	if err != nil {
-		return err
-	}
 	rc, emb, err := a.oneShotRedis(ctx, f.embed, a.stderr)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -158,16 +152,7 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		return err
 	}
 	defer a.closeRedis(rc)
-	if err := a.resumePaused(ctx, rc, providers, f.noCheck); err != nil {
-		return err
-	}
-	srv, err := worker.New(worker.Config{
-		Redis: rc.client, Callers: callers, Limits: limits,
-		Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
-		ShutdownTimeout: f.shutdownTimeout, Logger: a.quietLogger(),
-		// On a shared Redis the run:finished tasks belong to its workers and scheduler.
-		NoControl: emb == nil,
-	})
+	srv, err := a.inProcessServer(ctx, rc, emb == nil, ps, providers, f.serveFlags, limits, f.noCheck)
 	if err != nil {
 		return err
 	}
@@ -179,27 +164,4 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		Force: f.force, Limit: f.limit, JSON: f.asJSON,
 	}
 	return r.Run(ctx, srv, targets)
-}
-
-// resumePaused resumes the providers an earlier run left paused by a fatal answer, now that their
-// credentials check passed. With --no-check nothing proves the cause was fixed: it stops (exit 4).
-func (a *app) resumePaused(ctx context.Context, rc *redisConn, providers []jobs.Provider, noCheck bool) error {
-	paused, err := rc.store.Paused(ctx)
-	if err != nil {
-		return err
-	}
-	for _, p := range providers {
-		pp, ok := paused[p]
-		if !ok {
-			continue
-		}
-		if noCheck {
-			return fatal(fmt.Errorf("%s is paused since an earlier run: %s\n  the credentials were not checked (--no-check): run again without --no-check to check them and resume, or fix the cause and run: reactivator resume %s", p, pp.Reason, p))
-		}
-		if err := worker.Resume(ctx, rc.client, p); err != nil {
-			return fmt.Errorf("resume %s: %w", p, err)
-		}
-		fmt.Fprintf(a.stderr, "%s was paused by an earlier run (%s); its credentials check passed: resumed\n", p, pp.Reason)
-	}
-	return nil
 }

@@ -35,6 +35,9 @@ type Target struct {
 	Failed string
 	// Rows is the file's number of rows (CheckFiles).
 	Rows int
+	// Action is what the run does to its accounts; "" means jobs.ActionReactivate. The failed
+	// rows of an undo run (jobs.ActionDeactivate) are not written to Failed: they are no input.
+	Action jobs.Action
 }
 
 // Targets pairs each file with its report and failed-rows paths: STEM.report.csv and
@@ -198,6 +201,12 @@ func (r *Runner) Run(ctx context.Context, srv *worker.Server, targets []Target) 
 		}
 		return err
 	}
+	return r.finish(ctx, w, ids, byRun)
+}
+
+// finish waits until the runs of ids, worked by w, finish (or a provider is paused, or ctx
+// ends), stops w and writes the reports.
+func (r *Runner) finish(ctx context.Context, w *Worker, ids []string, byRun map[string]Target) error {
 	res, err := r.wait(w.Context(), ids)
 	if ctx.Err() != nil {
 		return r.interrupted(w)
@@ -329,6 +338,7 @@ func (r *Runner) wait(ctx context.Context, ids []string) (runwait.Result, error)
 // else an error of kind runwait.ErrNotAllReactivated.
 func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[string]Target) error {
 	failures, rows := 0, 0
+	verb := jobs.ActionReactivate.Done()
 	doc := Result{Runs: []RunResult{}}
 	for i, id := range ids {
 		t := byRun[id]
@@ -346,7 +356,10 @@ func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[strin
 			return fmt.Errorf("write the report of run %s: %w; the same command writes it again", id, err)
 		}
 		failed := ""
-		if sum.Failures > 0 {
+		if t.Action == jobs.ActionDeactivate {
+			verb = t.Action.Done()
+		}
+		if sum.Failures > 0 && t.Action != jobs.ActionDeactivate {
 			failed = t.Failed
 			if _, err := WriteReport(ctx, r.Store, id, failed, jobs.ReportOptions{Format: jobs.ReportCSV, FailedOnly: true}, true); err != nil {
 				return fmt.Errorf("write the failed rows of run %s: %w; the same command writes them again", id, err)
@@ -376,7 +389,7 @@ func (r *Runner) WriteReports(ctx context.Context, ids []string, byRun map[strin
 		}
 	}
 	if failures > 0 {
-		return runwait.Mark(runwait.ErrNotAllReactivated, fmt.Errorf("%d of %d rows not reactivated: see the report", failures, rows))
+		return runwait.Mark(runwait.ErrNotAllReactivated, fmt.Errorf("%d of %d rows not %s: see the report", failures, rows, verb))
 	}
 	return nil
 }
@@ -445,6 +458,9 @@ func writeSummary(w io.Writer, t Target, s jobs.ReportSummary, failed string, sh
 	_ = tw.Flush()
 	fmt.Fprintf(w, "  report: %s\n", t.Report)
 	if failed == "" {
+		if t.Action == jobs.ActionDeactivate && s.Failures > 0 {
+			fmt.Fprintf(w, "  the %d rows not deactivated: reactivator report %s --failed-only\n", s.Failures, s.RunID)
+		}
 		return
 	}
 	fmt.Fprintf(w, "  the %d rows not reactivated: %s\n", s.Failures, failed)

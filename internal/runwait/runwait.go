@@ -76,8 +76,8 @@ func (r Result) Err() error {
 		var parts []string
 		for _, r := range r.Runs {
 			if n := r.Failures(); n > 0 {
-				parts = append(parts, fmt.Sprintf("run %s: %d of %d rows not reactivated (%s); see them: reactivator report %s --failed-only",
-					r.ID, n, r.Total, RunCountsText(r), r.ID))
+				parts = append(parts, fmt.Sprintf("run %s: %d of %d rows not %s (%s); see them: reactivator report %s --failed-only",
+					r.ID, n, r.Total, r.Action.Done(), RunCountsText(r), r.ID))
 			}
 		}
 		return Mark(ErrNotAllReactivated, errors.New(strings.Join(parts, "\n")))

@@ -78,6 +78,10 @@ func writeDetail(w io.Writer, r Run) {
 	row("last outcome", TimeText(r.LastOutcomeAt))
 	row("finished", TimeText(r.FinishedAt))
 	row("note", r.Note)
+	if r.UndoOf != "" {
+		row("undoes", "run "+r.UndoOf+": deactivates the accounts it reactivated")
+	}
+	row("undone", UndoneText(r))
 	_ = tw.Flush()
 	if len(r.Counts) > 0 {
 		fmt.Fprintln(w)
@@ -95,10 +99,34 @@ func writeDetail(w io.Writer, r Run) {
 	case r.State != jobs.RunFinished:
 		fmt.Fprintf(w, "follow it: reactivator status %s --watch\n", r.ID)
 	case r.Failures > 0:
-		fmt.Fprintf(w, "the %d rows not reactivated: reactivator report %s --failed-only -o %s.failed.csv\n", r.Failures, r.ID, r.ID)
+		fmt.Fprintf(w, "the %d rows not %s: reactivator report %s --failed-only -o %s.failed.csv\n", r.Failures, r.Action.Done(), r.ID, r.ID)
 	default:
 		fmt.Fprintf(w, "report: reactivator report %s -o %s.report.csv\n", r.ID, r.ID)
 	}
+}
+
+// UndoneText says whether and how far run r was undone: "by undo-R (finished): 3 of 4
+// deactivated, started 2026-…", "" when it was not.
+func UndoneText(r Run) string {
+	switch {
+	case r.Undone != nil:
+		u := r.Undone
+		s := fmt.Sprintf("by %s (%s): %d of %s deactivated, started %s", u.Run, u.Status, u.Deactivated, totalText(u.Total), TimeText(u.CreatedAt))
+		if !u.FinishedAt.IsZero() {
+			s += ", finished " + TimeText(u.FinishedAt)
+		}
+		return s
+	case r.UndoneBy != "":
+		return "by " + r.UndoneBy + " (since pruned)"
+	}
+	return ""
+}
+
+func totalText(n int) string {
+	if n < 0 {
+		return "?"
+	}
+	return fmt.Sprint(n)
 }
 
 // writePauses lists paused providers with their reason and the command that resumes them.

@@ -62,6 +62,30 @@ type Run struct {
 	FinishedAt    time.Time `json:"finished_at,omitzero"`
 	// Note says something about the run an operator should know (why ingesting stopped, say).
 	Note string `json:"note,omitempty"`
+	// Action is what the run does to each account: reactivate, or deactivate (an undo run).
+	Action jobs.Action `json:"action"`
+	// UndoOf is, for an undo run, the id of the run it undoes.
+	UndoOf string `json:"undo_of,omitempty"`
+	// UndoneBy is the id of the undo run of this run, once `reactivator undo` created it.
+	UndoneBy string `json:"undone_by,omitempty"`
+	// Undone says how far the undo run of this run got (Read fills it); absent when the run
+	// was not undone, or its undo run was pruned.
+	Undone *Undone `json:"undone,omitempty"`
+}
+
+// Undone is how far the undo run of a run got.
+type Undone struct {
+	// Run is the undo run's id (undo-<run id>).
+	Run string `json:"run"`
+	// Status is the undo run's status (jobs.Status).
+	Status jobs.Status `json:"status"`
+	// Deactivated is how many accounts the undo deactivated; Total its rows (the run's
+	// reactivated rows), -1 while it is being created.
+	Deactivated int `json:"deactivated"`
+	Total       int `json:"total"`
+	// CreatedAt is when the undo was started; FinishedAt when its last row got its outcome.
+	CreatedAt  time.Time `json:"created_at"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
 }
 
 // UnknownRun is the error for a run id the store does not know (err is the store's), saying how
@@ -82,8 +106,33 @@ func RunOf(r jobs.Run, paused map[jobs.Provider]jobs.Pause) Run {
 		Status: r.Status(p), Paused: p, Total: r.Total, Done: r.Done, Pending: r.Pending(),
 		Failures: r.Failures(), Counts: r.Counts, AlreadyActive: r.AlreadyActive, Rate: r.Rate(), RateLimit: r.RateLimit,
 		CreatedAt: r.CreatedAt, FirstCallAt: r.FirstCallAt, LastOutcomeAt: r.LastOutcomeAt,
-		FinishedAt: r.FinishedAt, Note: r.Note,
+		FinishedAt: r.FinishedAt, Note: r.Note, Action: r.Action, UndoOf: r.UndoOf, UndoneBy: r.UndoneBy,
 	}
+}
+
+// UndoneOf is how far undo run u got, for the run it undoes.
+func UndoneOf(u jobs.Run) *Undone {
+	return &Undone{Run: u.ID, Status: u.Status(false), Deactivated: u.Counts[jobs.Deactivated], Total: u.Total,
+		CreatedAt: u.CreatedAt, FinishedAt: u.FinishedAt}
+}
+
+// linkUndos fills Undone of the runs of v that were undone, reading their undo runs (one read
+// each; a pruned undo run is left out).
+func (v View) linkUndos(ctx context.Context, store *jobs.Store) error {
+	for i, r := range v.Runs {
+		if r.UndoneBy == "" {
+			continue
+		}
+		u, err := store.Run(ctx, r.UndoneBy)
+		switch {
+		case errors.Is(err, jobs.ErrRunNotFound):
+		case err != nil:
+			return err
+		default:
+			v.Runs[i].Undone = UndoneOf(u)
+		}
+	}
+	return nil
 }
 
 // Percent is the share of rows with an outcome (jobs.Run.Percent).
@@ -124,7 +173,8 @@ func Read(ctx context.Context, store *jobs.Store, runID string, limit int) (View
 		if err != nil {
 			return View{}, err
 		}
-		return New([]jobs.Run{r}, paused, true), nil
+		v := New([]jobs.Run{r}, paused, true)
+		return v, v.linkUndos(ctx, store)
 	}
 	runs, more, err := List(ctx, store, limit)
 	if err != nil {
@@ -132,7 +182,7 @@ func Read(ctx context.Context, store *jobs.Store, runID string, limit int) (View
 	}
 	v := New(runs, paused, false)
 	v.More = more
-	return v, nil
+	return v, v.linkUndos(ctx, store)
 }
 
 // List returns the newest limit runs, then the runs in progress older than those, newest first;
