@@ -118,7 +118,14 @@ type runView struct {
 	ETA           string      `json:"eta,omitempty"`
 	Status        jobs.Status `json:"status"`
 	Duration      string      `json:"duration,omitempty"`
+	// UndoOfURL is the page of the run an undo run undoes; UndoneByURL the page of a run's undo
+	// run; "" when there is none.
+	UndoOfURL   string `json:"undo_of_url,omitempty"`
+	UndoneByURL string `json:"undone_by_url,omitempty"`
 }
+
+// Deactivated is how many accounts an undo run deactivated.
+func (v runView) Deactivated() int { return v.Counts[jobs.Deactivated] }
 
 // segment is one coloured stretch of a progress bar, in percent of the run's rows.
 type segment struct {
@@ -132,6 +139,12 @@ type segment struct {
 // recent rate and the already-active count unknown.
 func viewRun(r jobs.Run, paused bool, tl []jobs.Minute, now time.Time) runView {
 	v := runView{Run: r, URL: runURL(r.ID), Status: r.Status(paused), AlreadyActive: -1}
+	if r.UndoOf != "" {
+		v.UndoOfURL = runURL(r.UndoOf)
+	}
+	if r.UndoneBy != "" {
+		v.UndoneByURL = runURL(r.UndoneBy)
+	}
 	v.Pending = max(0, r.Pending())
 	if len(tl) > 0 {
 		v.AlreadyActive = 0
@@ -372,7 +385,9 @@ var idColumns = []string{"organization_id", "member_id", "user_id"}
 
 type runData struct {
 	layout
-	Run    runView    `json:"run"`
+	Run runView `json:"run"`
+	// Undone is the undo run of this run, when it was undone and its undo run is kept.
+	Undone *runView   `json:"undone,omitempty"`
 	Paused *pauseView `json:"paused,omitempty"`
 	Chart  chartView  `json:"-"`
 	// Timeline is the run's calls and outcomes per minute, oldest first.
@@ -421,6 +436,16 @@ func (h *Handler) runData(r *http.Request) (runData, int, string, error) {
 	for i := range paused {
 		if paused[i].Provider == run.Provider {
 			d.Paused = &paused[i]
+		}
+	}
+	if run.UndoneBy != "" {
+		u, err := h.cfg.Store.Run(r.Context(), run.UndoneBy)
+		switch {
+		case err == nil:
+			uv := viewRun(u, isPaused(paused, u.Provider), nil, now)
+			d.Undone = &uv
+		case !errors.Is(err, jobs.ErrRunNotFound):
+			return runData{}, http.StatusServiceUnavailable, "cannot read the run's undo run from Redis", err
 		}
 	}
 	if d.failureList, err = h.failures(r.Context(), run, d.Filter); err != nil {

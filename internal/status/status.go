@@ -101,6 +101,9 @@ func UnknownRun(id string, err error) error {
 func RunOf(r jobs.Run, paused map[jobs.Provider]jobs.Pause) Run {
 	_, p := paused[r.Provider]
 	p = p && r.State != jobs.RunFinished
+	if r.Action == "" {
+		r.Action = jobs.ActionReactivate
+	}
 	return Run{
 		ID: r.ID, Provider: r.Provider, File: r.File, State: r.State, Cancelled: r.Cancelled,
 		Status: r.Status(p), Paused: p, Total: r.Total, Done: r.Done, Pending: r.Pending(),

@@ -34,9 +34,12 @@ func TestJSONDocument(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"already_active", "counts", "created_at", "done", "failures", "file", "id", "paused", "pending", "provider", "rate", "state", "status", "total"}
+	want := []string{"action", "already_active", "counts", "created_at", "done", "failures", "file", "id", "paused", "pending", "provider", "rate", "state", "status", "total"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("status JSON run keys = %v, want %v", keys, want)
+	}
+	if got := doc.Runs[0]["action"]; got != "reactivate" {
+		t.Errorf("action = %v, want reactivate", got)
 	}
 	if got := doc.Runs[0]["pending"]; got != 1.0 {
 		t.Errorf("pending = %v, want 1", got)
