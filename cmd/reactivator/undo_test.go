@@ -114,7 +114,9 @@ func TestUndoOneShotMixedOutcomes(t *testing.T) {
 	if u, _ := orig["undone"].(map[string]any); u == nil || u["deactivated"] != float64(n) || u["total"] != float64(n) || u["status"] != "finished" {
 		t.Errorf("status --json undone = %v, want %d of %d deactivated, finished", orig["undone"], n, n)
 	}
-	d := w.run("status", id)
+	d := w.run("status")
+	contains(t, "status", d.stdout, "undo of "+id, "(undone by undo-"+id+")")
+	d = w.run("status", id)
 	contains(t, "status RUN", d.stdout, "undone", "by undo-"+id, fmt.Sprintf("%d of %d deactivated", n, n))
 	d = w.run("status", "undo-"+id)
 	contains(t, "status undo-RUN", d.stdout, "undoes", "run "+id)

@@ -44,7 +44,14 @@ func writeTable(w io.Writer, runs []Run) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tPROVIDER\tFILE\tSTATE\tDONE/TOTAL\tOUTCOMES\tRATE\tSTARTED\tFINISHED")
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Provider, r.File, string(r.Status),
+		file := r.File
+		switch {
+		case r.UndoOf != "":
+			file = "undo of " + r.UndoOf
+		case r.UndoneBy != "":
+			file += " (undone by " + r.UndoneBy + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Provider, file, string(r.Status),
 			DoneOfTotal(r.Done, r.Total), OrDash(RunCountsText(r)), RateText(r.Rate), TimeText(r.CreatedAt), OrDash(TimeText(r.FinishedAt)))
 	}
 	_ = tw.Flush()
