@@ -81,8 +81,8 @@ func newWorld(t testing.TB, api string) *world {
 	t.Cleanup(zstop)
 	surl, sstop := fakeidp.Serve(count(w.stytch))
 	t.Cleanup(sstop)
-	w.zcfg = zitadel.Config{BaseURL: zurl, API: api, Token: token, Timeout: 5 * time.Second}
-	w.scfg = stytch.Config{ProjectID: projectID, Secret: secret, BaseURL: surl, Timeout: 5 * time.Second}
+	w.zcfg = zitadel.Config{BaseURL: zurl, API: api, Token: token, Timeout: 30 * time.Second}
+	w.scfg = stytch.Config{ProjectID: projectID, Secret: secret, BaseURL: surl, Timeout: 30 * time.Second}
 	return w
 }
 
