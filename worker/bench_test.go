@@ -15,6 +15,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"reactivator/internal/asynqlog"
 	"reactivator/internal/fakeidp"
 )
 
@@ -117,7 +118,7 @@ func benchBareAsynq(b *testing.B, n int) {
 	}
 	var done atomic.Int64
 	srv := asynq.NewServer(bd.redis, asynq.Config{Concurrency: 100, Queues: map[string]int{"bare": 1}, LogLevel: asynq.ErrorLevel,
-		Logger: slogAdapter{slog.New(slog.NewTextHandler(io.Discard, nil))}})
+		Logger: asynqlog.New(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc("noop", func(context.Context, *asynq.Task) error { done.Add(1); return nil })
 	start := time.Now()

@@ -69,7 +69,7 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		if err := s.halt(wait, h.provider, false); err != nil {
 			return err
 		}
-		if age := s.now().Sub(p.Queued()); p.QueuedAt > 0 && age > s.cfg.MaxRowAge {
+		if age := s.clock.Now().Sub(p.Queued()); p.QueuedAt > 0 && age > s.cfg.MaxRowAge {
 			// Ask the store too before ending a row: another worker's pause may be younger than
 			// this process's view of it.
 			if err := s.halt(wait, h.provider, true); err != nil {
@@ -117,11 +117,11 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		return err
 	}
 
-	start := time.Now()
+	start := s.clock.Now()
 	res := h.change(ctx, action, row)
 	if m := s.cfg.Metrics; m != nil && res.Called {
 		m.Calls.WithLabelValues(string(h.provider), string(res.Class)).Inc()
-		m.CallDuration.WithLabelValues(string(h.provider)).Observe(time.Since(start).Seconds())
+		m.CallDuration.WithLabelValues(string(h.provider)).Observe(s.clock.Now().Sub(start).Seconds())
 	}
 
 	if out, final := res.Class.Outcome(); final {
@@ -255,7 +255,7 @@ func (h *reactivateHandler) read(ctx, wait context.Context, runID string, runRat
 	if err := s.halt(wait, h.provider, true); err != nil {
 		return jobs.Account{}, fmt.Errorf("%w: %v", errNoRead, err)
 	}
-	start := time.Now()
+	start := s.clock.Now()
 	acct, err := reader.ReadAccount(ctx, row)
 	if m := s.cfg.Metrics; m != nil {
 		class := "read"
@@ -263,7 +263,7 @@ func (h *reactivateHandler) read(ctx, wait context.Context, runID string, runRat
 			class = "read_error"
 		}
 		m.Calls.WithLabelValues(string(h.provider), class).Inc()
-		m.CallDuration.WithLabelValues(string(h.provider)).Observe(time.Since(start).Seconds())
+		m.CallDuration.WithLabelValues(string(h.provider)).Observe(s.clock.Now().Sub(start).Seconds())
 	}
 	if errors.Is(err, jobs.ErrFatal) {
 		// The credentials worked for the reactivate call a moment ago; a fatal read says they do

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"reactivator/internal/clock"
 	"reactivator/jobs"
 )
 
@@ -29,6 +30,8 @@ type JanitorConfig struct {
 	LockTTL time.Duration
 	// Logger receives what was pruned; nil means slog.Default().
 	Logger *slog.Logger
+	// Clock tells the time the retention counts back from; nil means clock.Real.
+	Clock clock.Clock
 }
 
 // Janitor prunes finished runs older than its retention, one janitor of the fleet at a time.
@@ -36,7 +39,6 @@ type Janitor struct {
 	store *jobs.Store
 	cfg   JanitorConfig
 	token string
-	now   func() time.Time
 	// prune is the store's Prune; tests watch it.
 	prune func(context.Context, jobs.PruneOptions) (jobs.PruneResult, error)
 }
@@ -52,9 +54,10 @@ func NewJanitor(store *jobs.Store, cfg JanitorConfig) *Janitor {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
-	return &Janitor{store: store, cfg: cfg, token: hex.EncodeToString(b), now: time.Now, prune: store.Prune}
+	return &Janitor{store: store, cfg: cfg, token: hex.EncodeToString(b), prune: store.Prune}
 }
 
 // Run prunes at once, then every interval, until ctx ends; it returns nil then. With a retention
@@ -103,7 +106,7 @@ func (j *Janitor) Once(ctx context.Context) (res jobs.PruneResult, ran bool, err
 			}
 		}
 	}()
-	cutoff := j.now().Add(-j.cfg.Retention)
+	cutoff := j.cfg.Clock.Now().Add(-j.cfg.Retention)
 	res, err = j.prune(pctx, jobs.PruneOptions{Before: cutoff})
 	cancel(nil)
 	<-renewed

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"reactivator/internal/clock"
 	"reactivator/jobs"
 )
 
@@ -61,6 +62,7 @@ type pacer struct {
 	local    *rate.Limiter
 	metrics  *Metrics
 	log      *slog.Logger
+	clock    clock.Clock
 
 	mu          sync.Mutex
 	current     float64   // the rate in force (Auto moves it)
@@ -70,8 +72,8 @@ type pacer struct {
 	calls       int
 }
 
-func newPacer(p jobs.Provider, s *jobs.Store, l Limit, m *Metrics, log *slog.Logger) *pacer {
-	pc := &pacer{provider: p, store: s, limit: l, metrics: m, log: log, current: l.PerSecond}
+func newPacer(p jobs.Provider, s *jobs.Store, l Limit, m *Metrics, log *slog.Logger, clk clock.Clock) *pacer {
+	pc := &pacer{provider: p, store: s, limit: l, metrics: m, log: log, clock: clock.Or(clk), current: l.PerSecond}
 	if l.Auto && pc.current <= 0 {
 		pc.current = 5
 	}
@@ -93,7 +95,7 @@ func (pc *pacer) rate() (float64, int) {
 // The process's own limiter paces it first; then the call reserves its slot in the fleet's
 // global budget, one Redis round trip per call.
 func (pc *pacer) wait(ctx context.Context, maxWait time.Duration, runID string, runRate float64) error {
-	start := time.Now()
+	start := pc.clock.Now()
 	cd, err := pc.cooldownLeft(ctx)
 	if err != nil {
 		return err
@@ -102,7 +104,7 @@ func (pc *pacer) wait(ctx context.Context, maxWait time.Duration, runID string, 
 		if cd > maxWait {
 			return &RetryError{Reason: fmt.Sprintf("%s asked us to slow down (429); waiting %s", pc.provider, cd.Round(time.Millisecond)), RetryAfter: cd}
 		}
-		if err := sleep(ctx, cd); err != nil {
+		if err := clock.Sleep(ctx, cd); err != nil {
 			return err
 		}
 	}
@@ -115,7 +117,7 @@ func (pc *pacer) wait(ctx context.Context, maxWait time.Duration, runID string, 
 			return err
 		}
 	}
-	left := max(maxWait-time.Since(start), 0)
+	left := max(maxWait-pc.clock.Now().Sub(start), 0)
 	d, ok, err := pc.store.Reserve(ctx, pc.provider, perSecond, burst, left)
 	if err != nil {
 		return err
@@ -134,11 +136,11 @@ func (pc *pacer) wait(ctx context.Context, maxWait time.Duration, runID string, 
 		}
 		d = max(d, dr)
 	}
-	if err := sleep(ctx, d); err != nil {
+	if err := clock.Sleep(ctx, d); err != nil {
 		return err
 	}
 	if pc.metrics != nil {
-		pc.metrics.LimiterWait.WithLabelValues(string(pc.provider)).Observe(time.Since(start).Seconds())
+		pc.metrics.LimiterWait.WithLabelValues(string(pc.provider)).Observe(pc.clock.Now().Sub(start).Seconds())
 	}
 	pc.mu.Lock()
 	pc.calls++
@@ -150,7 +152,7 @@ func (pc *pacer) wait(ctx context.Context, maxWait time.Duration, runID string, 
 // every 250ms.
 func (pc *pacer) cooldownLeft(ctx context.Context) (time.Duration, error) {
 	pc.mu.Lock()
-	now := time.Now()
+	now := pc.clock.Now()
 	if now.Sub(pc.checkedCool) < 250*time.Millisecond {
 		left := pc.cooldown.Sub(now)
 		pc.mu.Unlock()
@@ -179,7 +181,7 @@ func (pc *pacer) rateLimited(ctx context.Context, d time.Duration) {
 	}
 	pc.mu.Lock()
 	pc.saw429 = true
-	if until := time.Now().Add(d); until.After(pc.cooldown) {
+	if until := pc.clock.Now().Add(d); until.After(pc.cooldown) {
 		pc.cooldown = until
 	}
 	pc.mu.Unlock()
@@ -241,16 +243,5 @@ func (pc *pacer) autoLoop(ctx context.Context) {
 		} else if v, ok, err := pc.store.AutoRate(ctx, pc.provider); err == nil && ok {
 			pc.set(v)
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"reactivator/internal/asynqlog"
+	"reactivator/internal/clock"
 	"reactivator/jobs"
 )
 
@@ -53,6 +55,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics records calls and outcomes; nil records nothing.
 	Metrics *Metrics
+	// Clock tells the time of row ages, cool-downs and cached reads; nil means clock.Real.
+	Clock clock.Clock
 }
 
 func (c *Config) setDefaults() {
@@ -71,6 +75,7 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	c.Clock = clock.Or(c.Clock)
 }
 
 // Validate says what is missing.
@@ -94,7 +99,7 @@ type Server struct {
 	inspector *asynq.Inspector
 	pacers    map[jobs.Provider]*pacer
 	windows   map[jobs.Provider]*window
-	now       func() time.Time
+	clock     clock.Clock
 
 	// stopped ends when the server is asked to stop (Run's ctx is done). Every wait of a task
 	// (budget, cool-down, read slot) ends with it, and no request is sent after it: asynq only
@@ -139,7 +144,7 @@ func (s *Server) remember(run jobs.Run) {
 	if len(s.rates) > 10000 {
 		clear(s.rates)
 	}
-	s.rates[run.ID] = runRate{perSecond: run.RateLimit, action: run.Action, at: time.Now()}
+	s.rates[run.ID] = runRate{perSecond: run.RateLimit, action: run.Action, at: s.clock.Now()}
 }
 
 // runRate returns a run's own rate limit, 0 for none, reading the store at most every 30s per
@@ -148,7 +153,7 @@ func (s *Server) runRate(ctx context.Context, runID string) float64 {
 	s.mu.Lock()
 	r, ok := s.rates[runID]
 	s.mu.Unlock()
-	if ok && time.Since(r.at) < 30*time.Second {
+	if ok && s.clock.Now().Sub(r.at) < 30*time.Second {
 		return r.perSecond
 	}
 	run, err := s.store.Run(ctx, runID)
@@ -167,7 +172,7 @@ func New(cfg Config) (*Server, error) {
 	cfg.setDefaults()
 	store := jobs.NewStore(cfg.Redis)
 	s := &Server{
-		cfg: cfg, store: store, log: cfg.Logger, now: time.Now,
+		cfg: cfg, store: store, log: cfg.Logger, clock: cfg.Clock,
 		client: asynq.NewClientFromRedisClient(cfg.Redis), inspector: asynq.NewInspectorFromRedisClient(cfg.Redis),
 		pacers: map[jobs.Provider]*pacer{}, windows: map[jobs.Provider]*window{}, paused: map[jobs.Provider]string{}, rates: map[string]runRate{},
 	}
@@ -175,7 +180,7 @@ func New(cfg Config) (*Server, error) {
 	queues := map[string]int{}
 	for p := range cfg.Callers {
 		queues[p.Queue()] = 10
-		s.pacers[p] = newPacer(p, store, cfg.Limits[p], cfg.Metrics, cfg.Logger)
+		s.pacers[p] = newPacer(p, store, cfg.Limits[p], cfg.Metrics, cfg.Logger, cfg.Clock)
 		s.windows[p] = newWindow(p, s)
 	}
 	if !cfg.NoControl {
@@ -190,7 +195,7 @@ func New(cfg Config) (*Server, error) {
 		// The window keeps each queue short, often empty between two top ups: asynq's default
 		// check every second would leave a topped-up window waiting that long.
 		TaskCheckInterval: windowTaskCheck,
-		Logger:            slogAdapter{cfg.Logger},
+		Logger:            asynqlog.New(cfg.Logger),
 		LogLevel:          asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			if errors.Is(err, asynq.SkipRetry) || !isFailure(err) {

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
+	"reactivator/internal/clock"
 	"reactivator/jobs"
 )
 
@@ -108,10 +109,8 @@ func (w *window) run(ctx context.Context) {
 		case <-t.C:
 			w.topUp(ctx, true)
 		case <-w.kick:
-			select {
-			case <-ctx.Done():
+			if clock.Sleep(ctx, windowSettle) != nil {
 				return
-			case <-time.After(windowSettle):
 			}
 			w.topUp(ctx, false)
 		}
