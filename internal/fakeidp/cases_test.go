@@ -88,7 +88,7 @@ func TestStytchAnswersAreTheTables(t *testing.T) {
 			t.Parallel()
 			want := caseNamed(t, tt.want)
 			s := NewStytch(tProject, tSecret)
-			s.now = newTestClock().now
+			s.SetClock(newTestClock())
 			tt.setup(s)
 			org := tOrg
 			if tt.name == "by_slug" {
@@ -214,7 +214,7 @@ func TestZitadelAnswersAreTheTables(t *testing.T) {
 					host = "127.0.0.1"
 				}
 				z := NewZitadel(host)
-				z.now = newTestClock().now
+				z.SetClock(newTestClock())
 				z.AddToken(tPAT, tZOrg)
 				tt.setup(z)
 				header := map[string]string{"Authorization": "Bearer " + tPAT, "Content-Type": "application/json"}

@@ -4,7 +4,6 @@
 package fakeidp
 
 import (
-	"context"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"reactivator/internal/clock"
 )
 
 // Faults says which faults a fake injects into reactivate calls. The zero value injects none.
@@ -74,8 +75,9 @@ type limit struct {
 // fake is embedded by Stytch and Zitadel: it counts calls, draws faults, enforces the rate limit
 // and pops scripted answers. Its methods are safe for concurrent use.
 type fake struct {
-	// now is the clock of the histogram and the rate limit; tests replace it before serving.
-	now func() time.Time
+	// clock is the time of the histogram, the rate limit, the arrivals, answer dates and token
+	// lifetimes: clock.Real unless SetClock replaced it before serving.
+	clock clock.Clock
 	// parseKey turns a Calls key into an account.
 	parseKey func(string) callKey
 
@@ -96,13 +98,14 @@ type fake struct {
 	npaths   int
 	// byPath counts the requests of each escaped path.
 	byPath map[string]int
-	// arrivals are the wall-clock arrival times (unix nanoseconds) of every request, in order.
+	// arrivals are the arrival times (unix nanoseconds, by the fake's clock) of every request, in
+	// order.
 	arrivals []int64
 }
 
 func newFake(parseKey func(string) callKey) fake {
 	return fake{
-		now:      time.Now,
+		clock:    clock.Real,
 		parseKey: parseKey,
 		salt:     rand.Uint32(),
 		rng:      rand.New(rand.NewPCG(0, 0)),
@@ -112,6 +115,13 @@ func newFake(parseKey func(string) callKey) fake {
 		byPath:   make(map[string]int),
 	}
 }
+
+// SetClock replaces the fake's clock (clock.Real by default, nil meaning it too), so a test can
+// drive the histogram, the rate limit, answer dates and token lifetimes. Call it before serving.
+func (f *fake) SetClock(c clock.Clock) { f.clock = clock.Or(c) }
+
+// now is the time by the fake's clock.
+func (f *fake) now() time.Time { return f.clock.Now() }
 
 // SetFaults replaces the injected faults and reseeds their random draws with f.Seed.
 func (f *fake) SetFaults(flt Faults) {
@@ -153,7 +163,8 @@ func (f *fake) TotalCalls() int {
 }
 
 // RequestsSince returns how many requests of any kind (reactivate, reads, token, checks) arrived
-// at or after t, by the wall clock: what a stop rule test compares with the moment of its signal.
+// at or after t by the fake's clock (the wall clock unless SetClock replaced it): what a stop rule
+// test compares with the moment of its signal.
 func (f *fake) RequestsSince(t time.Time) int {
 	at := t.UnixNano()
 	f.mu.Lock()
@@ -223,10 +234,11 @@ func (f *fake) script(k callKey, answers []Case) {
 // seen records a request's path and, for a reactivate request, its arrival. It returns the
 // faults in force.
 func (f *fake) seen(path string, reactivate bool) Faults {
-	arrived := time.Now().UnixNano()
+	now := f.now()
+	arrived := now.UnixNano()
 	var sec int64
 	if reactivate {
-		sec = f.now().Unix()
+		sec = now.Unix()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -249,7 +261,7 @@ func (f *fake) seen(path string, reactivate bool) Faults {
 // ends a latency or a stall early.
 func (f *fake) admit(r *http.Request, flt Faults) (ok, limited bool, retryAfter string) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<16))
-	if !sleep(r.Context(), flt.Latency) {
+	if flt.Latency > 0 && clock.Sleep(r.Context(), flt.Latency) != nil {
 		return false, false, ""
 	}
 	l := f.limit.Load()
@@ -314,7 +326,7 @@ func (f *fake) deliver(w http.ResponseWriter, r *http.Request, flt fault) bool {
 		f.mu.Lock()
 		d := f.faults.Stall
 		f.mu.Unlock()
-		return sleep(r.Context(), d)
+		return d <= 0 || clock.Sleep(r.Context(), d) == nil
 	}
 	return true
 }
@@ -327,21 +339,6 @@ func drop(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler)
 	}
 	_ = conn.Close()
-}
-
-// sleep waits d or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // writeCase answers with a table case verbatim: its status, headers, content type and body.

@@ -75,6 +75,7 @@ func newTestClock() *testClock {
 }
 
 func (c *testClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *testClock) Now() time.Time          { return c.now() }
 func (c *testClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // harness drives one fake's reactivate endpoint for one account, so the shared machinery is
@@ -119,7 +120,7 @@ const (
 
 func stytchHarness(t *testing.T, clock *testClock) *harness {
 	s := NewStytch(tProject, tSecret)
-	s.now = clock.now
+	s.SetClock(clock)
 	s.AddOrg(tOrg, "acme")
 	s.AddMember(tOrg, tMember, StytchDeleted, true)
 	url := serve(t, s) + "/v1/b2b/organizations/" + tOrg + "/members/" + tMember + "/reactivate"
@@ -136,7 +137,7 @@ func stytchHarness(t *testing.T, clock *testClock) *harness {
 
 func zitadelHarness(t *testing.T, clock *testClock, api string) *harness {
 	z := NewZitadel("127.0.0.1")
-	z.now = clock.now
+	z.SetClock(clock)
 	z.AddToken(tPAT, tZOrg)
 	z.AddUser(tUser, tZOrg, ZitadelInactive)
 	url := serve(t, z) + zitadelPath(api, tUser)

@@ -80,7 +80,7 @@ func TestZitadelReadsAreTheTables(t *testing.T) {
 			want := caseNamed(t, tt.want)
 			z := NewZitadel("")
 			clock := newTestClock()
-			z.now = clock.now
+			z.SetClock(clock)
 			z.AddToken(admin, zDefaultOrg)
 			z.AddServiceUser(noRole, zDefaultOrg)
 			z.AddServiceUser(manager, zDefaultOrg, Membership{OrgID: zDefaultOrg, Roles: []string{RoleOrgUserManager}},
@@ -146,7 +146,7 @@ func TestStytchReadsAreTheTables(t *testing.T) {
 			s := NewStytch(tProject, tSecret)
 			clock := newTestClock()
 			clock.ns.Store(stytchCreated.UnixNano())
-			s.now = clock.now
+			s.SetClock(clock)
 			s.AddOrg(tOrg, "acme")
 			s.AddMember(tOrg, tMember, tt.status, true)
 			clock.ns.Store(stytchUpdated.UnixNano())

@@ -87,7 +87,7 @@ func TestZitadelTokenLifetime(t *testing.T) {
 	t.Parallel()
 	clock := newTestClock()
 	z := NewZitadel("")
-	z.now = clock.now
+	z.SetClock(clock)
 	z.AddClient("client", "s3cret", tZOrg)
 	z.SetTokenTTL(time.Hour)
 	z.AddUser(tUser, tZOrg, ZitadelInactive)
