@@ -1,5 +1,6 @@
 // This file is responsible for finding runs by a prefix of their id: the commands that take a
 // run accept any unique prefix, and shell completion offers the ids.
+
 package jobs
 
 import (

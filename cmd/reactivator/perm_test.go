@@ -1,5 +1,6 @@
 // This file tests a run with a ZITADEL service user whose permissions cover only some of the
 // rows' organisations.
+
 package main
 
 import (

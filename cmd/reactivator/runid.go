@@ -1,5 +1,6 @@
 // This file lets every command that takes RUN accept a unique prefix of a run id, and completes
 // run ids and providers in the shell (cobra's completion command).
+
 package main
 
 import (
