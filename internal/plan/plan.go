@@ -238,6 +238,12 @@ func (p *planner) decideLocal(rows []fileRow) []int {
 			out.Recorded = &rec
 			out.Prediction = Prediction{Outcome: string(rec.Outcome), Reason: rec.Reason,
 				Message: "already done by run " + p.res.RunID + ": " + rec.Message}
+		case fr.row.UserID == "" && fr.row.MemberID == "":
+			// A valid row without an id names its account otherwise (an email, a login name): the
+			// worker looks it up; plan does not, and says so rather than guess.
+			first[key] = fr.row.Line
+			out.Prediction = Prediction{Outcome: Unknown, Reason: ReasonNeedsLookup,
+				Message: "the row names its account without an id: a run looks it up first; plan reads accounts by id only"}
 		default:
 			first[key] = fr.row.Line
 			todo = append(todo, i)
