@@ -111,8 +111,8 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 			for o, n := range r.Counts {
 				rows[string(o)] += n
 			}
-			if r.State != jobs.RunFinished && r.Total > r.Done {
-				rows["pending"] += r.Total - r.Done
+			if p := r.Pending(); r.State != jobs.RunFinished && p > 0 {
+				rows["pending"] += p
 			}
 		}
 		for _, s := range states {

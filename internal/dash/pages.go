@@ -106,7 +106,8 @@ type runView struct {
 	jobs.Run
 	URL     string `json:"url"`
 	Pending int    `json:"pending"`
-	// Percent is the share of rows with an outcome, as the bar's Segments split it.
+	// Percent is the share of rows with an outcome (jobs.Run.Percent, rounded down so that a bar
+	// never says 100 while a row is left); 100 for a run without rows.
 	Percent  string      `json:"percent"`
 	Segments []segment   `json:"segments"`
 	Views    []countView `json:"outcomes"`
@@ -185,14 +186,13 @@ func viewRun(r jobs.Run, paused bool, tl []jobs.Minute, now time.Time) runView {
 		tones[kind] += n
 	}
 	v.Failures = tones[jobs.ToneBad]
-	v.Percent = "0"
+	v.Percent = strconv.Itoa(r.Percent())
 	switch {
 	case r.Total == 0:
-		v.Percent = "100"
+		v.Percent = "100" // a run without rows has none left: its bar is full
 	case r.Total > 0:
 		share := func(n int) float64 { return 100 * float64(n) / float64(r.Total) }
 		f := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
-		v.Percent = strconv.FormatFloat(share(r.Done), 'f', 0, 64)
 		x := 0.0
 		for _, k := range []jobs.Tone{jobs.ToneGood, jobs.ToneNeutral, jobs.ToneBad} {
 			if n := tones[k]; n > 0 {

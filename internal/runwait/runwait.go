@@ -218,7 +218,8 @@ func readRuns(ctx context.Context, store *jobs.Store, ids []string) ([]jobs.Run,
 func finished(runs []jobs.Run, held map[string]int) (Ending, bool) {
 	failed := false
 	for _, r := range runs {
-		canaryDone := held[r.ID] > 0 && r.Total >= 0 && r.Done >= r.Total-held[r.ID]
+		p := r.Pending()
+		canaryDone := held[r.ID] > 0 && p >= 0 && p <= held[r.ID]
 		if r.State != jobs.RunFinished && !canaryDone {
 			return 0, false
 		}
