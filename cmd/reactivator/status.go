@@ -1,25 +1,29 @@
 // This file is the status command: the runs and their progress, paused providers, and waiting
-// for runs to finish (internal/status, internal/runwait).
+// for runs to finish (internal/status).
 
 package main
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/progress"
-	"reactivator/internal/runwait"
 	"reactivator/internal/status"
 )
 
 // statusOptions are the status command's options.
 type statusOptions struct {
-	runID               string
-	asJSON, watch, wait bool
-	limit               int
-	all                 bool
+	status.Options
+	all bool
+}
+
+// Validate checks the flags: --all shows every run, else --limit must be 1 or more.
+func (o *statusOptions) Validate() error {
+	if o.Limit < 1 {
+		return usageError("--limit %d: want 1 or more (--all shows every run)", o.Limit)
+	}
+	if o.all {
+		o.Limit = 0
+	}
+	return nil
 }
 
 func (a *app) statusCmd() *cobra.Command {
@@ -55,84 +59,25 @@ in scripts.`,
 		ValidArgsFunction: a.completeRun,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				o.runID = args[0]
+				o.RunID = args[0]
 			}
-			return a.status(cmd.Context(), o)
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			rc, err := a.runsRedis(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			o.Out, o.Err, o.OutTerminal, o.ErrTerminal = a.stdout, a.stderr, a.isTerminal(a.stdout), a.isTerminal(a.stderr)
+			return status.Show(cmd.Context(), rc.store, o.Options)
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.asJSON, "json", false, "print JSON (with --watch: one JSON document per line and refresh)")
-	f.BoolVar(&o.watch, "watch", false, "refresh every 2s until the runs are finished or Ctrl-C")
-	f.BoolVar(&o.wait, "wait", false, "block until the run(s) are finished; the exit code says how they ended")
-	f.IntVar(&o.limit, "limit", status.DefaultLimit, "show the newest N runs (and every run in progress)")
+	f.BoolVar(&o.JSON, "json", false, "print JSON (with --watch: one JSON document per line and refresh)")
+	f.BoolVar(&o.Watch, "watch", false, "refresh every 2s until the runs are finished or Ctrl-C")
+	f.BoolVar(&o.Wait, "wait", false, "block until the run(s) are finished; the exit code says how they ended")
+	f.IntVar(&o.Limit, "limit", status.DefaultLimit, "show the newest N runs (and every run in progress)")
 	f.BoolVar(&o.all, "all", false, "show every run, however many")
 	return cmd
-}
-
-// status prints the runs (or one), and with --watch or --wait follows them until they finish.
-func (a *app) status(ctx context.Context, o statusOptions) error {
-	if o.limit < 1 {
-		return usageError("--limit %d: want 1 or more (--all shows every run)", o.limit)
-	}
-	if o.all {
-		o.limit = 0
-	}
-	rc, err := a.runsRedis(ctx)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	if o.runID != "" {
-		if o.runID, err = resolveRun(ctx, rc.store, o.runID); err != nil {
-			return err
-		}
-	}
-	v, err := status.Read(ctx, rc.store, o.runID, o.limit)
-	if err != nil {
-		return err
-	}
-	ids := v.Unfinished()
-	if o.runID != "" {
-		ids = []string{o.runID}
-	}
-	if (!o.watch && !o.wait) || len(ids) == 0 {
-		if err := v.Write(a.stdout, o.runID, o.asJSON); err != nil {
-			return err
-		}
-		if o.wait && len(ids) == 0 {
-			fmt.Fprintln(a.stderr, "no run in progress: nothing to wait for")
-		}
-		return nil
-	}
-	wo := runwait.Options{StopOnPause: o.wait}
-	var bar *progress.Bar
-	if o.watch {
-		w := &status.Watcher{W: a.stdout, Store: rc.store, RunID: o.runID, Limit: o.limit, JSON: o.asJSON, Terminal: a.isTerminal(a.stdout)}
-		wo.Interval, wo.Tick = status.WatchInterval, w.Tick(ctx)
-	} else {
-		bar = a.newBar(runwait.Label(ids), 0)
-		wo.Tick = status.BarTicker(bar)
-	}
-	res, err := runwait.Wait(ctx, rc.store, ids, wo)
-	if bar != nil {
-		bar.Finish()
-	}
-	switch {
-	case err != nil:
-		return err
-	case res.Ending == runwait.Interrupted:
-		return res.Err()
-	}
-	if !o.watch {
-		if v, err = status.Read(ctx, rc.store, o.runID, o.limit); err != nil {
-			return err
-		}
-		if err := v.Write(a.stdout, o.runID, o.asJSON); err != nil {
-			return err
-		}
-	}
-	if !o.wait {
-		return nil
-	}
-	return res.Err()
 }
