@@ -1,24 +1,41 @@
 // This file is the report command: it writes a run's report, every row with its outcome, as CSV,
-// JSON or Markdown, to stdout or to a file.
+// JSON or Markdown, to stdout or to a file (internal/runreport).
 
 package main
 
 import (
-	"context"
-	"fmt"
-	"path/filepath"
-	"strings"
-
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/oneshot"
+	"reactivator/internal/runreport"
 	"reactivator/jobs"
-	"reactivator/jobs/reportfile"
 )
 
+// reportOptions are the report command's flags.
+type reportOptions struct {
+	runreport.Request
+	format, outcomes string
+	formatSet        bool
+}
+
+// Validate reads the format (from --format, else the -o file's extension) and the outcomes.
+func (o *reportOptions) Validate() error {
+	if f := runreport.FormatOf(o.Output); !o.formatSet && f != "" {
+		o.format = f
+	}
+	f, err := jobs.ParseReportFormat(o.format)
+	if err != nil {
+		return usageError("--format: %v", err)
+	}
+	only, err := jobs.ParseOutcomes(o.outcomes)
+	if err != nil {
+		return usageError("--outcome: %v", err)
+	}
+	o.Report.Format, o.Report.Outcomes = f, only
+	return nil
+}
+
 func (a *app) reportCmd() *cobra.Command {
-	var format, out, outcomes string
-	var failedOnly, force bool
+	var o reportOptions
 	cmd := &cobra.Command{
 		Use:   "report RUN",
 		Short: "Write a run's report: every row with its outcome",
@@ -48,68 +65,24 @@ report goes to the next numbered name (FILE.1.csv) unless --force.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeRun,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("format") && out != "" && out != "-" {
-				switch strings.ToLower(filepath.Ext(out)) {
-				case ".json":
-					format = "json"
-				case ".md", ".markdown":
-					format = "md"
-				}
+			o.RunID, o.formatSet = args[0], cmd.Flags().Changed("format")
+			if err := o.Validate(); err != nil {
+				return err
 			}
-			f, err := jobs.ParseReportFormat(format)
+			rc, err := a.runsRedis(cmd.Context())
 			if err != nil {
-				return usageError("--format: %v", err)
+				return err
 			}
-			only, err := jobs.ParseOutcomes(outcomes)
-			if err != nil {
-				return usageError("--outcome: %v", err)
-			}
-			return a.report(cmd.Context(), args[0], jobs.ReportOptions{Format: f, FailedOnly: failedOnly, Outcomes: only}, out, force)
+			defer rc.Close()
+			o.Out, o.Err = a.stdout, a.stderr
+			return runreport.Write(cmd.Context(), rc.store, o.Request)
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&format, "format", "csv", "csv, json or md (default csv, or from the -o file's extension)")
-	fs.BoolVar(&failedOnly, "failed-only", false, "only the rows not reactivated (valid input for ingest)")
-	fs.StringVarP(&out, "output", "o", "", "write to this file instead of stdout (an existing file is kept: the report goes to FILE.1.csv, unless --force)")
-	fs.StringVar(&outcomes, "outcome", "", "only the rows with these outcomes, e.g. not_found,failed")
-	fs.BoolVar(&force, "force", false, "overwrite the -o file when it exists")
+	fs.StringVar(&o.format, "format", "csv", "csv, json or md (default csv, or from the -o file's extension)")
+	fs.BoolVar(&o.Report.FailedOnly, "failed-only", false, "only the rows not reactivated (valid input for ingest)")
+	fs.StringVarP(&o.Output, "output", "o", "", "write to this file instead of stdout (an existing file is kept: the report goes to FILE.1.csv, unless --force)")
+	fs.StringVar(&o.outcomes, "outcome", "", "only the rows with these outcomes, e.g. not_found,failed")
+	fs.BoolVar(&o.Force, "force", false, "overwrite the -o file when it exists")
 	return cmd
-}
-
-func (a *app) report(ctx context.Context, runID string, o jobs.ReportOptions, out string, force bool) error {
-	rc, err := a.runsRedis(ctx)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	if runID, err = resolveRun(ctx, rc.store, runID); err != nil {
-		return err
-	}
-	if out == "" || out == "-" {
-		if _, err := rc.store.WriteReport(ctx, a.stdout, runID, o); err != nil {
-			return err
-		}
-		return nil
-	}
-	n, err := reportfile.Free(force, out)
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		fmt.Fprintf(a.stderr, "%s exists: kept it; --force overwrites it\n", out)
-		out = reportfile.Numbered(out, n)
-	}
-	sum, err := oneshot.WriteReport(ctx, rc.store, runID, out, o, false)
-	if err != nil {
-		return err
-	}
-	what := "rows"
-	if o.Format == jobs.ReportMarkdown {
-		what = "failures summarised"
-	}
-	fmt.Fprintf(a.stderr, "wrote %s: %d %s of run %s (%s)\n", out, sum.Written, what, runID, sum.State)
-	if sum.State != jobs.RunFinished {
-		fmt.Fprintf(a.stderr, "the run is not finished: %d rows are still pending; run report again once `reactivator status %s --wait` returns\n", sum.Pending, runID)
-	}
-	return nil
 }
