@@ -1,31 +1,16 @@
-// This file lets every command that takes RUN accept a unique prefix of a run id, and completes
-// run ids and providers in the shell (cobra's completion command).
+// This file completes run ids and providers in the shell (cobra's completion command); a command
+// that takes RUN also takes a unique prefix of its id (status.ResolveRun).
 
 package main
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/status"
 	"reactivator/jobs"
 )
-
-// resolveRun returns the id of the run arg names: the run of that id, or the one run whose id
-// starts with it. An ambiguous prefix is an error that lists the runs it could name.
-func resolveRun(ctx context.Context, store *jobs.Store, arg string) (string, error) {
-	id, err := store.ResolveRun(ctx, arg)
-	if err != nil {
-		if amb := (*jobs.AmbiguousRunError)(nil); errors.As(err, &amb) {
-			return "", err
-		}
-		return "", status.UnknownRun(arg, err)
-	}
-	return id, nil
-}
 
 // completionTimeout bounds the Redis look-up behind a completion: a shell waits for it.
 const completionTimeout = 2 * time.Second

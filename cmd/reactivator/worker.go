@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"reactivator/internal/control"
 	"reactivator/internal/httpserve"
 	"reactivator/internal/schedule"
 	"reactivator/jobs"
@@ -28,12 +29,12 @@ import (
 type workerFlags struct {
 	serveFlags
 	metricsAddr string
-	retention   retentionFlag
+	retention   control.Retention
 }
 
 func (a *app) workerCmd() *cobra.Command {
 	var pf providerFlags
-	f := workerFlags{retention: retentionFlag(jobs.DefaultRetention)}
+	f := workerFlags{retention: control.Retention(jobs.DefaultRetention)}
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Serve the queues of the providers this machine has credentials for",
