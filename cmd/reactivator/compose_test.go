@@ -25,6 +25,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
 
+	"reactivator/internal/dash"
 	"reactivator/internal/schedule"
 )
 
@@ -411,7 +412,7 @@ func TestComposeDashStartsWithoutPassword(t *testing.T) {
 			pw := strings.TrimSpace(string(b))
 			user := w.getenv("REACTIVATOR_DASH_USER")
 			if user == "" {
-				user = generatedUser
+				user = dash.GeneratedUser
 			}
 			if code, body := dashFetch(t, "GET", base+"/", nil, user, pw); code != http.StatusOK {
 				t.Errorf("GET / as %s with the generated password = %d, want 200:\n%s", user, code, body)
