@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -13,15 +12,27 @@ import (
 	"reactivator/internal/schedule"
 )
 
-// schedulerFlags are the scheduler command's flags.
-type schedulerFlags struct {
-	config  string
-	check   bool
-	lockTTL time.Duration
+// schedulerOptions are the scheduler command's options.
+type schedulerOptions struct {
+	schedule.Process
+	check bool
+}
+
+// Validate checks --lock-ttl and loads the schedules file.
+func (o *schedulerOptions) Validate() error {
+	if o.LockTTL < time.Second {
+		return usageError("--lock-ttl %s: want 1s or more", o.LockTTL)
+	}
+	cfg, err := schedule.Load(o.File)
+	if err != nil {
+		return fmt.Errorf("schedules not loaded, fix the file and start again:\n%w", err)
+	}
+	o.Config = cfg
+	return nil
 }
 
 func (a *app) schedulerCmd() *cobra.Command {
-	var f schedulerFlags
+	var o schedulerOptions
 	cmd := &cobra.Command{
 		Use:   "scheduler --config schedules.yaml",
 		Short: "Pick up the files dropped into inboxes on cron schedules (one instance active at a time)",
@@ -57,46 +68,25 @@ which instance is active. A malformed file is refused at start with the line and
   reactivator scheduler --config /etc/reactivator/schedules.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.scheduler(cmd.Context(), f)
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			if o.check {
+				return o.Config.WriteTable(a.stdout, time.Now())
+			}
+			rc, err := a.connectRedis(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			o.Redis, o.Store, o.RedisURL, o.Log = rc.opt, rc.store, redactURL(rc.url), a.log
+			return schedule.Serve(cmd.Context(), o.Process)
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.config, "config", "", "the schedules file (YAML; see above)")
-	fs.BoolVar(&f.check, "check", false, "check the schedules file, print each schedule's next tick, and exit")
-	fs.DurationVar(&f.lockTTL, "lock-ttl", 15*time.Second, "how long the active scheduler's lock outlives it: a standby takes over within this")
+	fs.StringVar(&o.File, "config", "", "the schedules file (YAML; see above)")
+	fs.BoolVar(&o.check, "check", false, "check the schedules file, print each schedule's next tick, and exit")
+	fs.DurationVar(&o.LockTTL, "lock-ttl", 15*time.Second, "how long the active scheduler's lock outlives it: a standby takes over within this")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
-}
-
-func (a *app) scheduler(ctx context.Context, f schedulerFlags) error {
-	if f.lockTTL < time.Second {
-		return usageError("--lock-ttl %s: want 1s or more", f.lockTTL)
-	}
-	cfg, err := schedule.Load(f.config)
-	if err != nil {
-		return fmt.Errorf("schedules not loaded, fix the file and start again:\n%w", err)
-	}
-	if f.check {
-		return cfg.WriteTable(a.stdout, time.Now())
-	}
-	rc, err := a.connectRedis(ctx)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	token, err := schedule.InstanceToken()
-	if err != nil {
-		return err
-	}
-	log := a.log.With("instance", token)
-	log.Info("scheduler starting", "config", f.config, "schedules", len(cfg.Schedules), "reports", cfg.Reports,
-		"redis", redactURL(rc.url), "lock_ttl", f.lockTTL)
-	if cfg.Reports == "" {
-		log.Warn("the schedules file names no reports directory: runs' reports are not written to files")
-	}
-	s := &schedule.Scheduler{Redis: rc.opt, Config: cfg, Log: log,
-		Elector: &schedule.Elector{Store: rc.store, Name: schedule.Lock, Token: token, TTL: f.lockTTL, Log: log}}
-	s.Run(ctx)
-	log.Info("scheduler stopped")
-	return nil
 }
