@@ -10,10 +10,11 @@ import (
 
 	"reactivator/internal/control"
 	"reactivator/jobs"
+	"reactivator/worker"
 )
 
 func (a *app) pruneCmd() *cobra.Command {
-	olderThan := control.Retention(jobs.DefaultRetention)
+	olderThan := worker.Retention(jobs.DefaultRetention)
 	var q control.PruneRequest
 	cmd := &cobra.Command{
 		Use:   "prune",

@@ -7,19 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
-	"time"
 
-	"github.com/hibiken/asynq"
-	asynqmetrics "github.com/hibiken/asynq/x/metrics"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/control"
-	"reactivator/internal/httpserve"
 	"reactivator/internal/schedule"
 	"reactivator/jobs"
 	"reactivator/worker"
@@ -28,13 +18,12 @@ import (
 // workerFlags are the worker command's own flags.
 type workerFlags struct {
 	serveFlags
-	metricsAddr string
-	retention   control.Retention
+	worker.Process
 }
 
 func (a *app) workerCmd() *cobra.Command {
 	var pf providerFlags
-	f := workerFlags{retention: control.Retention(jobs.DefaultRetention)}
+	f := workerFlags{Process: worker.Process{Retention: worker.Retention(jobs.DefaultRetention)}}
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Serve the queues of the providers this machine has credentials for",
@@ -63,8 +52,8 @@ On SIGTERM or SIGINT it stops taking rows, lets calls in flight finish for --shu
 	}
 	fs := cmd.Flags()
 	f.serveFlags.register(fs)
-	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address, e.g. :9090 (default: off)")
-	fs.Var(&f.retention, "retention", "delete finished runs this long after they finished, one worker of the fleet at a time (0: keep them)")
+	fs.StringVar(&f.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address, e.g. :9090 (default: off)")
+	fs.Var(&f.Retention, "retention", "delete finished runs this long after they finished, one worker of the fleet at a time (0: keep them)")
 	pf.register(fs)
 	return cmd
 }
@@ -105,70 +94,8 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 		return err
 	}
 
-	var m *worker.Metrics
-	if f.metricsAddr != "" {
-		var stop func()
-		m, stop, err = a.serveMetrics(f.metricsAddr, rc)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-
-	srv, err := worker.New(worker.Config{
-		Redis: rc.client, Callers: callers, Limits: limits,
-		Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
-		ShutdownTimeout: f.shutdownTimeout, Logger: a.log, Metrics: m,
-		Handlers: handlers, OnRunFinished: onFinished,
-	})
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(serve))
-	for i, p := range serve {
-		names[i] = string(p)
-	}
-	a.log.Info("worker starting", "providers", strings.Join(names, ","), "redis", redactURL(rc.url),
-		"concurrency", f.concurrency, "max_attempts", f.maxAttempts, "max_row_age", f.maxRowAge,
-		"shutdown_timeout", f.shutdownTimeout, "metrics", f.metricsAddr, "retention", f.retention.String())
-	jctx, stopJanitor := context.WithCancel(ctx)
-	janitorDone := make(chan error, 1)
-	go func() {
-		janitorDone <- worker.NewJanitor(rc.store, worker.JanitorConfig{Retention: time.Duration(f.retention), Logger: a.log}).Run(jctx)
-	}()
-	err = srv.Run(ctx)
-	stopJanitor()
-	<-janitorDone
-	if err != nil {
-		return err
-	}
-	a.log.Info("worker stopped")
-	return nil
-}
-
-// serveMetrics serves /metrics on addr: the worker's calls and outcomes, asynq's queues, and the
-// Go runtime. It returns the worker's metrics and a func that stops the server.
-func (a *app) serveMetrics(addr string, rc *redisConn) (*worker.Metrics, func(), error) {
-	reg := prometheus.NewRegistry()
-	m := worker.NewMetrics(reg)
-	insp := asynq.NewInspectorFromRedisClient(rc.client)
-	reg.MustRegister(
-		asynqmetrics.NewQueueMetricsCollector(insp),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
-	srv, err := httpserve.Start(addr, mux)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
-	}
-	go func() {
-		<-srv.Done()
-		if err := srv.Err(); err != nil {
-			a.log.Error("metrics server stopped", "err", err)
-		}
-	}()
-	a.log.Info("serving metrics", "url", srv.URL()+"metrics")
-	return m, func() { _ = srv.Shutdown() }, nil
+	f.Redis, f.Callers, f.Limits, f.Logger, f.Handlers, f.OnRunFinished = rc.client, callers, limits, a.log, handlers, onFinished
+	f.Concurrency, f.MaxAttempts, f.MaxRowAge, f.ShutdownTimeout = f.concurrency, f.maxAttempts, f.maxRowAge, f.shutdownTimeout
+	f.RedisURL = redactURL(rc.url)
+	return f.Process.Run(ctx)
 }

@@ -1,6 +1,5 @@
 // This file prunes finished runs now, rather than at the workers' next janitor pass, and says
-// what went; Retention is the duration flag (with days) of prune --older-than and worker
-// --retention.
+// what went.
 
 package control
 
@@ -9,50 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"reactivator/internal/status"
 	"reactivator/jobs"
 )
-
-// Retention is a duration flag that also takes days: "30d", "36h", "0".
-type Retention time.Duration
-
-func (d *Retention) String() string {
-	v := time.Duration(*d)
-	if v > 0 && v%(24*time.Hour) == 0 {
-		return strconv.FormatInt(int64(v/(24*time.Hour)), 10) + "d"
-	}
-	return v.String()
-}
-
-// Set reads a duration such as 30d, 36h or 90m; it must be 0 or more.
-func (d *Retention) Set(s string) error {
-	var v time.Duration
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil {
-			return fmt.Errorf("%q: want a duration such as 30d, 36h or 90m", s)
-		}
-		v = time.Duration(days) * 24 * time.Hour
-	} else {
-		var err error
-		if v, err = time.ParseDuration(s); err != nil {
-			return fmt.Errorf("%q: want a duration such as 30d, 36h or 90m", s)
-		}
-	}
-	if v < 0 {
-		return fmt.Errorf("%q: want a duration of 0 or more", s)
-	}
-	*d = Retention(v)
-	return nil
-}
-
-// Type names the flag's value in help.
-func (d *Retention) Type() string { return "duration" }
 
 // PruneRequest is what Prune deletes and how it says so.
 type PruneRequest struct {
