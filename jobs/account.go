@@ -58,6 +58,22 @@ type Reader interface {
 	ReadAccount(ctx context.Context, r Row) (Account, error)
 }
 
+// Resolver finds the accounts a row without an id names by its Lookup (an email, login name or
+// user name), with one read. Both provider clients implement it. No match is an empty slice and
+// no error. The error wraps ErrFatal when the credentials or permissions are refused; any other
+// error means the read gave nothing usable.
+type Resolver interface {
+	Resolve(ctx context.Context, r Row) ([]Account, error)
+}
+
+// Reasons of a row whose lookup did not find exactly one account (docs/design.md, "Input").
+const (
+	// ReasonNoAccountWithEmail: the lookup found no account (the outcome is not_found).
+	ReasonNoAccountWithEmail = "no_account_with_email"
+	// ReasonAmbiguous: the lookup found several accounts; the message lists them (rejected).
+	ReasonAmbiguous = "ambiguous"
+)
+
 // Reasons a read of the account gives to a not_deactivated row (design: "not_deactivated says
 // the account's state") and the reasons of the ambiguous-call rule.
 const (

@@ -212,6 +212,19 @@ func flatten(r ReportRow, nExtra int) reportRow {
 		return f
 	}
 	o := r.Outcome
+	if o.ResolvedID != "" {
+		// A row named by email or login name: the report shows the account its lookup found, so
+		// that a failed-only report carries the id (and still the email) back as input.
+		if r.Provider == Stytch && f.MemberID == "" {
+			f.MemberID = o.ResolvedID
+		}
+		if r.Provider == Zitadel && f.UserID == "" {
+			f.UserID = o.ResolvedID
+		}
+		if f.OrgID == "" {
+			f.OrgID = o.ResolvedOrg
+		}
+	}
 	f.Outcome, f.Reason, f.HTTPStatus, f.RequestID, f.Attempts, f.Message =
 		string(o.Outcome), o.Reason, o.HTTPStatus, o.RequestID, o.Attempts, o.Message
 	if !o.FinishedAt.IsZero() {

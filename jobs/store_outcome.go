@@ -22,6 +22,11 @@ type OutcomeRecord struct {
 	FinishedAt time.Time `json:"-"`
 	Finished   int64     `json:"t,omitempty"`
 	Message    string    `json:"m,omitempty"`
+	// ResolvedID is the member (Stytch) or user (ZITADEL) id the lookup of a row without an id
+	// found, and ResolvedOrg the organisation it lives in; reports show them in the id columns.
+	// A record with them is kept as JSON.
+	ResolvedID  string `json:"id,omitempty"`
+	ResolvedOrg string `json:"og,omitempty"`
 }
 
 // outcomeCodes are the one-letter codes of the outcomes in a stored record.
@@ -52,13 +57,13 @@ const maxStoredOutcome = 64
 // code is the outcome's letter (outcomeCodes); the outcome's usual status (usualStatus) and zero
 // attempts are left empty (another status is written, 0 included), and so are the empty fields
 // at the end, with their bars (a reactivated row with a 200: "R|1|<request id>").
-// The message comes last, so it may hold bars. A request id or reason with a bar, or an outcome
-// without a code, is kept as JSON instead ({"o":…}). The scripts that record it put the time in
+// The message comes last, so it may hold bars. A request id or reason with a bar, an outcome
+// without a code, or a record with the id a lookup found, is kept as JSON instead ({"o":…}). The scripts that record it put the time in
 // front: the whole seconds from the run's creation to the outcome (luaRecord's stamp). About 30
 // bytes a row, where the JSON of OutcomeRecord took about 80.
 func (o OutcomeRecord) encode() string {
 	code, ok := outcomeCodes[o.Outcome]
-	if !ok || strings.Contains(o.RequestID, "|") || strings.Contains(o.Reason, "|") {
+	if !ok || strings.Contains(o.RequestID, "|") || strings.Contains(o.Reason, "|") || o.ResolvedID != "" {
 		o.FinishedAt, o.Finished = time.Time{}, 0
 		b, _ := json.Marshal(o)
 		return string(b)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -115,7 +116,7 @@ func (s *Store) addRows(ctx context.Context, runID string, sizeHint int, batches
 		args := make([]any, 0, 4+5*len(rows))
 		args = append(args, now, dup, runPrefix(runID), seenBuckets(sizeHint))
 		for _, r := range rows {
-			in, _ := json.Marshal(r.Input)
+			in := encodeInput(r)
 			line := strconv.Itoa(r.Row.Line)
 			if r.Invalid != "" {
 				rec := OutcomeRecord{Outcome: Invalid, Message: r.Invalid, FinishedAt: time.UnixMilli(now)}
@@ -159,6 +160,35 @@ func (s *Store) addRows(ctx context.Context, runID string, sizeHint int, batches
 		done(acts)
 	}
 	return nil
+}
+
+// storedInput is how a row named by a lookup keeps its input: the lookup beside the cells. Any
+// other row keeps its cells as a bare JSON array, as rows always were.
+type storedInput struct {
+	Lookup Lookup   `json:"l"`
+	Value  string   `json:"v"`
+	Cells  []string `json:"c"`
+}
+
+// encodeInput is a row's input as the rows buckets keep it.
+func encodeInput(r IngestRow) []byte {
+	if r.Invalid == "" && r.Row.NeedsLookup() {
+		b, _ := json.Marshal(storedInput{Lookup: r.Row.Lookup, Value: r.Row.LookupValue, Cells: r.Input})
+		return b
+	}
+	b, _ := json.Marshal(r.Input)
+	return b
+}
+
+// decodeInput reads what encodeInput wrote: the cells, and the lookup of a row named by one.
+func decodeInput(s string) (cells []string, l Lookup, value string, err error) {
+	if strings.HasPrefix(s, "{") {
+		var si storedInput
+		err = json.Unmarshal([]byte(s), &si)
+		return si.Cells, si.Lookup, si.Value, err
+	}
+	err = json.Unmarshal([]byte(s), &cells)
+	return cells, "", "", err
 }
 
 // setTotalScript marks a run's ingestion complete.
@@ -206,7 +236,7 @@ func (s *Store) EachRow(ctx context.Context, runID string, fn func(ReportRow) er
 			}
 			line, _ := strconv.Atoi(lines[i])
 			row := ReportRow{Line: line, Provider: r.Provider}
-			_ = json.Unmarshal([]byte(in), &row.Input)
+			row.Input, _, _, _ = decodeInput(in)
 			if o, ok := outs[i].(string); ok {
 				if row.Outcome, err = decodeOutcome(o, r.CreatedAt); err != nil {
 					return fmt.Errorf("decode outcome of row %d of run %s: %w", row.Line, runID, err)

@@ -5,7 +5,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -234,11 +233,12 @@ func parseClaim(p Provider, runID string, at time.Time, v []any) (Claim, error) 
 	for i := 3; i+1 < len(v); i += 2 {
 		line, _ := v[i].(int64)
 		in, _ := v[i+1].(string)
-		var cells []string
-		if err := json.Unmarshal([]byte(in), &cells); err != nil || len(cells) < 3 {
+		cells, lookup, value, err := decodeInput(in)
+		if err != nil || len(cells) < 3 {
 			return c, fmt.Errorf("claim rows of run %s: line %d: stored input %q unreadable", runID, line, in)
 		}
-		c.Rows = append(c.Rows, Row{Line: int(line), Provider: p, OrgID: cells[0], MemberID: cells[1], UserID: cells[2]})
+		c.Rows = append(c.Rows, Row{Line: int(line), Provider: p, OrgID: cells[0], MemberID: cells[1], UserID: cells[2],
+			Lookup: lookup, LookupValue: value})
 	}
 	return c, nil
 }

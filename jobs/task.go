@@ -27,6 +27,9 @@ type ReactivatePayload struct {
 	OrgID    string `json:"o,omitempty"`
 	MemberID string `json:"m,omitempty"`
 	UserID   string `json:"u,omitempty"`
+	// Lookup and LookupValue name the account of a row without an id (Row.Lookup).
+	Lookup      Lookup `json:"k,omitempty"`
+	LookupValue string `json:"v,omitempty"`
 	// QueuedAt is when the row entered its provider's window (unix seconds); a row older than the
 	// max row age ends failed.
 	QueuedAt int64 `json:"t"`
@@ -45,7 +48,8 @@ func (p ReactivatePayload) Queued() time.Time {
 
 // Row returns the row the payload stands for.
 func (p ReactivatePayload) Row(provider Provider) Row {
-	return Row{Line: p.Line, Provider: provider, OrgID: p.OrgID, MemberID: p.MemberID, UserID: p.UserID}
+	return Row{Line: p.Line, Provider: provider, OrgID: p.OrgID, MemberID: p.MemberID, UserID: p.UserID,
+		Lookup: p.Lookup, LookupValue: p.LookupValue}
 }
 
 // TaskID returns the asynq task id of a run's row: "<run id>:<row key>". It is scoped to the run
@@ -59,7 +63,7 @@ func NewReactivateTask(runID string, r Row, queuedAt time.Time, opts ...asynq.Op
 		return nil, err
 	}
 	b, err := json.Marshal(ReactivatePayload{RunID: runID, Line: r.Line, OrgID: r.OrgID, MemberID: r.MemberID, UserID: r.UserID,
-		QueuedAt: queuedAt.Unix(), QueuedAtMs: queuedAt.UnixMilli()})
+		Lookup: r.Lookup, LookupValue: r.LookupValue, QueuedAt: queuedAt.Unix(), QueuedAtMs: queuedAt.UnixMilli()})
 	if err != nil {
 		return nil, err
 	}
