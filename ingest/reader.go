@@ -28,7 +28,7 @@ const (
 	// hold the rest of a large file in memory.
 	maxRecordBytes = 1 << 20
 	// wantHeader says what a usable header holds, for the messages of refused files.
-	wantHeader = "want organization_id and member_id (Stytch) or user_id (ZITADEL)"
+	wantHeader = "want organization_id and member_id or email (Stytch), or user_id, login_name, username or email (ZITADEL)"
 )
 
 // Options say how to read a file.
@@ -144,6 +144,16 @@ const maxRawCells = 500
 type columns struct {
 	org, member, user int
 	extra             []int
+	// lookup are the columns that name an account without its id, in the order a row without an
+	// id tries them. They are extra columns too: their cells travel to the report.
+	lookup []lookupColumn
+}
+
+// lookupColumn is a column that names accounts by email, login name or user name.
+type lookupColumn struct {
+	kind jobs.Lookup
+	i    int
+	name string // as the header writes it
 }
 
 // NewReader reads and checks the header of the file r, named name in messages, and reads ahead
@@ -320,6 +330,7 @@ func (r *Reader) record(line, end int, fields []string, reason string) Record {
 		MemberID: get(r.cols.member),
 		UserID:   get(r.cols.user),
 	}}
+	lookupEmpty := r.lookup(&rec.Row, get)
 	if len(r.cols.extra) > 0 {
 		rec.Extra = make([]string, len(r.cols.extra))
 		for j, i := range r.cols.extra {
@@ -333,6 +344,9 @@ func (r *Reader) record(line, end int, fields []string, reason string) Record {
 	}
 	if reason == "" {
 		reason = r.spreadsheetDamage(fields)
+	}
+	if reason == "" {
+		reason = lookupEmpty
 	}
 	if reason == "" {
 		if err := rec.Row.Validate(); err != nil {
@@ -349,6 +363,29 @@ func (r *Reader) record(line, end int, fields []string, reason string) Record {
 	}
 	rec.Invalid = reason
 	return rec
+}
+
+// lookup names row's account by the first lookup column with a value when the row has no id. It
+// returns why the row is unusable when it has neither an id nor a lookup value, "" otherwise.
+func (r *Reader) lookup(row *jobs.Row, get func(int) string) string {
+	if len(r.cols.lookup) == 0 || row.MemberID != "" || row.UserID != "" {
+		return ""
+	}
+	var names []string
+	if i := r.cols.member; i >= 0 {
+		names = append(names, r.header[i])
+	}
+	if i := r.cols.user; i >= 0 {
+		names = append(names, r.header[i])
+	}
+	for _, c := range r.cols.lookup {
+		if v := get(c.i); v != "" {
+			row.Lookup, row.LookupValue = c.kind, v
+			return ""
+		}
+		names = append(names, c.name)
+	}
+	return fmt.Sprintf("nothing names the account: %s are all empty; give its id or its %s", strings.Join(names, ", "), r.cols.lookup[0].name)
 }
 
 // rawCells writes fields back as one CSV record with the file's delimiter, cut at maxRawCells.
@@ -625,17 +662,24 @@ var (
 // resolve finds the provider and the key columns of a header: want, or the one the header names.
 // raw is the header as written, for messages.
 func resolve(fields []string, want jobs.Provider, raw string) (p jobs.Provider, cols columns, problem string, recognised bool) {
-	member, user := -1, -1
+	member, user, org, email, name := -1, -1, -1, -1, -1
 	for i, f := range fields {
 		n := strings.ToLower(f)
 		_, s := stytchColumns[n]
 		_, z := zitadelColumns[n]
-		recognised = recognised || s || z
+		l, isLookup := jobs.ParseLookup(n)
+		recognised = recognised || s || z || isLookup
 		switch {
 		case s && stytchColumns[n] == roleMember && member < 0:
 			member = i
 		case z && zitadelColumns[n] == roleUser && user < 0:
 			user = i
+		case s && stytchColumns[n] == roleOrg && org < 0:
+			org = i
+		case l == jobs.LookupEmail && email < 0:
+			email = i
+		case isLookup && name < 0:
+			name = i
 		}
 	}
 	p = want
@@ -647,6 +691,15 @@ func resolve(fields []string, want jobs.Provider, raw string) (p jobs.Provider, 
 		case member >= 0:
 			p = jobs.Stytch
 		case user >= 0:
+			p = jobs.Zitadel
+		// Without an id column: login names and user names are ZITADEL's; an email with an
+		// organization column is a Stytch member's (Stytch looks members up within one), an email
+		// alone a ZITADEL user's.
+		case name >= 0:
+			p = jobs.Zitadel
+		case email >= 0 && org >= 0:
+			p = jobs.Stytch
+		case email >= 0:
 			p = jobs.Zitadel
 		default:
 			problem = fmt.Sprintf("no usable header: %s; found %s", wantHeader, raw)
@@ -678,13 +731,34 @@ func resolve(fields []string, want jobs.Provider, raw string) (p jobs.Provider, 
 	if want != "" {
 		given = " (the provider was given)"
 	}
+	cols.lookup = lookupColumns(fields, p)
 	switch {
-	case p == jobs.Stytch && (cols.org < 0 || cols.member < 0):
-		return "", cols, fmt.Sprintf("no usable header: Stytch rows need organization_id (or org_id) and member_id (or member)%s; found %s", given, raw), recognised
-	case p == jobs.Zitadel && cols.user < 0:
-		return "", cols, fmt.Sprintf("no usable header: ZITADEL rows need user_id (or id)%s; found %s", given, raw), recognised
+	case p == jobs.Stytch && (cols.org < 0 || cols.member < 0 && len(cols.lookup) == 0):
+		return "", cols, fmt.Sprintf("no usable header: Stytch rows need organization_id (or org_id) and member_id (or member, or email)%s; found %s", given, raw), recognised
+	case p == jobs.Zitadel && cols.user < 0 && len(cols.lookup) == 0:
+		return "", cols, fmt.Sprintf("no usable header: ZITADEL rows need user_id (or id, login_name, username or email)%s; found %s", given, raw), recognised
 	}
 	return p, cols, "", recognised
+}
+
+// lookupColumns returns the columns of fields that name p's accounts without their ids, in the
+// order a row tries them: ZITADEL login_name, username, then email; Stytch email only. The first
+// column of each name counts; a repeat is an extra column like any other.
+func lookupColumns(fields []string, p jobs.Provider) []lookupColumn {
+	order := []jobs.Lookup{jobs.LookupLoginName, jobs.LookupUsername, jobs.LookupEmail}
+	if p == jobs.Stytch {
+		order = []jobs.Lookup{jobs.LookupEmail}
+	}
+	var out []lookupColumn
+	for _, kind := range order {
+		for i, f := range fields {
+			if l, ok := jobs.ParseLookup(strings.ToLower(f)); ok && l == kind {
+				out = append(out, lookupColumn{kind: kind, i: i, name: f})
+				break
+			}
+		}
+	}
+	return out
 }
 
 // slot returns the index field of a key role.

@@ -443,21 +443,21 @@ func TestReaderFileErrors(t *testing.T) {
 		msg  []string // parts of the message after "bad.csv line N: "
 		rows int      // records yielded before the error
 	}{
-		{name: "empty", in: "", line: 1, msg: []string{"empty file: want organization_id and member_id (Stytch) or user_id (ZITADEL) in a header line"}},
+		{name: "empty", in: "", line: 1, msg: []string{"empty file: want organization_id and member_id or email (Stytch), or user_id, login_name, username or email (ZITADEL) in a header line"}},
 		{name: "blank lines only", in: "\n  \r\n,,\n\t\n", line: 1, msg: []string{"empty file"}},
 		{name: "byte order mark only", in: "\uFEFF", line: 1, msg: []string{"empty file"}},
 		{name: "header only", in: "organization_id,member_id\n", line: 1, msg: []string{"header but no data rows: add one row per account below the header"}},
 		{name: "header then blank lines", in: "\nuser_id\r\n\r\n , \n", line: 2, msg: []string{"header but no data rows"}},
 		{
 			name: "no usable header",
-			in:   "email,name\na@example.com,Ann\n",
+			in:   "name,note\nAnn,x\n",
 			line: 1,
-			msg:  []string{`no usable header: want organization_id and member_id (Stytch) or user_id (ZITADEL); found "email,name"`},
+			msg:  []string{`no usable header: want organization_id and member_id or email (Stytch), or user_id, login_name, username or email (ZITADEL); found "name,note"`},
 		},
 		{name: "data without a header", in: org + "," + mem + "\n", line: 1, msg: []string{"no usable header", "looks like a data row: add a header line"}},
 		{name: "zitadel data without a header", in: uid + "\n" + uid2 + "\n", line: 1, msg: []string{"looks like a data row"}},
 		{name: "org column alone", in: "org_id\nx\n", line: 1, msg: []string{"no usable header", `found "org_id"`}},
-		{name: "member without organization", in: "member_id,email\n" + mem + ",a\n", line: 1, msg: []string{"Stytch rows need organization_id (or org_id) and member_id (or member)", `found "member_id,email"`}},
+		{name: "member without organization", in: "member_id,email\n" + mem + ",a\n", line: 1, msg: []string{"Stytch rows need organization_id (or org_id) and member_id (or member, or email)", `found "member_id,email"`}},
 		{name: "header with a bad quote", in: "user_\"id\n1\n", line: 1, msg: []string{"no usable header"}},
 		{name: "header past blank lines", in: "\n\nname\nx\n", line: 3, msg: []string{`found "name"`}},
 		{name: "duplicate member columns", in: "organization_id,member_id,member\n" + org + "," + mem + "," + mem + "\n", line: 1, msg: []string{`duplicate key columns: "member_id" (column 2) and "member" (column 3) both hold the member_id; keep one`}},
@@ -468,7 +468,7 @@ func TestReaderFileErrors(t *testing.T) {
 		{name: "mixed providers", in: "organization_id,member_id,user_id\n" + org + "," + mem + "," + uid + "\n", line: 1, msg: []string{`mixed providers: "member_id" is a Stytch column and "user_id" a ZITADEL one; split the file per provider, or name the provider`}},
 		{name: "mixed providers by aliases", in: "member,id\nx,y\n", line: 1, msg: []string{"mixed providers"}},
 		{name: "stytch given, zitadel header", in: "user_id\n" + uid + "\n", opts: ingest.Options{Provider: jobs.Stytch}, line: 1, msg: []string{"Stytch rows need organization_id", "(the provider was given)", `found "user_id"`}},
-		{name: "zitadel given, stytch header", in: "organization_id,member_id\nx,y\n", opts: ingest.Options{Provider: jobs.Zitadel}, line: 1, msg: []string{"ZITADEL rows need user_id (or id) (the provider was given)"}},
+		{name: "zitadel given, stytch header", in: "organization_id,member_id\nx,y\n", opts: ingest.Options{Provider: jobs.Zitadel}, line: 1, msg: []string{"ZITADEL rows need user_id (or id, login_name, username or email) (the provider was given)"}},
 		{name: "delimiter given that does not fit", in: "user_id;note\n1;a\n", opts: ingest.Options{Delimiter: ','}, line: 1, msg: []string{`found "user_id;note"`}},
 		{name: "NUL in the header", in: "user_id\x00\n1\n", line: 1, msg: []string{"binary content (a NUL byte at column 8): want a UTF-8 text CSV"}},
 		{name: "binary file", in: "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", line: 1, msg: []string{"not UTF-8 (byte 0x89 at column 1): save the file as CSV UTF-8"}},
@@ -528,8 +528,8 @@ func TestReaderFileErrors(t *testing.T) {
 
 func TestFileErrorMessage(t *testing.T) {
 	t.Parallel()
-	_, err := ingest.NewReader("users.csv", strings.NewReader("email,name\nx,y\n"), ingest.Options{})
-	want := `users.csv line 1: no usable header: want organization_id and member_id (Stytch) or user_id (ZITADEL); found "email,name"`
+	_, err := ingest.NewReader("users.csv", strings.NewReader("name,note\nx,y\n"), ingest.Options{})
+	want := `users.csv line 1: no usable header: want organization_id and member_id or email (Stytch), or user_id, login_name, username or email (ZITADEL); found "name,note"`
 	if err == nil || err.Error() != want {
 		t.Errorf("NewReader(users.csv) error = %v, want %s", err, want)
 	}
@@ -644,9 +644,10 @@ func TestTestdata(t *testing.T) {
 			file:     "stytch.csv",
 			provider: jobs.Stytch,
 			extra:    []string{"email", "name", "note"},
-			want:     ingest.Summary{Provider: jobs.Stytch, Rows: 5, Invalid: 1},
-			lines:    []int{2, 3, 5, 7, 8},
-			invalid:  map[int]string{7: "member_id: is empty"},
+			// Line 7 has no member id but an email: a row the worker looks up.
+			want:    ingest.Summary{Provider: jobs.Stytch, Rows: 5},
+			lines:   []int{2, 3, 5, 7, 8},
+			invalid: map[int]string{},
 		},
 		{
 			file:     "zitadel.csv",
@@ -766,13 +767,13 @@ func ExampleNewReader() {
 }
 
 func ExampleCheck() {
-	_, err := ingest.Check("users.csv", strings.NewReader("email,name\nann@example.com,Ann\n"), ingest.Options{})
+	_, err := ingest.Check("users.csv", strings.NewReader("name,note\nAnn,x\n"), ingest.Options{})
 	fmt.Println(err)
-	sum, err := ingest.Check("users.csv", strings.NewReader("user_id;email\n284021839634282001;ann@example.com\n;bob@example.com\n"), ingest.Options{})
+	sum, err := ingest.Check("users.csv", strings.NewReader("user_id;email;name\n284021839634282001;ann@example.com;Ann\n;bob@example.com;Bob\n;;Eve\n"), ingest.Options{})
 	fmt.Printf("%+v %v\n", sum, err)
 	// Output:
-	// users.csv line 1: no usable header: want organization_id and member_id (Stytch) or user_id (ZITADEL); found "email,name"
-	// {Provider:zitadel Rows:2 Invalid:1} <nil>
+	// users.csv line 1: no usable header: want organization_id and member_id or email (Stytch), or user_id, login_name, username or email (ZITADEL); found "name,note"
+	// {Provider:zitadel Rows:3 Invalid:1} <nil>
 }
 
 // benchFile is a generated Stytch CSV of n rows with two extra columns, a quoted one among them.
