@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"reactivator/internal/httpapi"
@@ -36,6 +37,9 @@ type Client struct {
 	secrets []string
 	// secretFile, when set, holds the secret instead of secret and follows rotations.
 	secretFile *secretfile.File
+	// orgIDs remembers the canonical id of each organization a lookup named by slug or external
+	// id (resolve.go).
+	orgIDs sync.Map
 }
 
 // New validates cfg and returns a Client. The base URL defaults from the project id's environment.
@@ -106,6 +110,9 @@ func (c *Client) LogValue() slog.Value {
 func (c *Client) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
 	if err := c.checkRow(r); err != nil {
 		return jobs.Result{Class: jobs.ClassRejected, Message: c.scrub(err.Error())}
+	}
+	if r.NeedsLookup() {
+		return jobs.Result{Class: jobs.ClassRejected, Message: "the row has no member_id: its email must be resolved first (Resolve)"}
 	}
 	if ctx.Err() != nil {
 		return jobs.Result{Class: jobs.ClassTransient, Message: "call interrupted before it was sent"}

@@ -130,6 +130,9 @@ func (c *Client) change(ctx context.Context, r jobs.Row, o op) jobs.Result {
 	if err := r.Validate(); err != nil {
 		return jobs.Result{Class: jobs.ClassRejected, Message: c.scrub(err.Error(), "")}
 	}
+	if r.NeedsLookup() {
+		return jobs.Result{Class: jobs.ClassRejected, Message: fmt.Sprintf("the row has no user_id: its %s must be resolved first (Resolve)", r.Lookup)}
+	}
 	path := "/v2/users/" + url.PathEscape(r.UserID) + "/" + o.name
 	org := ""
 	if c.api == APIv1 {

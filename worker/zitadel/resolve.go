@@ -1,0 +1,127 @@
+// This file resolves a row without a user id: ListUsers (POST /v2/users) with one exact
+// emailQuery, loginNameQuery or userNameQuery (docs/providers.md, "Listing users").
+
+package zitadel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"reactivator/jobs"
+)
+
+// lookupLimit is how many matches a lookup asks for: one is the answer, more say "ambiguous"
+// and are listed in the row's message.
+const lookupLimit = 20
+
+// LookupBody is the ListUsers body that resolves a lookup: users whose email, login name or user
+// name (l) equals value exactly, of organization org when it is not empty. Every lookup body is
+// built here: the server ignores a misspelt field silently (a misspelt "queries" lists every
+// user).
+func LookupBody(l jobs.Lookup, value, org string, limit int) ([]byte, error) {
+	type text struct {
+		EmailAddress string `json:"emailAddress,omitempty"`
+		LoginName    string `json:"loginName,omitempty"`
+		UserName     string `json:"userName,omitempty"`
+		Method       string `json:"method"`
+	}
+	q := text{Method: "TEXT_QUERY_METHOD_EQUALS"}
+	var name string
+	switch l {
+	case jobs.LookupEmail:
+		name, q.EmailAddress = "emailQuery", value
+	case jobs.LookupLoginName:
+		name, q.LoginName = "loginNameQuery", value
+	case jobs.LookupUsername:
+		name, q.UserName = "userNameQuery", value
+	default:
+		return nil, fmt.Errorf("zitadel: no lookup by %q", l)
+	}
+	queries := []any{map[string]any{name: q}}
+	if org != "" {
+		queries = append(queries, map[string]any{"organizationIdQuery": map[string]string{"organizationId": org}})
+	}
+	return json.Marshal(map[string]any{
+		"query":   map[string]any{"offset": "0", "limit": limit, "asc": true},
+		"queries": queries,
+	})
+}
+
+// listedUser is one user of a ListUsers answer, as far as a lookup reads it.
+type listedUser struct {
+	UserID  string `json:"userId"`
+	State   string `json:"state"`
+	Details struct {
+		ResourceOwner string `json:"resourceOwner"`
+		ChangeDate    string `json:"changeDate"`
+	} `json:"details"`
+	Human *struct {
+		Email struct {
+			Email string `json:"email"`
+		} `json:"email"`
+	} `json:"human"`
+}
+
+// Resolve finds the users row r names by its lookup (jobs.Resolver) with one ListUsers call:
+// none, one, or several (at most 20). ListUsers shows only the users the service user may read,
+// so no match means none it may read. A row that is not a ZITADEL lookup row is refused before
+// any call. The error wraps jobs.ErrFatal when the credentials or the URL are refused or the
+// service user has no role at all (AUTHZ-cdgFk); any other error means the read gave nothing
+// usable.
+func (c *Client) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error) {
+	if r.Provider != jobs.Zitadel || !r.NeedsLookup() {
+		return nil, fmt.Errorf("zitadel lookup: line %d is not a ZITADEL row without a user id", r.Line)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, errors.New("zitadel lookup: " + c.scrub(err.Error(), ""))
+	}
+	body, err := LookupBody(r.Lookup, r.LookupValue, r.OrgID, lookupLimit)
+	if err != nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("zitadel lookup of %s %s", r.Lookup, r.LookupValue)
+	ans, tok, err := c.call(ctx, http.MethodPost, "/v2/users", body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	reqID := ans.header.Get("X-Request-Id")
+	if ans.status == http.StatusOK {
+		var b struct {
+			Details *json.RawMessage `json:"details"`
+			Result  []listedUser     `json:"result"`
+		}
+		if json.Unmarshal(ans.body, &b) != nil || b.Details == nil {
+			return nil, fmt.Errorf("%s: HTTP 200 without a list: not ZITADEL's answer to ListUsers: check ZITADEL_URL", what)
+		}
+		out := make([]jobs.Account, 0, len(b.Result))
+		for _, u := range b.Result {
+			a := jobs.Account{ID: u.UserID, OrgID: u.Details.ResourceOwner, Raw: u.State, RequestID: reqID}
+			if a.State = userStates[u.State]; a.State == "" {
+				a.State = jobs.StateUnknown
+			}
+			if u.Human != nil {
+				a.Email = u.Human.Email.Email
+			}
+			if t, err := time.Parse(time.RFC3339Nano, u.Details.ChangeDate); err == nil {
+				a.ChangedAt = t
+			}
+			out = append(out, a)
+		}
+		return out, nil
+	}
+	res := Classify(APIv2, r.OrgID != "", ans.status, ans.header, ans.body)
+	res.Message = c.scrub(strings.Replace(res.Message, checkCredentialsAdvice, c.advice, 1), tok)
+	if isPermissionDenied(ans.body) {
+		// As for a reactivate: fatal only when the service user may write users nowhere.
+		res = c.permissionAnswer(ctx, res)
+	}
+	if res.Class == jobs.ClassFatal {
+		return nil, fmt.Errorf("%s: %s: %w", what, res.Message, jobs.ErrFatal)
+	}
+	return nil, fmt.Errorf("%s: %s", what, res.Message)
+}
