@@ -56,10 +56,10 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 	defer cancel()
 
 	// A row that needs no call must not take a share of the rate budget: look first. Without a
-	// limit Begin alone decides.
+	// limit Begin alone decides, unless the row needs a look-up read first.
 	need := true
 	runRate := s.runRate(ctx, p.RunID)
-	if rate, _ := h.pacer.rate(); rate > 0 || runRate > 0 {
+	if rate, _ := h.pacer.rate(); rate > 0 || runRate > 0 || row.NeedsLookup() {
 		if need, err = s.store.NeedsCall(ctx, p.RunID, row.Line); err != nil {
 			return notAnAttempt(err)
 		}
@@ -77,6 +77,12 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 			}
 			return h.finish(ctx, log, p.RunID, row.Line, jobs.OutcomeRecord{Outcome: jobs.Failed, Reason: "max_row_age",
 				Message: fmt.Sprintf("not reactivated within --max-row-age %s of being queued", s.cfg.MaxRowAge)})
+		}
+		if row.NeedsLookup() {
+			var done bool
+			if row, done, err = h.resolve(ctx, wait, log, p.RunID, runRate, row); done || err != nil {
+				return err
+			}
 		}
 		if err := h.pacer.wait(wait, budgetWait, p.RunID, runRate); err != nil {
 			return notAnAttempt(err)
@@ -138,7 +144,7 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		if out == jobs.NotActive && att.MaybeApplied {
 			rec = assumeDeactivated(rec)
 		}
-		return h.finish(ctx, log, p.RunID, row.Line, rec)
+		return h.finish(ctx, log, p.RunID, row.Line, withResolution(row, rec))
 	}
 
 	// Transient or fatal: the row stays open. A fatal answer pauses the fleet first: every
@@ -165,8 +171,8 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		if att.MaybeApplied || res.Ambiguous {
 			msg += "; an attempt may have reached the provider: check the account before retrying"
 		}
-		return h.finish(ctx, log, p.RunID, row.Line, jobs.OutcomeRecord{Outcome: jobs.Failed, Reason: "attempts_exhausted",
-			HTTPStatus: res.HTTPStatus, RequestID: res.RequestID, Attempts: att.N, Message: msg})
+		return h.finish(ctx, log, p.RunID, row.Line, withResolution(row, jobs.OutcomeRecord{Outcome: jobs.Failed, Reason: "attempts_exhausted",
+			HTTPStatus: res.HTTPStatus, RequestID: res.RequestID, Attempts: att.N, Message: msg}))
 	}
 	log.Debug("transient answer, will retry", "status", res.HTTPStatus, "msg", res.Message, "attempt", att.N)
 	return &RetryError{Reason: res.Message, RetryAfter: res.RetryAfter, Failure: true}
