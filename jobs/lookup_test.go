@@ -114,3 +114,37 @@ func TestLookupRowsInTheStore(t *testing.T) {
 		t.Errorf("report line 3 = %q, want the id row as given", lines[2])
 	}
 }
+
+// TestUndoOfLookupRowsCallsTheAccountsFound undoes a run of email rows: the undo run names each
+// account by the id its lookup found, so it deactivates exactly those, with no lookup of its own.
+func TestUndoOfLookupRowsCallsTheAccountsFound(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "byemail")
+	rows := []IngestRow{
+		{Row: Row{Line: 2, Provider: Zitadel, Lookup: LookupEmail, LookupValue: "ada@example.com"}, Input: []string{"", "", "", "ada@example.com"}},
+		{Row: Row{Line: 3, Provider: Zitadel, Lookup: LookupEmail, LookupValue: "bob@example.com"}, Input: []string{"", "", "", "bob@example.com"}},
+	}
+	if _, err := s.AddRows(ctx, "byemail", rows); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetTotal(ctx, "byemail", 2); err != nil {
+		t.Fatal(err)
+	}
+	for line, rec := range map[int]OutcomeRecord{
+		2: {Outcome: Reactivated, ResolvedID: "1001", ResolvedOrg: "500"},
+		3: {Outcome: NotFound, Reason: ReasonNoAccountWithEmail},
+	} {
+		if _, _, err := s.Record(ctx, "byemail", line, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.CreateUndoRun(ctx, "byemail"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.ClaimRows(ctx, Zitadel, "undo-byemail", 10)
+	want := Row{Line: 2, Provider: Zitadel, OrgID: "500", UserID: "1001"}
+	if err != nil || len(c.Rows) != 1 || c.Rows[0] != want {
+		t.Fatalf("ClaimRows(undo-byemail) = %+v, %v; want only %+v", c.Rows, err, want)
+	}
+}

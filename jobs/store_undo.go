@@ -122,6 +122,17 @@ func (s *Store) copyReactivated(ctx context.Context, orig Run, uid string) (int,
 		for len(in) < 3 {
 			in = append(in, "")
 		}
+		if o := r.Outcome; o.ResolvedID != "" && in[1] == "" && in[2] == "" {
+			// A row named by email or login name: undo the account its lookup found.
+			if orig.Provider == Stytch {
+				in[1] = o.ResolvedID
+			} else {
+				in[2] = o.ResolvedID
+			}
+			if in[0] == "" {
+				in[0] = o.ResolvedOrg
+			}
+		}
 		row := Row{Line: r.Line, Provider: orig.Provider, OrgID: in[0], MemberID: in[1], UserID: in[2]}
 		ir := IngestRow{Row: row, Input: in}
 		if err := row.Validate(); err != nil {
