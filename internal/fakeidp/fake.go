@@ -203,14 +203,6 @@ func (f *fake) Count429() int {
 	return f.count429
 }
 
-// Requests returns how many requests of any method arrived for the escaped path (the listing
-// POST /v2/users, say, or Stytch's members search), whatever they were answered.
-func (f *fake) Requests(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.byPath[path]
-}
-
 // LastPaths returns the escaped paths of the last requests the fake received (at most 256),
 // oldest first, reactivate or not.
 func (f *fake) LastPaths() []string {

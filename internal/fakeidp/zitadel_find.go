@@ -102,9 +102,18 @@ func (z *Zitadel) listUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	queries := parseQueries(req.Queries)
+	readable := map[string]bool{} // the caller's read right, by organization
 	var match []ZitadelUser
 	for _, u := range z.candidates(queries) {
-		if u.State == ZitadelDeleted || !matchAll(queries, u.ZitadelUser) || !z.may(p, permRead, u.OrgID) {
+		if u.State == ZitadelDeleted || !matchAll(queries, u.ZitadelUser) {
+			continue
+		}
+		may, known := readable[u.OrgID]
+		if !known {
+			may = z.may(p, permRead, u.OrgID)
+			readable[u.OrgID] = may
+		}
+		if !may {
 			continue
 		}
 		match = append(match, u.ZitadelUser)

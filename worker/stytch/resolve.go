@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -21,11 +20,6 @@ import (
 // lookupLimit is how many matches a lookup asks for: one is the answer, more say "ambiguous"
 // and are listed in the row's message.
 const lookupLimit = 20
-
-// memberStatuses are every member status: a lookup must find deleted members, which Search
-// Members shows only when statuses names "deleted", and active ones, so a row of an active
-// member ends not_deactivated rather than not_found.
-var memberStatuses = []string{"active", "deleted", "invited", "pending"}
 
 // EmailSearchBody is the Search Members body that resolves a lookup: the members of the canonical
 // organization orgID whose email is email (Stytch compares emails without case), of every status.
@@ -119,8 +113,8 @@ func (c *Client) lookupError(what string, status int, res jobs.Result) error {
 }
 
 // canonicalOrg returns the canonical id of an organization named by id, slug or external id:
-// an organization- id as it is, anything else by Get Organization, remembered. found is false
-// for an organization Stytch does not know.
+// an organization- id as it is, anything else by Organization (Get Organization), remembered.
+// found is false for an organization Stytch does not know.
 func (c *Client) canonicalOrg(ctx context.Context, ref string) (id string, found bool, err error) {
 	if strings.HasPrefix(ref, "organization-") {
 		return ref, true, nil
@@ -128,29 +122,9 @@ func (c *Client) canonicalOrg(ctx context.Context, ref string) (id string, found
 	if v, ok := c.orgIDs.Load(ref); ok {
 		return v.(string), true, nil
 	}
-	what := "stytch look-up of organization " + ref
-	status, header, body, err := c.send(ctx, http.MethodGet, c.base.EscapedPath()+"/v1/b2b/organizations/"+url.PathEscape(ref), "", "")
-	switch {
-	case errors.Is(err, errPathChanged):
-		return "", false, errors.New(what + ": the organization would change the URL's path")
-	case err != nil:
-		return "", false, &scrubbedError{msg: what + ": " + c.scrub(httpapi.Redact(err)), err: err}
+	id, found, err = c.Organization(ctx, ref)
+	if found {
+		c.orgIDs.Store(ref, id)
 	}
-	if status == http.StatusOK {
-		var b struct {
-			Organization struct {
-				OrganizationID string `json:"organization_id"`
-			} `json:"organization"`
-		}
-		if json.Unmarshal(body, &b) != nil || b.Organization.OrganizationID == "" {
-			return "", false, fmt.Errorf("%s: HTTP 200 without an organization: not Stytch's answer: %s", what, hintBaseURL)
-		}
-		c.orgIDs.Store(ref, b.Organization.OrganizationID)
-		return b.Organization.OrganizationID, true, nil
-	}
-	res := Classify(status, header, body)
-	if res.ErrorType == "organization_not_found" {
-		return "", false, nil
-	}
-	return "", false, c.lookupError(what, status, res)
+	return id, found, err
 }
