@@ -48,7 +48,7 @@ lint: ## go vet, staticcheck and gofmt
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 
 .PHONY: bench
-bench: deps ## print the performance tables (ingest, workers, plan)
+bench: deps ## print the performance tables (ingest, workers, plan, find, rows by email)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
 .PHONY: bench-large
