@@ -52,8 +52,9 @@ bench: deps ## print the performance tables (ingest, workers, plan, find, rows b
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
 .PHONY: bench-large
-bench-large: deps ## the ingest table at ten million rows (about an hour; the asynq loops need 9 GB of Redis)
+bench-large: deps ## ten million rows: the ingest table (the asynq loops need 9 GB of Redis), then ingested, drained by a worker and pruned (hours)
 	REACTIVATOR_BENCH_ROWS=10000000 $(GO) test -run '^$$' -bench IngestTable -benchtime 1x -timeout 120m ./ingest
+	REACTIVATOR_RETENTION_ROWS=10000000 $(GO) test -run '^$$' -bench RetentionBytes -benchtime 1x -timeout 600m ./jobs
 
 .PHONY: demo
 demo: ## run everything in one process against the built-in fake providers

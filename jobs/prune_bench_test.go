@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,13 +35,20 @@ import (
 // zitadel.Classify (a 20-character X-Request-Id each; every 50th row "User could not be found",
 // whose task asynq archives), then Store.Prune. Bytes are INFO memory's used_memory above a base
 // taken after a small run was worked and pruned, so that connections, loaded scripts and asynq's
-// per-queue keys are in the base. It runs once whatever b.N.
+// per-queue keys are in the base. It runs once whatever b.N; REACTIVATOR_RETENTION_ROWS sets the
+// number of rows (make bench-large: ten million).
 //
 //	go test -run '^$' -bench RetentionBytes -benchtime 1x ./jobs
 func BenchmarkRetentionBytes(b *testing.B) {
 	n := 100_000
 	if testing.Short() {
 		n = 10_000
+	}
+	if v := os.Getenv("REACTIVATOR_RETENTION_ROWS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("REACTIVATOR_RETENTION_ROWS=%q: want a number of rows", v)
+		}
 	}
 	dir := b.TempDir()
 	srv, err := redistest.Start(dir, redistest.Options{})
@@ -94,8 +102,8 @@ func BenchmarkRetentionBytes(b *testing.B) {
 			if r.State == jobs.RunFinished && backlog == 0 {
 				return res.RunID, queued
 			}
-			if time.Since(start) > 15*time.Minute {
-				b.Fatalf("run not finished after 15 minutes: %d/%d rows", r.Done, r.Total)
+			if limit := 15*time.Minute + time.Duration(rows)*time.Millisecond; time.Since(start) > limit {
+				b.Fatalf("run not finished after %s: %d/%d rows", limit, r.Done, r.Total)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -137,13 +145,17 @@ func BenchmarkRetentionBytes(b *testing.B) {
 	fmt.Fprintln(os.Stderr)
 	fmt.Fprintf(os.Stderr, "  after prune:             %8.1f bytes/row  (%d bytes; %d runs, %d keys, %d tasks deleted; %d keys naming the run left)\n",
 		perRow(pruned), pruned-base, len(pr.Runs), pr.Keys, pr.Tasks, left)
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		fmt.Fprintf(os.Stderr, "  peak RSS of this process (ingest and the worker): %.1f MiB\n", float64(ru.Maxrss)/1024) // kilobytes on Linux
+	}
 	if left != 0 || len(pr.Runs) != 1 {
 		b.Errorf("prune left %d keys naming the run (pruned %d runs), want 0 (1)", left, len(pr.Runs))
 	}
 }
 
-// keyBytes sums MEMORY USAGE over every key, by kind: a run's rows, seen, out and att keys, its
-// run hash, asynq's task hashes, and the rest.
+// keyBytes sums MEMORY USAGE over every key, by kind: a run's rows, seen, out (with outx) and att
+// keys, its run hash, asynq's task hashes, and the rest.
 func keyBytes(b *testing.B, rdb *redis.Client) map[string]int64 {
 	b.Helper()
 	ctx := context.Background()
@@ -158,6 +170,8 @@ func keyBytes(b *testing.B, rdb *redis.Client) map[string]int64 {
 			kind = "asynq task"
 		}
 		switch kind {
+		case "outx":
+			kind = "out"
 		case "rows", "seen", "out", "att", "run", "asynq task":
 		default:
 			kind = "other"

@@ -41,8 +41,9 @@ func BenchmarkWorkerTable(b *testing.B) {
 	fmt.Println()
 	fmt.Println("| what | rows | rows/s |")
 	fmt.Println("|---|---:|---:|")
-	benchUnlimited(b, 20000)
-	benchBareAsynq(b, 20000)
+	pipeline := benchUnlimited(b, 20000)
+	ceiling := benchBareAsynq(b, 20000)
+	fmt.Printf("| pipeline / ceiling (aim: 0.7 or more) | | %.2f |\n", pipeline/ceiling)
 	fmt.Println()
 }
 
@@ -95,7 +96,7 @@ func benchLimited(b *testing.B, limit, procs int) {
 		bd.stytch.MaxPerSecond(), limit+burst, bd.stytch.Count429(), cpu.Seconds()*1000/float64(r.Done))
 }
 
-func benchUnlimited(b *testing.B, n int) {
+func benchUnlimited(b *testing.B, n int) float64 {
 	bd := setup(b)
 	benchRows(bd, "bench-free", n)
 	start := time.Now()
@@ -105,9 +106,10 @@ func benchUnlimited(b *testing.B, n int) {
 	_ = kid.Process.Signal(syscall.SIGTERM)
 	_ = kid.Wait()
 	fmt.Printf("| reactivator worker (1 process, concurrency 100) | %d | %.0f |\n", n, float64(n)/el.Seconds())
+	return float64(n) / el.Seconds()
 }
 
-func benchBareAsynq(b *testing.B, n int) {
+func benchBareAsynq(b *testing.B, n int) float64 {
 	bd := setup(b)
 	cl := asynq.NewClient(bd.redis)
 	defer cl.Close()
@@ -129,6 +131,7 @@ func benchBareAsynq(b *testing.B, n int) {
 	el := time.Since(start)
 	srv.Shutdown()
 	fmt.Printf("| bare asynq server, no-op handler (in process, concurrency 100) | %d | %.0f |\n", n, float64(n)/el.Seconds())
+	return float64(n) / el.Seconds()
 }
 
 // startChildConc starts a worker process with the given rate and concurrency.
