@@ -24,7 +24,7 @@ import (
 //	                                       wstop the last line a canary (run --limit) lets it take
 //	reactivator:{R}:rows:<n>         hash  line%64 -> the row's input as a JSON array (ids, then extra columns),
 //	                                       for lines 64n to 64n+63 (store_window.go)
-//	reactivator:{R}:seen:<n>         hash  row key -> first line with those ids (dedupe), n = the key's first
+//	reactivator:{R}:seen:<n>         hash  row key (its 10 bytes) -> first line with those ids (dedupe), n = the key's first
 //	                                       8 hex digits modulo the run's field sb (store_window.go)
 //	reactivator:{R}:claims           hash  "<from>-<to>" -> unix ms: window claims not yet queued (store_window.go)
 //	reactivator:{R}:out:<n>          hash  line%64 -> the row's outcome record (compact, see encode), for lines

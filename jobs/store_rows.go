@@ -73,9 +73,11 @@ while i <= #ARGV do
     table.insert(res, 3)
   else
     local seen = prefix .. 'seen:' .. (tonumber(string.sub(key, 1, 8), 16) % sb)
-    local first = redis.call('HGET', seen, key)
+    -- kept as its 10 bytes, not 20 hex digits
+    local raw = string.gsub(key, '..', function(h) return string.char(tonumber(h, 16)) end)
+    local first = redis.call('HGET', seen, raw)
     if not first then
-      redis.call('HSET', seen, key, line)
+      redis.call('HSET', seen, raw, line)
       table.insert(res, 0)
     elseif first == line then
       if redis.call('HEXISTS', outkey(run, line), field(line)) == 1 then table.insert(res, 1) else table.insert(res, 4) end

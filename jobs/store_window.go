@@ -5,6 +5,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -335,8 +336,9 @@ func (s *Store) QueueBacklog(ctx context.Context, queue string) (int, error) {
 	return n, nil
 }
 
-// eachSeenKey calls fn with the row keys of a run's dedupe buckets (the keys of the rows first
-// seen, so of every task the run can have), 64 buckets per round trip.
+// eachSeenKey calls fn with the row keys (Row.Key, hex) of a run's dedupe buckets, which keep
+// them as bytes: the keys of the rows first seen, so of every task the run can have. 64 buckets
+// per round trip.
 func (s *Store) eachSeenKey(ctx context.Context, runID string, fn func(keys []string) error) error {
 	sb, err := s.rdb.HGet(ctx, runKey(runID), "sb").Int()
 	if errors.Is(err, redis.Nil) {
@@ -359,7 +361,9 @@ func (s *Store) eachSeenKey(ctx context.Context, runID string, fn func(keys []st
 		}
 		var keys []string
 		for _, c := range cmds {
-			keys = append(keys, c.Val()...)
+			for _, k := range c.Val() {
+				keys = append(keys, hex.EncodeToString([]byte(k)))
+			}
 		}
 		if err := fn(keys); err != nil {
 			return err
