@@ -118,7 +118,10 @@ func Plan(ctx context.Context, cfg Config, path string) (*Result, error) {
 	if err := p.recorded(ctx); err != nil {
 		return nil, err
 	}
-	todo := p.decideLocal(rows)
+	todo, err := p.lookups(ctx, p.decideLocal(rows))
+	if err != nil {
+		return nil, err
+	}
 	switch res.Provider {
 	case jobs.Zitadel:
 		err = p.zitadel(ctx, todo)
@@ -181,6 +184,26 @@ type planner struct {
 	res  *Result
 	rows []fileRow
 	done map[int]jobs.OutcomeRecord
+	// lim paces the provider's reads, look-ups included; made on first use.
+	lim *rate.Limiter
+}
+
+// limiter returns the limiter of the file's provider: the configured one, else the default.
+func (p *planner) limiter() *rate.Limiter {
+	if p.lim != nil {
+		return p.lim
+	}
+	switch {
+	case p.res.Provider == jobs.Zitadel && p.cfg.ZitadelLimiter != nil:
+		p.lim = p.cfg.ZitadelLimiter
+	case p.res.Provider == jobs.Zitadel:
+		p.lim = rate.NewLimiter(DefaultZitadelRate, 1)
+	case p.cfg.StytchLimiter != nil:
+		p.lim = p.cfg.StytchLimiter
+	default:
+		p.lim = rate.NewLimiter(DefaultSearchRate, 1)
+	}
+	return p.lim
 }
 
 // recorded loads the outcomes the file's run already recorded.
@@ -238,12 +261,6 @@ func (p *planner) decideLocal(rows []fileRow) []int {
 			out.Recorded = &rec
 			out.Prediction = Prediction{Outcome: string(rec.Outcome), Reason: rec.Reason,
 				Message: "already done by run " + p.res.RunID + ": " + rec.Message}
-		case fr.row.UserID == "" && fr.row.MemberID == "":
-			// A valid row without an id names its account otherwise (an email, a login name): the
-			// worker looks it up; plan does not, and says so rather than guess.
-			first[key] = fr.row.Line
-			out.Prediction = Prediction{Outcome: Unknown, Reason: ReasonNeedsLookup,
-				Message: "the row names its account without an id: a run looks it up first; plan reads accounts by id only"}
 		default:
 			first[key] = fr.row.Line
 			todo = append(todo, i)

@@ -197,6 +197,43 @@ func stytchWorld(w *world) string {
 		sOrg + "," + member(1) + ",repeat\n"
 }
 
+// zitadelEmailWorld adds users named by email, login name and user name: one match in every
+// state that matters, none, and two, and returns the file naming them by those columns.
+func zitadelEmailWorld(w *world) string {
+	z := w.zitadel
+	z.AddZitadelUser(fakeidp.ZitadelUser{ID: "310000000000000001", OrgID: orgA, State: fakeidp.ZitadelInactive, UserName: "ada", Email: "ada@example.com", EmailVerified: true})
+	z.AddZitadelUser(fakeidp.ZitadelUser{ID: "310000000000000002", OrgID: orgA, State: fakeidp.ZitadelActive, UserName: "ken", Email: "ken@example.com", EmailVerified: true})
+	z.AddZitadelUser(fakeidp.ZitadelUser{ID: "310000000000000003", OrgID: orgA, State: fakeidp.ZitadelInactive, UserName: "twin1", Email: "twin@example.com", EmailVerified: true})
+	z.AddZitadelUser(fakeidp.ZitadelUser{ID: "310000000000000004", OrgID: orgA, State: fakeidp.ZitadelInactive, UserName: "twin2", Email: "twin@example.com", EmailVerified: true})
+	z.AddZitadelUser(fakeidp.ZitadelUser{ID: "310000000000000005", OrgID: orgA, State: fakeidp.ZitadelLocked, UserName: "lou", Email: "lou@example.com", EmailVerified: true})
+	return "email,note\n" +
+		"ada@example.com,inactive\n" +
+		"ken@example.com,active\n" +
+		"twin@example.com,two accounts\n" +
+		"nobody@example.com,no account\n" +
+		"lou@example.com,locked\n" +
+		",empty email\n" +
+		"ada@example.com,repeat\n"
+}
+
+// stytchEmailWorld adds members named by email: one match (deleted, with and without a verified
+// email, active), none and two, and returns the file naming them.
+func stytchEmailWorld(w *world) string {
+	s := w.stytch
+	s.AddMember(sOrg, member(1), fakeidp.StytchDeleted, true)
+	s.SetMemberEmail(member(1), "ada@example.com")
+	s.AddMember(sOrg, member(2), fakeidp.StytchDeleted, false)
+	s.SetMemberEmail(member(2), "unverified@example.com")
+	s.AddMember(sOrg, member(3), fakeidp.StytchActive, true)
+	s.SetMemberEmail(member(3), "ken@example.com")
+	return "organization_id,email,note\n" +
+		sOrg + ",ada@example.com,deleted\n" +
+		sOrg + ",unverified@example.com,deleted without a verified email\n" +
+		sOrg + ",ken@example.com,active\n" +
+		sOrg + ",nobody@example.com,no member\n" +
+		sOrg + ",,empty email\n"
+}
+
 // TestPlanEqualsRun plans a file covering every case the fakes know, then runs it with the real
 // worker path, and compares the outcome and reason of every line. A row plan says it cannot see
 // (unknown) is left out of the comparison, and must be the one unreadable user.
@@ -210,6 +247,8 @@ func TestPlanEqualsRun(t *testing.T) {
 		{"zitadel_v2", "v2", zitadelWorld, 1},
 		{"zitadel_v1", "v1", zitadelWorld, 0},
 		{"stytch", "", stytchWorld, 0},
+		{"zitadel_email", "v2", zitadelEmailWorld, 0},
+		{"stytch_email", "", stytchEmailWorld, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -16,12 +16,9 @@ import (
 // not read it, so only a run can tell. It is no outcome a run records.
 const Unknown = "unknown"
 
-// Unknown's reasons: the service user may not read the account, or the row names its account
-// without an id (a run resolves it first; plan reads by id only).
-const (
-	ReasonNotReadable = "not_readable"
-	ReasonNeedsLookup = "needs_lookup"
-)
+// ReasonNotReadable is Unknown's reason: the service user may not read the account (or its
+// look-up failed), so only a run can tell.
+const ReasonNotReadable = "not_readable"
 
 // The error ids and types a run records as the reason of a not_found row: what a current
 // ZITADEL answers a reactivate of a missing user (v2, v1), and Stytch's error types.

@@ -64,10 +64,7 @@ func (p *planner) zitadel(ctx context.Context, todo []int) error {
 	if len(todo) == 0 {
 		return nil
 	}
-	lim := p.cfg.ZitadelLimiter
-	if lim == nil {
-		lim = rate.NewLimiter(DefaultZitadelRate, 1)
-	}
+	lim := p.limiter()
 	var lookups int // the permission look-up's calls are not reads of accounts: not counted
 	perms, err := retry(ctx, lim, &lookups, func() (zitadel.Permissions, error) { return c.Permissions(ctx) })
 	if err != nil {
@@ -143,10 +140,7 @@ func (p *planner) stytch(ctx context.Context, todo []int) error {
 	if c == nil {
 		return errors.New("no Stytch credentials: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE)")
 	}
-	lim := p.cfg.StytchLimiter
-	if lim == nil {
-		lim = rate.NewLimiter(DefaultSearchRate, 1)
-	}
+	lim := p.limiter()
 	var refs []string
 	byRef := map[string][]int{}
 	for _, i := range todo {
