@@ -226,6 +226,14 @@ func (s *Server) Mux() *asynq.ServeMux {
 // Run serves until ctx is done, then shuts down: in-flight calls get ShutdownTimeout to finish;
 // tasks still running then go back to the queue.
 func (s *Server) Run(ctx context.Context) error {
+	// A run an earlier version left in the older store layout would have its finished rows
+	// called again: refuse to serve until it is finished.
+	if err := s.store.CheckLayout(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	if err := s.refreshPaused(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped before it started

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -400,5 +401,30 @@ func TestRunWithItsOwnRateStaysUnderIt(t *testing.T) {
 	}
 	if got := b.stytch.MaxPerSecond(); got > runRate+1 {
 		t.Fatalf("busiest second = %d calls, want at most the run's own rate %d (+1 burst) under the provider's 100/s (histogram %v)", got, runRate, b.stytch.Histogram())
+	}
+}
+
+// TestWorkerRefusesAnOldLayoutRun: a run an earlier version left with its outcomes in the one
+// hash of the older layout would have its finished rows called again; the worker does not start
+// and calls nothing.
+func TestWorkerRefusesAnOldLayoutRun(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.queue("run-old", b.deletedMembers(2))
+	if err := b.rdb.HSet(b.ctx, "reactivator:{run-old}:out", "2", `{"outcome":"reactivated"}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	var old *jobs.OldLayoutError
+	if err := s.Run(ctx); !errors.As(err, &old) || len(old.Runs) != 1 || old.Runs[0] != "run-old" {
+		t.Fatalf("Run = %v, want an *jobs.OldLayoutError naming run-old", err)
+	}
+	if n := b.stytch.TotalCalls(); n != 0 {
+		t.Fatalf("the fake got %d calls, want 0", n)
 	}
 }
