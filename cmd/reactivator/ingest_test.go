@@ -159,7 +159,7 @@ func TestIngestRefusedFile(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorld(t)
 	good := w.stytchCSV("members.csv", 2)
-	bad := w.file("notes.csv", "name,email\nada,ada@example.com\n")
+	bad := w.file("notes.csv", "name,phone\nada,555-0100\n") // no id, email or login column
 	missing := filepath.Join(w.dir, "missing.csv")
 	dir := filepath.Join(w.dir, "inbox")
 	if err := os.Mkdir(dir, 0o700); err != nil {
