@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"reactivator/internal/config"
 	"reactivator/internal/logthrottle"
 	"reactivator/internal/progress"
 	"reactivator/internal/version"
@@ -24,7 +25,7 @@ import (
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	getenv         func(string) string
+	env            config.Env
 
 	redisURL  string
 	redisCA   string
@@ -44,7 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// Logs, progress and messages reach the same streams from several goroutines: one lock each
 	// keeps their lines whole.
 	stdout, stderr = &syncWriter{w: stdout}, &syncWriter{w: stderr}
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: getenv}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -99,7 +100,7 @@ outcome. Rows that could not be restored land in a report you can fix and feed b
 			return a.setupLogging()
 		},
 	}
-	root.Long += "\n\n" + envHelp()
+	root.Long += "\n\n" + config.Help()
 	root.SetVersionTemplate("reactivator {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.redisURL, "redis", "", "Redis URL: redis://, rediss://, unix://, redis-sentinel:// (env REDIS_URL)")

@@ -25,6 +25,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
 
+	"reactivator/internal/config"
 	"reactivator/internal/dash"
 	"reactivator/internal/schedule"
 )
@@ -241,8 +242,8 @@ func TestComposeEnvIsWhatTheProgramReads(t *testing.T) {
 			continue
 		}
 		for k, v := range svc.Environment {
-			if !isKnownEnv(k) {
-				t.Errorf("docker-compose.yml sets %s on %s, which the program does not read (knownEnv)", k, name)
+			if !config.Known(k) {
+				t.Errorf("docker-compose.yml sets %s on %s, which the program does not read (config.Vars)", k, name)
 			}
 			if looksSecret(k) && v != nil && *v != "" {
 				t.Errorf("docker-compose.yml sets the secret %s on %s: secrets belong in .env or a mounted file", k, name)
@@ -270,8 +271,8 @@ func TestComposeEnvIsWhatTheProgramReads(t *testing.T) {
 		}
 		n++
 		name, val := m[1], strings.TrimSpace(m[2])
-		if !isKnownEnv(name) && !slices.Contains(composeOnlyEnv, name) {
-			t.Errorf(".env.example sets %s, which the program does not read (knownEnv)", name)
+		if !config.Known(name) && !slices.Contains(composeOnlyEnv, name) {
+			t.Errorf(".env.example sets %s, which the program does not read (config.Vars)", name)
 		}
 		if looksSecret(name) && val != "" {
 			t.Errorf(".env.example gives %s a value; leave secrets empty in the example", name)
@@ -483,7 +484,7 @@ func TestComposeInterpolatesOnlyKnownVariables(t *testing.T) {
 	}
 	for _, m := range vars {
 		name := string(m[1])
-		if !isKnownEnv(name) && !slices.Contains(composeOnlyEnv, name) {
+		if !config.Known(name) && !slices.Contains(composeOnlyEnv, name) {
 			t.Errorf("docker-compose.yml interpolates ${%s}, which neither the program nor composeOnlyEnv knows", name)
 		}
 		if slices.Contains(composeOnlyEnv, name) && name != "REACTIVATOR_VERSION" && !regexp.MustCompile(`(?m)^#?\s*`+name+`=`).Match(ex) {
@@ -559,8 +560,8 @@ func TestKubernetesCommandsAndEnv(t *testing.T) {
 		}
 	}
 	for name, file := range envNames {
-		if !isKnownEnv(name) {
-			t.Errorf("deploy/kubernetes/%s sets %s, which the program does not read (knownEnv)", file, name)
+		if !config.Known(name) {
+			t.Errorf("deploy/kubernetes/%s sets %s, which the program does not read (config.Vars)", file, name)
 		}
 	}
 	cfg, err := schedule.Load(filepath.Join(dir, "schedules.yaml"))

@@ -16,9 +16,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"reactivator/ingest"
+	"reactivator/internal/config"
 	"reactivator/internal/dash"
 	"reactivator/internal/httpserve"
 	"reactivator/internal/oneshot"
+	"reactivator/internal/providers"
 	"reactivator/internal/runwait"
 	"reactivator/jobs"
 	"reactivator/worker"
@@ -94,7 +96,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	if err := dash.CheckBind(f.dashAddr, false); err != nil {
 		return usageError("--dash-addr: %v", err)
 	}
-	limits, err := parseRates(f.rate, 200)
+	limits, err := config.ParseRates(f.rate, 200)
 	if err != nil {
 		return usage(err)
 	}
@@ -123,7 +125,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	}
 	defer fakes.Stop()
 	files := fakes.Files
-	callers, err := providerSet{stytch: fakes.Stytch, zitadel: fakes.Zitadel}.callers(ctx)
+	callers, err := providers.Set{Stytch: fakes.Stytch, Zitadel: fakes.Zitadel}.Callers(ctx)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"reactivator/internal/embedredis"
+	"reactivator/internal/providers"
 	"reactivator/internal/redisconn"
 	"reactivator/jobs"
 	"reactivator/worker"
@@ -38,7 +39,7 @@ func (a *app) oneShotRedis(ctx context.Context, o embedOptions, w io.Writer) (rc
 			dir = a.first("", "REACTIVATOR_STATE_DIR")
 		}
 		if dir == "" && !o.inProcess {
-			if dir, err = embedredis.DefaultStateDir(a.getenv); err != nil {
+			if dir, err = embedredis.DefaultStateDir(a.env); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -111,9 +112,9 @@ func isAsynqAttr(at slog.Attr) bool { return at.Key == "component" && at.Value.S
 // inProcessServer returns the worker a one-shot command (run, undo) works its runs with in this
 // process, for providers, after resuming the providers an earlier run left paused (resumePaused).
 // shared says the Redis is a shared one: its run:finished tasks belong to its workers and scheduler.
-func (a *app) inProcessServer(ctx context.Context, rc *redisConn, shared bool, ps providerSet, providers []jobs.Provider,
+func (a *app) inProcessServer(ctx context.Context, rc *redisConn, shared bool, ps providers.Set, providers []jobs.Provider,
 	f serveFlags, limits map[jobs.Provider]worker.Limit, noCheck bool) (*worker.Server, error) {
-	callers, err := ps.callers(ctx, providers...)
+	callers, err := ps.Callers(ctx, providers...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"reactivator/internal/config"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,13 +15,22 @@ import (
 
 var envName = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$`)
 
-// envReads returns the environment variable names the command files pass to getenv, first or
-// secret (the only ways the program reads its environment), with where.
+// envReadDirs are the packages that read the environment: the commands, and the packages that
+// resolve settings from it (through config.Env).
+var envReadDirs = []string{".", "../../internal/config", "../../internal/providers"}
+
+// envReads returns the environment variable names the command files and envReadDirs pass to
+// getenv, first or secret, or config.Env's First and Secret (the only ways the program reads
+// its environment), with where.
 func envReads(t *testing.T) map[string]string {
 	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, dir := range envReadDirs {
+		fs, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fs...)
 	}
 	fset := token.NewFileSet()
 	out := map[string]string{}
@@ -44,7 +54,7 @@ func envReads(t *testing.T) map[string]string {
 			case *ast.Ident:
 				name = fn.Name
 			}
-			if !slices.Contains([]string{"getenv", "Getenv", "LookupEnv", "first", "secret"}, name) {
+			if !slices.Contains([]string{"getenv", "Getenv", "LookupEnv", "first", "secret", "env", "First", "Secret"}, name) {
 				return true
 			}
 			for _, arg := range call.Args {
@@ -67,13 +77,13 @@ func TestKnownEnvIsWhatTheProgramReads(t *testing.T) {
 		t.Fatalf("found %d environment reads in the command files, want the whole set: is the parser looking at the right calls?", len(reads))
 	}
 	for name, at := range reads {
-		if !isKnownEnv(name) {
-			t.Errorf("%s reads %s, which knownEnv (env.go) does not list", at, name)
+		if !config.Known(name) {
+			t.Errorf("%s reads %s, which config.Vars does not list", at, name)
 		}
 	}
-	for _, e := range knownEnv {
-		if _, ok := reads[e.name]; !ok {
-			t.Errorf("knownEnv lists %s, which no command file reads", e.name)
+	for _, e := range config.Vars {
+		if _, ok := reads[e.Name]; !ok {
+			t.Errorf("config.Vars lists %s, which no command file reads", e.Name)
 		}
 	}
 }
@@ -85,9 +95,9 @@ func TestHelpListsTheEnvironment(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("--help = %s", r)
 	}
-	for _, e := range knownEnv {
-		if !strings.Contains(r.stdout, e.name) {
-			t.Errorf("--help does not list %s", e.name)
+	for _, e := range config.Vars {
+		if !strings.Contains(r.stdout, e.Name) {
+			t.Errorf("--help does not list %s", e.Name)
 		}
 	}
 }

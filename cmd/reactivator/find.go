@@ -139,20 +139,20 @@ func (a *app) find(ctx context.Context, o *findOptions) (*discover.Result, error
 		return nil, err
 	}
 	if o.provider == jobs.Zitadel {
-		if ps.zitadel == nil {
+		if ps.Zitadel == nil {
 			return nil, errors.New("ZITADEL is not configured: set ZITADEL_URL and ZITADEL_TOKEN (or ZITADEL_TOKEN_FILE, ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET, or ZITADEL_KEY_FILE)")
 		}
-		c, err := zitadel.New(ctx, *ps.zitadel)
+		c, err := zitadel.New(ctx, *ps.Zitadel)
 		if err != nil {
 			return nil, err
 		}
 		o.zq.Progress = a.stderr
 		return discover.Zitadel(ctx, c, o.zq)
 	}
-	if ps.stytch == nil {
+	if ps.Stytch == nil {
 		return nil, errors.New("no Stytch credentials: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE)")
 	}
-	c, err := stytch.New(*ps.stytch)
+	c, err := stytch.New(*ps.Stytch)
 	if err != nil {
 		return nil, err
 	}

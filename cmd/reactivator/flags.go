@@ -4,13 +4,12 @@
 package main
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"reactivator/ingest"
+	"reactivator/internal/config"
 	"reactivator/jobs"
 	"reactivator/worker"
 )
@@ -31,38 +30,14 @@ func (f *fileFlags) register(fs *pflag.FlagSet) {
 
 // options turns the flags into the reader's options, refusing bad values as usage errors.
 func (f fileFlags) options(nFiles int) (ingest.Options, error) {
-	var o ingest.Options
-	if f.provider != "" {
-		p, err := jobs.ParseProvider(strings.ToLower(f.provider))
-		if err != nil {
-			return o, usageError("--provider: %v", err)
-		}
-		o.Provider = p
-	}
-	d, err := parseDelimiter(f.delimiter)
-	if err != nil {
-		return o, err
-	}
-	o.Delimiter = d
-	if f.runID != "" && nFiles > 1 {
+	o, err := config.FileOptions(f.provider, f.delimiter)
+	switch {
+	case err != nil:
+		return o, usage(err)
+	case f.runID != "" && nFiles > 1:
 		return o, usageError("--run names one run: give one file, or leave --run out (each file gets its own run)")
 	}
 	return o, nil
-}
-
-// parseDelimiter reads --delimiter: ',', ';' or tab; "" detects it.
-func parseDelimiter(s string) (rune, error) {
-	switch strings.ToLower(s) {
-	case "", "auto":
-		return 0, nil
-	case ",", "comma":
-		return ',', nil
-	case ";", "semicolon":
-		return ';', nil
-	case "tab", "\t", `\t`:
-		return '\t', nil
-	}
-	return 0, usageError("--delimiter %q: want ',', ';' or tab", s)
 }
 
 // serveFlags tune a worker: the worker command's and the one `run` starts in-process.
@@ -97,16 +72,9 @@ func (a *app) limits(f serveFlags, rateFromFlag bool) (map[jobs.Provider]worker.
 	case f.maxRate <= 0:
 		return nil, usageError("--max-rate %g: want a positive number of requests per second", f.maxRate)
 	}
-	spec := f.rate
-	if !rateFromFlag {
-		spec = strings.TrimSpace(a.getenv("REACTIVATOR_RATE"))
+	limits, err := a.env.Rates(f.rate, rateFromFlag, f.maxRate)
+	if err != nil && rateFromFlag {
+		return nil, usage(err)
 	}
-	limits, err := parseRates(spec, f.maxRate)
-	if err != nil {
-		if rateFromFlag {
-			return nil, usage(err)
-		}
-		return nil, fmt.Errorf("REACTIVATOR_RATE: %w", err)
-	}
-	return limits, nil
+	return limits, err
 }

@@ -16,6 +16,7 @@ import (
 
 	"reactivator/ingest"
 	"reactivator/internal/oneshot"
+	"reactivator/internal/providers"
 	"reactivator/internal/runwait"
 	"reactivator/internal/status"
 	"reactivator/jobs"
@@ -96,7 +97,7 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 
 	cfg := ingest.Config{
 		Options: opts, RunID: f.runID, NewRun: f.newRun, DryRun: f.dryRun,
-		StytchEnv: ps.stytchEnv(), Concurrency: f.concurrency,
+		StytchEnv: ps.StytchEnv(), Concurrency: f.concurrency,
 	}
 	var rc *redisConn
 	if !f.dryRun {
@@ -183,7 +184,7 @@ func (f ingestFlags) options(nFiles int) (ingest.Options, error) {
 // checkFilesProviders checks the credentials of the providers the files hold. A provider this
 // machine has no credentials for is skipped with a note. Files that cannot be read are left for
 // the ingestion to refuse.
-func (a *app) checkFilesProviders(ctx context.Context, ps providerSet, opts ingest.Options, files []string) error {
+func (a *app) checkFilesProviders(ctx context.Context, ps providers.Set, opts ingest.Options, files []string) error {
 	need := map[jobs.Provider]bool{}
 	for _, path := range files {
 		if p := fileProvider(path, opts); p != "" {
@@ -191,7 +192,7 @@ func (a *app) checkFilesProviders(ctx context.Context, ps providerSet, opts inge
 		}
 	}
 	have := map[jobs.Provider]bool{}
-	for _, p := range ps.configured() {
+	for _, p := range ps.Configured() {
 		have[p] = true
 	}
 	var check []jobs.Provider
@@ -207,7 +208,7 @@ func (a *app) checkFilesProviders(ctx context.Context, ps providerSet, opts inge
 	if len(check) == 0 {
 		return nil
 	}
-	return a.checkProviders(ctx, ps, check, a.stderr)
+	return providers.CheckTo(ctx, ps, check, a.stderr)
 }
 
 // fileProvider reads a file's header and returns its provider, "" when it cannot tell.

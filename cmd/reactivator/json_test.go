@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"reactivator/internal/oneshot"
+	"reactivator/internal/providers"
 	"reactivator/jobs"
 )
 
@@ -30,7 +31,7 @@ func TestCheckJSON(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("check --json = %s", r)
 	}
-	var doc CheckResult
+	var doc providers.CheckResult
 	decodeStrict(t, "check --json", r.stdout, &doc)
 	if len(doc.Providers) != 2 || doc.Providers[0].Provider != jobs.Stytch || doc.Providers[0].Status != "ok" ||
 		!strings.Contains(doc.Providers[0].Target, wProjectID) || doc.Providers[1].Status != "ok" {

@@ -98,15 +98,15 @@ func (a *app) plan(ctx context.Context, o *planOptions, files []string) ([]plan.
 	if err != nil {
 		return nil, err
 	}
-	cfg := plan.Config{Options: opts, StytchEnv: ps.stytchEnv(), RunID: o.runID, Progress: a.stderr}
-	if ps.zitadel != nil {
-		if cfg.Zitadel, err = zitadel.New(ctx, *ps.zitadel); err != nil {
+	cfg := plan.Config{Options: opts, StytchEnv: ps.StytchEnv(), RunID: o.runID, Progress: a.stderr}
+	if ps.Zitadel != nil {
+		if cfg.Zitadel, err = zitadel.New(ctx, *ps.Zitadel); err != nil {
 			return nil, err
 		}
-		cfg.ZitadelAPI, cfg.DefaultOrgID = ps.zitadel.API, ps.zitadel.DefaultOrgID
+		cfg.ZitadelAPI, cfg.DefaultOrgID = ps.Zitadel.API, ps.Zitadel.DefaultOrgID
 	}
-	if ps.stytch != nil {
-		if cfg.Stytch, err = stytch.New(*ps.stytch); err != nil {
+	if ps.Stytch != nil {
+		if cfg.Stytch, err = stytch.New(*ps.Stytch); err != nil {
 			return nil, err
 		}
 	}

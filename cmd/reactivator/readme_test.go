@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reactivator/internal/config"
 	"regexp"
 	"slices"
 	"strings"
@@ -97,7 +98,7 @@ func TestReadmeCommandsRun(t *testing.T) {
 		switch fields[0] {
 		case "export":
 			for _, kv := range fields[1:] {
-				if name, _, _ := strings.Cut(kv, "="); !isKnownEnv(name) {
+				if name, _, _ := strings.Cut(kv, "="); !config.Known(name) {
 					t.Errorf("README exports %s, which the program does not read", name)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"reactivator/internal/providers"
 	"reactivator/internal/status"
 	"reactivator/jobs"
 	"reactivator/worker"
@@ -42,16 +43,6 @@ retries are run at once); the row that met the fatal answer is called again.`,
 	return cmd
 }
 
-// has reports whether this machine has credentials for p.
-func (ps providerSet) has(p jobs.Provider) bool {
-	for _, c := range ps.configured() {
-		if c == p {
-			return true
-		}
-	}
-	return false
-}
-
 // resume checks the credentials of provider (unless noCheck), then unpauses it.
 func (a *app) resume(ctx context.Context, provider string, pf *providerFlags, noCheck bool) error {
 	p, err := jobs.ParseProvider(provider)
@@ -64,8 +55,8 @@ func (a *app) resume(ctx context.Context, provider string, pf *providerFlags, no
 	}
 	switch {
 	case noCheck:
-	case ps.has(p):
-		if err := a.checkProviders(ctx, ps, []jobs.Provider{p}, a.stderr); err != nil {
+	case ps.Has(p):
+		if err := providers.CheckTo(ctx, ps, []jobs.Provider{p}, a.stderr); err != nil {
 			if ctx.Err() != nil {
 				return err
 			}

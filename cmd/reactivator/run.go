@@ -13,6 +13,7 @@ import (
 
 	"reactivator/ingest"
 	"reactivator/internal/oneshot"
+	"reactivator/internal/providers"
 )
 
 // runFlags are the run command's own flags.
@@ -122,7 +123,7 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		return usage(err)
 	}
 	// The files first: one that cannot be a CSV of either kind stops everything before a call.
-	providers, err := oneshot.CheckFiles(targets, opts)
+	need, err := oneshot.CheckFiles(targets, opts)
 	if err != nil {
 		return err
 	}
@@ -130,18 +131,18 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 	if err != nil {
 		return err
 	}
-	if err := oneshot.MissingCredentials(ps.configured(), targets, providers); err != nil {
+	if err := oneshot.MissingCredentials(ps.Configured(), targets, need); err != nil {
 		return err
 	}
 	if !f.noCheck {
-		if err := a.checkProviders(ctx, ps, providers, a.stderr); err != nil {
+		if err := providers.CheckTo(ctx, ps, need, a.stderr); err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
 			return fmt.Errorf("%w: nothing was called", err)
 		}
 	}
-	if !f.yes && a.stdinIsTerminal() && !oneshot.Confirm(a.stdin, a.stderr, "reactivate", ps.changes(targets), f.limit, nil) {
+	if !f.yes && a.stdinIsTerminal() && !oneshot.Confirm(a.stdin, a.stderr, "reactivate", oneshot.Changes(ps, targets), f.limit, nil) {
 		return errors.New("not confirmed: nothing was called or queued")
 	}
 	rc, emb, err := a.oneShotRedis(ctx, f.embed, a.stderr)
@@ -152,14 +153,14 @@ func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateF
 		return err
 	}
 	defer a.closeRedis(rc)
-	srv, err := a.inProcessServer(ctx, rc, emb == nil, ps, providers, f.serveFlags, limits, f.noCheck)
+	srv, err := a.inProcessServer(ctx, rc, emb == nil, ps, need, f.serveFlags, limits, f.noCheck)
 	if err != nil {
 		return err
 	}
 	r := &oneshot.Runner{
 		Store: rc.store, Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Announce: true, Log: a.log,
 		Ingest: ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), Options: opts,
-			RunID: f.runID, NewRun: f.newRun, StytchEnv: ps.stytchEnv()},
+			RunID: f.runID, NewRun: f.newRun, StytchEnv: ps.StytchEnv()},
 		Shared: emb == nil, InProcess: emb != nil && emb.InProcess(), ShutdownTimeout: f.shutdownTimeout,
 		Force: f.force, Limit: f.limit, JSON: f.asJSON,
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/oneshot"
+	"reactivator/internal/providers"
 	"reactivator/internal/status"
 	"reactivator/jobs"
 	"reactivator/worker"
@@ -122,7 +123,7 @@ func (a *app) undo(ctx context.Context, o undoOptions) error {
 	if err := a.undoCheck(ctx, ps, p, local, o.noCheck); err != nil {
 		return err
 	}
-	change := ps.changes([]oneshot.Target{{Provider: p}})[0]
+	change := oneshot.Changes(ps, []oneshot.Target{{Provider: p}})[0]
 	if !o.yes && plan.Accounts > 0 && a.stdinIsTerminal() && !oneshot.ConfirmUndo(a.stdin, a.stderr, plan, change) {
 		return errors.New("not confirmed: nothing was called or queued")
 	}
@@ -139,15 +140,15 @@ func (a *app) undo(ctx context.Context, o undoOptions) error {
 
 // undoCheck checks the credentials of p before an undo: required when the undo calls from this
 // process (local), checked when present on a shared Redis (the workers hold them).
-func (a *app) undoCheck(ctx context.Context, ps providerSet, p jobs.Provider, local, noCheck bool) error {
-	have := slices.Contains(ps.configured(), p)
+func (a *app) undoCheck(ctx context.Context, ps providers.Set, p jobs.Provider, local, noCheck bool) error {
+	have := slices.Contains(ps.Configured(), p)
 	if local && !have {
-		return oneshot.MissingCredentials(ps.configured(), []oneshot.Target{{File: "the run to undo", Provider: p}}, []jobs.Provider{p})
+		return oneshot.MissingCredentials(ps.Configured(), []oneshot.Target{{File: "the run to undo", Provider: p}}, []jobs.Provider{p})
 	}
 	if noCheck || !have {
 		return nil
 	}
-	if err := a.checkProviders(ctx, ps, []jobs.Provider{p}, a.stderr); err != nil {
+	if err := providers.CheckTo(ctx, ps, []jobs.Provider{p}, a.stderr); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}

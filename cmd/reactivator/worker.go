@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"reactivator/internal/providers"
 	"reactivator/internal/schedule"
 	"reactivator/jobs"
 	"reactivator/worker"
@@ -68,11 +69,11 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 	if err != nil {
 		return err
 	}
-	serve := ps.configured()
+	serve := ps.Configured()
 	if len(serve) == 0 {
 		return errors.New("nothing to serve: " + noProvidersHelp)
 	}
-	if err := a.checkProviders(ctx, ps, serve, a.stderr); err != nil {
+	if err := providers.CheckTo(ctx, ps, serve, a.stderr); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
@@ -84,12 +85,12 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 		return err
 	}
 	defer rc.Close()
-	callers, err := ps.callers(ctx)
+	callers, err := ps.Callers(ctx)
 	if err != nil {
 		return err
 	}
 
-	handlers, onFinished, err := schedule.WorkerHandlers(rc.store, rc.client, ps.stytchEnv(), a.log) // schedules: inbox pick-ups, report files
+	handlers, onFinished, err := schedule.WorkerHandlers(rc.store, rc.client, ps.StytchEnv(), a.log) // schedules: inbox pick-ups, report files
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"reactivator/internal/providers"
 	"reactivator/jobs"
 )
 
@@ -49,4 +50,18 @@ func Confirm(in io.Reader, out io.Writer, verb string, changes []Change, limit i
 	}
 	fmt.Fprintln(out)
 	return false
+}
+
+// Changes describes what targets will change, for Confirm: each file's provider, the base URL
+// and environment of its client in ps, and its rows.
+func Changes(ps providers.Set, targets []Target) []Change {
+	var out []Change
+	for _, t := range targets {
+		c := Change{File: t.File, Provider: t.Provider, Rows: t.Rows, BaseURL: ps.BaseURL(t.Provider)}
+		if t.Provider == jobs.Stytch {
+			c.Env = ps.StytchEnv()
+		}
+		out = append(out, c)
+	}
+	return out
 }

@@ -1,22 +1,19 @@
-// This file lists, in one place, every environment variable the program reads: the root
-// command's help shows them, and tests hold the code and docker-compose.yml to the list.
-
-package main
+package config
 
 import (
 	"fmt"
 	"strings"
 )
 
-// envVar is an environment variable the program reads, with what it means.
-type envVar struct {
-	name, help string
+// Var is an environment variable the program reads, with what it means.
+type Var struct {
+	Name, Help string
 }
 
-// knownEnv is every environment variable the program reads. A test parses the command files and
-// fails when one reads a variable that is not here; another fails when docker-compose.yml or
-// .env.example sets one that is not.
-var knownEnv = []envVar{
+// Vars is every environment variable the program reads. A test parses the program's files and
+// fails when one reads a variable that is not here; others fail when docker-compose.yml,
+// .env.example or the deploy kits set one that is not.
+var Vars = []Var{
 	{"REDIS_URL", "Redis: redis://, rediss://, unix://, redis-sentinel://, redis-cluster:// (rediss-… with TLS; run and demo embed one when unset)"},
 	{"REDIS_CA_FILE", "CA certificate file for rediss://"},
 	{"STYTCH_PROJECT_ID", "Stytch project id (project-live-… or project-test-…)"},
@@ -38,22 +35,22 @@ var knownEnv = []envVar{
 	{"REACTIVATOR_DASH_PASSWORD_FILE", "file holding the dash basic-auth password"},
 }
 
-// isKnownEnv reports whether the program reads the variable name.
-func isKnownEnv(name string) bool {
-	for _, e := range knownEnv {
-		if e.name == name {
+// Known reports whether the program reads the variable name.
+func Known(name string) bool {
+	for _, v := range Vars {
+		if v.Name == name {
 			return true
 		}
 	}
 	return false
 }
 
-// envHelp is the Environment section of the root command's help.
-func envHelp() string {
+// Help is the Environment section of the root command's help.
+func Help() string {
 	var sb strings.Builder
 	sb.WriteString("Environment (flags win over it; secrets only from here or from files):\n")
-	for _, e := range knownEnv {
-		fmt.Fprintf(&sb, "  %-31s %s\n", e.name, e.help)
+	for _, v := range Vars {
+		fmt.Fprintf(&sb, "  %-31s %s\n", v.Name, v.Help)
 	}
 	return strings.TrimRight(sb.String(), "\n")
 }
