@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reactivator/ingest"
+	"reactivator/internal/asynqlog"
 	"reactivator/internal/config"
 	"reactivator/internal/dash"
 	"reactivator/internal/httpserve"
@@ -139,7 +140,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	reg := prometheus.NewRegistry()
 	srv, err := worker.New(worker.Config{
 		Redis: rc.client, Callers: callers, Limits: limits, MaxAttempts: 12,
-		ShutdownTimeout: 10 * time.Second, Logger: a.quietLogger(), Metrics: worker.NewMetrics(reg),
+		ShutdownTimeout: 10 * time.Second, Logger: asynqlog.Quiet(a.log), Metrics: worker.NewMetrics(reg),
 	})
 	if err != nil {
 		return err
@@ -200,7 +201,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 // startDemoDash serves the dashboard (internal/dash) on addr and returns its URL and a stop func.
 func (a *app) startDemoDash(rc *redisConn, reg *prometheus.Registry, addr string) (string, func(), error) {
 	h, err := dash.New(dash.Config{
-		Store: rc.store, Redis: rc.opt, Registry: reg, Logger: a.quietLogger(),
+		Store: rc.store, Redis: rc.opt, Registry: reg, Logger: asynqlog.Quiet(a.log),
 		Resume: func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.client, p) },
 	})
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 
+	"reactivator/internal/asynqlog"
 	"reactivator/internal/embedredis"
 	"reactivator/internal/providers"
 	"reactivator/internal/redisconn"
@@ -60,55 +60,6 @@ func (a *app) closeRedis(rc *redisConn) {
 	}
 }
 
-// quietLogger returns a.log for the in-process worker of a one-shot command, unless debug logging
-// was asked for: raised to warn, and to error for asynq's own lines (it warns "retry exhausted"
-// for every row that ends with a permanent outcome). They would only break the progress bar; the
-// outcomes are in the summary and the report.
-func (a *app) quietLogger() *slog.Logger {
-	if a.log.Enabled(context.Background(), slog.LevelDebug) {
-		return a.log
-	}
-	return slog.New(quietHandler{Handler: a.log.Handler()})
-}
-
-// quietHandler drops records below warn, and asynq's (component=asynq) below error.
-type quietHandler struct {
-	slog.Handler
-	asynq bool // the logger carries component=asynq
-}
-
-func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
-}
-
-func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level < slog.LevelError {
-		asynqLine := h.asynq
-		r.Attrs(func(at slog.Attr) bool {
-			asynqLine = asynqLine || isAsynqAttr(at)
-			return !asynqLine
-		})
-		if asynqLine {
-			return nil
-		}
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	q := quietHandler{Handler: h.Handler.WithAttrs(attrs), asynq: h.asynq}
-	for _, at := range attrs {
-		q.asynq = q.asynq || isAsynqAttr(at)
-	}
-	return q
-}
-
-func (h quietHandler) WithGroup(name string) slog.Handler {
-	return quietHandler{Handler: h.Handler.WithGroup(name), asynq: h.asynq}
-}
-
-func isAsynqAttr(at slog.Attr) bool { return at.Key == "component" && at.Value.String() == "asynq" }
-
 // inProcessServer returns the worker a one-shot command (run, undo) works its runs with in this
 // process, for providers, after resuming the providers an earlier run left paused (resumePaused).
 // shared says the Redis is a shared one: its run:finished tasks belong to its workers and scheduler.
@@ -124,7 +75,7 @@ func (a *app) inProcessServer(ctx context.Context, rc *redisConn, shared bool, p
 	return worker.New(worker.Config{
 		Redis: rc.client, Callers: callers, Limits: limits,
 		Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
-		ShutdownTimeout: f.shutdownTimeout, Logger: a.quietLogger(), NoControl: shared,
+		ShutdownTimeout: f.shutdownTimeout, Logger: asynqlog.Quiet(a.log), NoControl: shared,
 	})
 }
 

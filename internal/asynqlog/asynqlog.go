@@ -1,5 +1,6 @@
 // Package asynqlog lets asynq's servers and schedulers log through log/slog. Its logger never
 // exits the process: asynq's Fatal is logged as an error, and the program decides what follows.
+// Quiet turns a logger down for the in-process worker of a one-shot command.
 package asynqlog
 
 import (

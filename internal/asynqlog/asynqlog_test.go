@@ -31,3 +31,31 @@ func TestLoggerLevelsAndNoExit(t *testing.T) {
 		}
 	}
 }
+
+// TestQuietKeepsWarningsButAsynqsOnlyErrors checks Quiet's levels: info dropped, warn kept but
+// asynq's (component=asynq) dropped, asynq's errors kept; a debug logger is left as it is.
+func TestQuietKeepsWarningsButAsynqsOnlyErrors(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	q := Quiet(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	q.Info("progress")
+	q.Warn("redis slow")
+	New(q).Warn("asynq warns")
+	New(q).Error("asynq fails")
+	q.With("component", "asynq").Warn("asynq warns again")
+	got := buf.String()
+	for _, want := range []string{"redis slow", "asynq fails"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("quiet log = %q, want %q", got, want)
+		}
+	}
+	for _, absent := range []string{"progress", "asynq warns"} {
+		if strings.Contains(got, absent) {
+			t.Errorf("quiet log = %q, want no %q", got, absent)
+		}
+	}
+	debug := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if Quiet(debug) != debug {
+		t.Error("Quiet(a debug logger) is not the logger itself")
+	}
+}
