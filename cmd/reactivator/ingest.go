@@ -1,25 +1,17 @@
 // This file is the ingest command: it checks the credentials, then turns each CSV file into a run
-// on the shared Redis and queues its rows, and with --wait blocks until the workers are done.
+// on the shared Redis and queues its rows, and with --wait blocks until the workers are done
+// (internal/enqueue).
 
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"strings"
 
 	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
 
 	"reactivator/ingest"
-	"reactivator/internal/oneshot"
-	"reactivator/internal/providers"
-	"reactivator/internal/runwait"
-	"reactivator/internal/status"
-	"reactivator/jobs"
+	"reactivator/internal/enqueue"
 )
 
 // ingestFlags are the ingest command's own flags.
@@ -77,6 +69,8 @@ With --wait, ingest blocks until every run is finished and exits like run: 0 eve
 	return cmd
 }
 
+// ingest checks the files' credentials, connects to the shared Redis unless --dry-run, and
+// queues the files (internal/enqueue).
 func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, files []string) error {
 	opts, err := f.options(len(files))
 	if err != nil {
@@ -87,83 +81,22 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 		return err
 	}
 	if !f.noCheck {
-		if err := a.checkFilesProviders(ctx, ps, opts, files); err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			return fmt.Errorf("%w: nothing was queued", err)
+		if err := enqueue.Check(ctx, ps, opts, files, a.stderr); err != nil {
+			return err
 		}
 	}
-
-	cfg := ingest.Config{
-		Options: opts, RunID: f.runID, NewRun: f.newRun, DryRun: f.dryRun,
-		StytchEnv: ps.StytchEnv(), Concurrency: f.concurrency,
-	}
-	var rc *redisConn
+	o := enqueue.Options{Wait: f.wait, Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Config: ingest.Config{
+		Options: opts, RunID: f.runID, NewRun: f.newRun, DryRun: f.dryRun, StytchEnv: ps.StytchEnv(), Concurrency: f.concurrency}}
 	if !f.dryRun {
-		if rc, err = a.connectRedis(ctx); err != nil {
+		rc, err := a.connectRedis(ctx)
+		if err != nil {
 			return err
 		}
 		defer rc.Close()
-		cfg.Store = rc.store
 		// Shares rc's connection; closing rc closes it.
-		cfg.Enqueuer = asynq.NewClientFromRedisClient(rc.client)
+		o.Config.Store, o.Config.Enqueuer = rc.store, asynq.NewClientFromRedisClient(rc.client)
 	}
-
-	var runIDs []string
-	var refused []string
-	for _, path := range files {
-		res, err := oneshot.IngestFile(ctx, cfg, path, a.newBar)
-		switch {
-		case err == nil:
-			a.printIngestResult(a.stdout, res)
-			if !res.DryRun {
-				runIDs = append(runIDs, res.RunID)
-			}
-		case ctx.Err() != nil:
-			if res.RunID != "" {
-				a.printIngestResult(a.stdout, res)
-			}
-			return interrupted(errors.New("interrupted: what was queued stays queued; the same command resumes"))
-		default:
-			var fe *ingest.FileError
-			if errors.As(err, &fe) {
-				fmt.Fprintf(a.stderr, "reactivator: refused %s: nothing was queued for it\n", err)
-			} else {
-				fmt.Fprintf(a.stderr, "reactivator: %s: %v\n", path, err)
-				if res.RunID != "" {
-					fmt.Fprintf(a.stderr, "  the rows queued so far stay queued; the same command resumes run %s\n", res.RunID)
-				}
-			}
-			refused = append(refused, path)
-		}
-	}
-	filesErr := error(nil)
-	if len(refused) > 0 {
-		filesErr = fmt.Errorf("%d of %d files not ingested: %s", len(refused), len(files), strings.Join(refused, ", "))
-	}
-	if !f.wait || len(runIDs) == 0 {
-		return filesErr
-	}
-
-	fmt.Fprintf(a.stderr, "waiting for the workers to finish %s (Ctrl-C stops waiting; the runs go on)\n", runwait.Label(runIDs))
-	bar := a.newBar(runwait.Label(runIDs), 0)
-	res, err := runwait.Wait(ctx, rc.store, runIDs, runwait.Options{StopOnPause: true, Tick: status.BarTicker(bar)})
-	bar.Finish()
-	if err != nil {
-		return err
-	}
-	switch res.Ending {
-	case runwait.Interrupted, runwait.Paused:
-		return res.Err()
-	}
-	if filesErr != nil {
-		if werr := res.Err(); werr != nil {
-			fmt.Fprintf(a.stderr, "reactivator: %s\n", werr)
-		}
-		return filesErr
-	}
-	return res.Err()
+	return enqueue.Files(ctx, o, files)
 }
 
 // options is fileFlags.options with ingest's own checks.
@@ -179,96 +112,4 @@ func (f ingestFlags) options(nFiles int) (ingest.Options, error) {
 		return o, usageError("--concurrency %d: want 1 or more", f.concurrency)
 	}
 	return o, nil
-}
-
-// checkFilesProviders checks the credentials of the providers the files hold. A provider this
-// machine has no credentials for is skipped with a note. Files that cannot be read are left for
-// the ingestion to refuse.
-func (a *app) checkFilesProviders(ctx context.Context, ps providers.Set, opts ingest.Options, files []string) error {
-	need := map[jobs.Provider]bool{}
-	for _, path := range files {
-		if p := fileProvider(path, opts); p != "" {
-			need[p] = true
-		}
-	}
-	have := map[jobs.Provider]bool{}
-	for _, p := range ps.Configured() {
-		have[p] = true
-	}
-	var check []jobs.Provider
-	for _, p := range jobs.Providers {
-		switch {
-		case !need[p]:
-		case have[p]:
-			check = append(check, p)
-		default:
-			fmt.Fprintf(a.stderr, "%s: no credentials on this machine, not checked: the workers hold them\n", p)
-		}
-	}
-	if len(check) == 0 {
-		return nil
-	}
-	return providers.CheckTo(ctx, ps, check, a.stderr)
-}
-
-// fileProvider reads a file's header and returns its provider, "" when it cannot tell.
-func fileProvider(path string, opts ingest.Options) jobs.Provider {
-	if opts.Provider != "" {
-		return opts.Provider
-	}
-	st, err := os.Stat(path)
-	if err != nil || !st.Mode().IsRegular() {
-		return ""
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer fh.Close()
-	rd, err := ingest.NewReader(path, fh, opts)
-	if err != nil {
-		return ""
-	}
-	return rd.Provider()
-}
-
-// printIngestResult prints what ingesting one file did, and what to run next.
-func (a *app) printIngestResult(w io.Writer, r ingest.Result) {
-	if r.DryRun {
-		fmt.Fprintf(w, "%s: dry run, nothing queued: would be run %s (%s)\n", r.File, r.RunID, r.Provider)
-	} else {
-		fmt.Fprintf(w, "%s: run %s (%s)\n", r.File, r.RunID, r.Provider)
-	}
-	queued := "queued"
-	if r.DryRun {
-		queued = "would queue"
-	}
-	for _, c := range []struct {
-		name string
-		n    int
-	}{{"rows read", r.Rows}, {queued, r.Queued}, {"already queued", r.AlreadyQueued}, {"already done", r.AlreadyDone},
-		{"invalid", r.Invalid}, {"duplicate", r.Duplicate}} {
-		fmt.Fprintf(w, "  %-15s %7d\n", c.name, c.n)
-	}
-	switch {
-	case r.DryRun:
-	case r.Resumed && r.Queued == 0:
-		fmt.Fprintf(w, "  nothing new to queue: this file was ingested before as run %s\n", r.RunID)
-	case r.Resumed:
-		fmt.Fprintf(w, "  resumed run %s: queued the rows an earlier ingestion left\n", r.RunID)
-	}
-	if r.Invalid > 0 {
-		if r.DryRun {
-			fmt.Fprintf(w, "  the invalid rows will be in the report with their line and why\n")
-		} else {
-			fmt.Fprintf(w, "  invalid rows, with their line and why: reactivator report %s --failed-only\n", r.RunID)
-		}
-	}
-	switch {
-	case r.DryRun:
-	case r.Finished:
-		fmt.Fprintf(w, "  the run is finished: reactivator report %s\n", r.RunID)
-	default:
-		fmt.Fprintf(w, "  watch it: reactivator status %s --watch\n", r.RunID)
-	}
 }
