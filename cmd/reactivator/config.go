@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -66,16 +65,6 @@ func newRedisConn(c *redisconn.Conn) *redisConn {
 	return &redisConn{conn: c, opt: redisconn.ConnOpt(c.Client), client: c.Client, store: jobs.NewStore(c.Client), url: c.String()}
 }
 
-// redisFromURL connects to the Redis at url (redisconn's URL forms), with caFile as the trusted CA
-// of the TLS forms. It checks the server answers and is 6.2 or newer.
-func redisFromURL(ctx context.Context, url, caFile string) (*redisConn, error) {
-	c, err := redisconn.Open(ctx, redisconn.Options{URL: url, CAFile: caFile})
-	if err != nil {
-		return nil, err
-	}
-	return newRedisConn(c), nil
-}
-
 // redactURL hides a Redis URL's secrets in messages.
 func redactURL(u string) string { return redisconn.Redact(u) }
 
@@ -84,7 +73,7 @@ func redactURL(u string) string { return redisconn.Redact(u) }
 // resume and prune. A command that serves a fleet (worker, scheduler, dash, ingest) uses
 // connectRedis, which requires a shared Redis.
 func (a *app) runsRedis(ctx context.Context) (*redisConn, error) {
-	if a.first(a.redisURL, "REDIS_URL") != "" {
+	if a.env.First(a.redisURL, "REDIS_URL") != "" {
 		return a.connectRedis(ctx)
 	}
 	rc, _, err := a.oneShotRedis(ctx, embedOptions{fresh: true}, a.stderr)
@@ -93,9 +82,10 @@ func (a *app) runsRedis(ctx context.Context) (*redisConn, error) {
 
 // connectRedis connects to --redis / REDIS_URL; required for commands that share a Redis.
 func (a *app) connectRedis(ctx context.Context) (*redisConn, error) {
-	url := a.first(a.redisURL, "REDIS_URL")
-	if url == "" {
-		return nil, errors.New("no Redis: set REDIS_URL or --redis (e.g. redis://localhost:6379/0)")
+	opts, _ := a.env.Redis(a.redisURL, a.redisCA, nil)
+	c, err := redisconn.Open(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
-	return redisFromURL(ctx, url, a.first(a.redisCA, "REDIS_CA_FILE"))
+	return newRedisConn(c), nil
 }

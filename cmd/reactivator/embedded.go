@@ -32,18 +32,9 @@ type embedOptions struct {
 // then non-nil; rc.Close stops it: close rc after everything that uses it has stopped). It tells w
 // in one line which Redis it uses and whether an interrupted run can resume.
 func (a *app) oneShotRedis(ctx context.Context, o embedOptions, w io.Writer) (rc *redisConn, emb *embedredis.Redis, err error) {
-	opts := redisconn.Options{URL: a.first(a.redisURL, "REDIS_URL"), CAFile: a.first(a.redisCA, "REDIS_CA_FILE")}
-	if opts.URL == "" {
-		dir := o.stateDir
-		if dir == "" {
-			dir = a.first("", "REACTIVATOR_STATE_DIR")
-		}
-		if dir == "" && !o.inProcess {
-			if dir, err = embedredis.DefaultStateDir(a.env); err != nil {
-				return nil, nil, err
-			}
-		}
-		opts.Embed = &redisconn.Embed{StateDir: dir, InProcess: o.inProcess, Log: a.log}
+	opts, err := a.env.Redis(a.redisURL, a.redisCA, &redisconn.Embed{StateDir: o.stateDir, InProcess: o.inProcess, Log: a.log})
+	if err != nil {
+		return nil, nil, err
 	}
 	c, err := redisconn.Open(ctx, opts)
 	if err != nil {

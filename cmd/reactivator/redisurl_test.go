@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,29 +16,6 @@ import (
 	"reactivator/internal/redistest"
 	"reactivator/jobs"
 )
-
-func TestRedisFromUnixURL(t *testing.T) {
-	t.Parallel()
-	dir, err := os.MkdirTemp("", "rs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "r.sock")
-	srv, err := redistest.Start(dir, redistest.Options{Args: []string{"--unixsocket", sock, "--unixsocketperm", "700"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	rc, err := redisFromURL(context.Background(), "unix://"+sock+"?db=3", "")
-	if err != nil {
-		t.Fatalf("redisFromURL(unix://…) = %v, want a connection", err)
-	}
-	defer rc.Close()
-	if err := rc.client.Set(context.Background(), "k", "v", 0).Err(); err != nil {
-		t.Fatalf("Set over the unix socket = %v", err)
-	}
-}
 
 // TestOneRedisClientPerProcess runs a worker, ingest, status and run on a Redis of their own whose
 // URL names the connections (client_name): every connection the server sees, sampled all along,
