@@ -1,25 +1,16 @@
 // This file is the hidden fakeidp command: it serves the fake Stytch and ZITADEL (internal/fakeidp)
 // with seeded accounts, for docker compose's demo profile, and can drop the matching sample
-// files into an inbox.
+// files into an inbox (oneshot.Fakes).
 
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/fakeidp"
-	"reactivator/internal/httpserve"
 	"reactivator/internal/oneshot"
-	"reactivator/jobs"
 )
 
 // fakeidpFlags are the fakeidp command's flags.
@@ -33,9 +24,6 @@ type fakeidpFlags struct {
 	credentialsDir          string
 	probe                   bool
 }
-
-// fakeZitadelOrg is the organization of the fake ZITADEL's token.
-const fakeZitadelOrg = "100000000000000001"
 
 func (a *app) fakeidpCmd() *cobra.Command {
 	var f fakeidpFlags
@@ -62,7 +50,7 @@ It is for demos and tests only: it holds everything in memory and never calls an
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.probe {
-				return probeFakes(cmd.Context(), f)
+				return oneshot.ProbeFakes(cmd.Context(), f.stytchAddr, f.zitadelAddr)
 			}
 			return a.fakeidp(cmd.Context(), f)
 		},
@@ -81,133 +69,19 @@ It is for demos and tests only: it holds everything in memory and never calls an
 	return cmd
 }
 
+// fakeidp serves the fakes (oneshot.Fakes) with the credentials of the environment, or made up
+// in --credentials-dir.
 func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
-	projectID := a.first("", "STYTCH_PROJECT_ID")
-	var secret, token string
+	o := oneshot.Fakes{StytchAddr: f.stytchAddr, ZitadelAddr: f.zitadelAddr, ProjectID: a.env.First("", "STYTCH_PROJECT_ID"),
+		Members: f.members, Users: f.users, Seed: f.seed, Latency: f.latency, ErrorRate: f.errorRate, WriteCSV: f.writeCSV, Log: a.log}
 	var err error
 	if f.credentialsDir != "" {
-		secret, token, err = demoCredentials(f.credentialsDir)
-	} else {
-		secret, err = a.secret("", "STYTCH_SECRET_FILE", "STYTCH_SECRET")
-		if err == nil {
-			token, err = a.secret("", "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
-		}
+		o.Secret, o.Token, err = oneshot.DemoCredentials(f.credentialsDir)
+	} else if o.Secret, err = a.env.Secret("", "STYTCH_SECRET_FILE", "STYTCH_SECRET"); err == nil {
+		o.Token, err = a.env.Secret("", "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
 	}
 	if err != nil {
 		return err
 	}
-	switch {
-	case !strings.HasPrefix(projectID, "project-test-") || secret == "":
-		return errors.New("set STYTCH_PROJECT_ID (a project-test- id) and STYTCH_SECRET: the credentials the fake Stytch accepts")
-	case token == "":
-		return errors.New("set ZITADEL_TOKEN: the token the fake ZITADEL accepts")
-	}
-	st := fakeidp.NewStytch(projectID, secret)
-	z := fakeidp.NewZitadel("") // any Host: workers may name it by a compose service name
-	z.AddToken(token, fakeZitadelOrg)
-	faults := fakeidp.Faults{Latency: f.latency, Rate5xx: f.errorRate, Seed: int64(f.seed)}
-	st.SetFaults(faults)
-	z.SetFaults(faults)
-	stRows, zRows := st.SeedDemo(f.members, f.seed), z.SeedDemo(f.users, f.seed)
-
-	var servers []*httpserve.Server
-	defer func() {
-		for _, s := range servers {
-			_ = s.Shutdown()
-		}
-	}()
-	for _, fake := range []struct {
-		name, addr string
-		h          http.Handler
-	}{{"stytch", f.stytchAddr, st}, {"zitadel", f.zitadelAddr, z}} {
-		srv, err := httpserve.Start(fake.addr, fake.h)
-		if err != nil {
-			return fmt.Errorf("fake %s: %w", fake.name, err)
-		}
-		servers = append(servers, srv)
-		a.log.Info("fake provider serving", "provider", fake.name, "url", "http://"+srv.Addr().String())
-	}
-	a.log.Info("fake accounts seeded", "stytch_members", f.members, "zitadel_users", f.users, "seed", f.seed)
-
-	if f.writeCSV != "" {
-		for _, file := range []struct {
-			p    jobs.Provider
-			rows []fakeidp.DemoRow
-		}{{jobs.Stytch, stRows}, {jobs.Zitadel, zRows}} {
-			path := filepath.Join(f.writeCSV, string(file.p)+"-demo.csv")
-			if err := writeWhole(path, file.p, file.rows); err != nil {
-				return err
-			}
-			a.log.Info("sample file written", "path", path, "rows", len(file.rows))
-		}
-	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-servers[0].Done():
-		return fmt.Errorf("fake stytch: %w", servers[0].Err())
-	case <-servers[1].Done():
-		return fmt.Errorf("fake zitadel: %w", servers[1].Err())
-	}
-}
-
-// demoCredentials returns the fakes' secret and token from dir, making them up and writing them
-// there the first time: a restarted fake keeps accepting what the running workers hold.
-func demoCredentials(dir string) (secret, token string, err error) {
-	get := func(name string) (string, error) {
-		path := filepath.Join(dir, name)
-		b, err := os.ReadFile(path)
-		if err == nil && len(strings.TrimSpace(string(b))) > 0 {
-			return strings.TrimSpace(string(b)), nil
-		}
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("--credentials-dir: %w", err)
-		}
-		v := oneshot.RandomHex(24)
-		tmp := filepath.Join(dir, "."+name+".tmp")
-		if err := os.WriteFile(tmp, []byte(v+"\n"), 0o600); err != nil {
-			return "", fmt.Errorf("--credentials-dir: %w", err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			return "", fmt.Errorf("--credentials-dir: %w", err)
-		}
-		return v, nil
-	}
-	if secret, err = get("stytch-secret"); err != nil {
-		return "", "", err
-	}
-	token, err = get("zitadel-token")
-	return secret, token, err
-}
-
-// writeWhole writes a sample file under a hidden temporary name, then renames it into place, so
-// an inbox pick-up never sees it half-written.
-func writeWhole(path string, p jobs.Provider, rows []fakeidp.DemoRow) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := oneshot.WriteSampleFile(tmp, p, rows); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// probeFakes checks that both fakes answer HTTP at their addresses (--probe).
-func probeFakes(ctx context.Context, f fakeidpFlags) error {
-	client := &http.Client{Timeout: 3 * time.Second}
-	for _, addr := range []string{f.stytchAddr, f.zitadelAddr} {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return fmt.Errorf("fake at %s does not answer: %w", addr, err)
-		}
-		_ = resp.Body.Close()
-	}
-	return nil
+	return o.Serve(ctx)
 }
