@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"reactivator/internal/config"
+	"reactivator/internal/console"
 	"reactivator/internal/logthrottle"
 	"reactivator/internal/progress"
 	"reactivator/internal/version"
@@ -44,7 +42,7 @@ var ownsProcess bool
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Logs, progress and messages reach the same streams from several goroutines: one lock each
 	// keeps their lines whole.
-	stdout, stderr = &syncWriter{w: stdout}, &syncWriter{w: stderr}
+	stdout, stderr = console.Sync(stdout), console.Sync(stderr)
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: getenv}
 	root := a.rootCmd()
 	root.SetArgs(args)
@@ -137,31 +135,14 @@ func (a *app) commands() []*cobra.Command {
 	}
 }
 
+// setupLogging builds the process's logger from --log-format, --log-level and
+// --log-repeat-interval (console.Logger).
 func (a *app) setupLogging() error {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(a.logLevel)); err != nil {
-		return usageError("--log-level %q: want debug, info, warn or error", a.logLevel)
+	l, err := console.Logger(a.stderr, a.logFormat, a.logLevel, a.logEvery)
+	if err != nil {
+		return usage(err)
 	}
-	format := a.logFormat
-	if format == "" {
-		format = "json"
-		if a.isTerminal(a.stderr) {
-			format = "text"
-		}
-	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	var h slog.Handler
-	switch format {
-	case "text":
-		h = slog.NewTextHandler(a.stderr, opts)
-	case "json":
-		h = slog.NewJSONHandler(a.stderr, opts)
-	default:
-		return usageError("--log-format %q: want text or json", a.logFormat)
-	}
-	// A repeating warning (a worker that cannot reach Redis) is written once a minute, with how
-	// often it happened; go-redis's own lines come out through the same handler and format.
-	a.log = slog.New(logthrottle.New(h, a.logEvery, nil))
+	a.log = l
 	if ownsProcess {
 		// go-redis has one logger per process: only the process's own command line sets it
 		// (tests run many command lines in one process, each with its own streams).
@@ -170,48 +151,11 @@ func (a *app) setupLogging() error {
 	return nil
 }
 
-// syncWriter serialises writes to one stream.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// Fd returns the file descriptor of the stream behind s, so terminal checks see through it; a
-// stream that is no file gives an invalid descriptor.
-func (s *syncWriter) Fd() uintptr {
-	if f, ok := s.w.(interface{ Fd() uintptr }); ok {
-		return f.Fd()
-	}
-	return ^uintptr(0)
-}
-
 // isTerminal reports whether w is a terminal (progress bars and text logs go there).
-func (a *app) isTerminal(w io.Writer) bool {
-	if sw, ok := w.(*syncWriter); ok {
-		w = sw.w
-	}
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// terminalReader is a stdin that says whether it is a terminal (tests answer the confirmation
-// through one).
-type terminalReader interface{ IsTerminal() bool }
+func (a *app) isTerminal(w io.Writer) bool { return console.IsTerminal(w) }
 
 // stdinIsTerminal reports whether stdin is a terminal, where run and undo ask for confirmation.
-func (a *app) stdinIsTerminal() bool {
-	if t, ok := a.stdin.(terminalReader); ok {
-		return t.IsTerminal()
-	}
-	f, ok := a.stdin.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
+func (a *app) stdinIsTerminal() bool { return console.InIsTerminal(a.stdin) }
 
 // newBar returns a progress reporter on stderr: a bar on a terminal, plain lines otherwise.
 func (a *app) newBar(label string, total int) *progress.Bar {
