@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reactivator/internal/config"
+	"reactivator/internal/fakeidp"
 	"regexp"
 	"slices"
 	"strings"
@@ -89,6 +91,11 @@ func TestReadmeCommandsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	fh.Close()
+	// The worked example's accounts: inactive users at example.com that no file names, for find.
+	for i := 1; i <= 12; i++ {
+		w.zitadel.AddZitadelUser(fakeidp.ZitadelUser{ID: fmt.Sprintf("3100000000000%05d", i), OrgID: wZOrg, State: fakeidp.ZitadelInactive,
+			UserName: fmt.Sprintf("r%d", i), Email: fmt.Sprintf("r%d@example.com", i), EmailVerified: true})
+	}
 	lastRun := ""
 	runID := regexp.MustCompile(`(stytch|zitadel)-[0-9a-f]{12}\b`)
 	longRunning := map[string]bool{"worker": true, "dash": true, "scheduler": true, "demo": true}
