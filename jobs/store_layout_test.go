@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +45,13 @@ func TestCheckLayoutRefusesAnOpenRunOfTheOldLayout(t *testing.T) {
 	}
 	if err := s.CheckLayout(ctx); err != nil {
 		t.Fatalf("CheckLayout after the old run was cancelled = %v", err)
+	}
+}
+
+// TestRecordScriptKeepsTheStoredOutcomeLimit: the record script sends records longer than
+// maxStoredOutcome to the overflow hash; the Lua spells the number, so it must say the same.
+func TestRecordScriptKeepsTheStoredOutcomeLimit(t *testing.T) {
+	if want := fmt.Sprintf("#v > %d", maxStoredOutcome); !strings.Contains(luaRecord, want) {
+		t.Fatalf("the record script does not test %q: keep it in step with maxStoredOutcome", want)
 	}
 }
