@@ -55,6 +55,23 @@ func (p *planner) progress(format string, args ...any) {
 	}
 }
 
+// readOne reads the one account of r that a batch did not list, into f: the account, or why it
+// could not be read. It returns an error only when the plan must end (a fatal answer, a stop).
+func (p *planner) readOne(ctx context.Context, lim *rate.Limiter, c jobs.Reader, r jobs.Row, f *Facts) error {
+	a, err := retry(ctx, lim, &p.res.Calls, func() (jobs.Account, error) { return c.ReadAccount(ctx, r) })
+	switch {
+	case errors.Is(err, jobs.ErrFatal):
+		return err
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		f.Unreadable = err.Error()
+	default:
+		f.Account = &a
+	}
+	return nil
+}
+
 // zitadel reads and predicts the rows of todo.
 func (p *planner) zitadel(ctx context.Context, todo []int) error {
 	c := p.cfg.Zitadel
@@ -116,14 +133,8 @@ func (p *planner) zitadel(ctx context.Context, todo []int) error {
 		if f.Account == nil {
 			// Not listed: missing, or not readable by the service user; one read tells.
 			missing++
-			a, err := retry(ctx, lim, &p.res.Calls, func() (jobs.Account, error) { return c.ReadAccount(ctx, r) })
-			switch {
-			case errors.Is(err, jobs.ErrFatal) || ctx.Err() != nil:
+			if err := p.readOne(ctx, lim, c, r, &f); err != nil {
 				return err
-			case err != nil:
-				f.Unreadable = err.Error()
-			default:
-				f.Account = &a
 			}
 		}
 		p.res.Rows[i].Prediction = Predict(r, f, rules)
@@ -185,14 +196,8 @@ func (p *planner) stytch(ctx context.Context, todo []int) error {
 			f := Facts{OrgMissing: !o.found, OrgID: o.id, Account: found[r.MemberID]}
 			if o.found && f.Account == nil {
 				// Not in this organization: in another one, or nowhere; one read tells.
-				a, err := retry(ctx, lim, &p.res.Calls, func() (jobs.Account, error) { return c.ReadAccount(ctx, r) })
-				switch {
-				case errors.Is(err, jobs.ErrFatal) || ctx.Err() != nil:
+				if err := p.readOne(ctx, lim, c, r, &f); err != nil {
 					return err
-				case err != nil:
-					f.Unreadable = err.Error()
-				default:
-					f.Account = &a
 				}
 			}
 			p.res.Rows[i].Prediction = Predict(r, f, Rules{})
