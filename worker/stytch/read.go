@@ -47,30 +47,13 @@ func (c *Client) ReadAccount(ctx context.Context, r jobs.Row) (jobs.Account, err
 	}
 	if status == http.StatusOK {
 		var b struct {
-			RequestID string `json:"request_id"`
-			Member    *struct {
-				MemberID       string `json:"member_id"`
-				OrganizationID string `json:"organization_id"`
-				EmailAddress   string `json:"email_address"`
-				Verified       bool   `json:"email_address_verified"`
-				Status         string `json:"status"`
-				UpdatedAt      string `json:"updated_at"`
-			} `json:"member"`
+			RequestID string      `json:"request_id"`
+			Member    *memberBody `json:"member"`
 		}
 		if json.Unmarshal(body, &b) != nil || b.Member == nil || b.Member.Status == "" {
 			return jobs.Account{}, fmt.Errorf("stytch read of member %s: HTTP 200 without a member: not Stytch's answer to a read", r.MemberID)
 		}
-		m := b.Member
-		a := jobs.Account{ID: m.MemberID, OrgID: m.OrganizationID, Email: m.EmailAddress, EmailVerified: m.Verified, Raw: m.Status, RequestID: c.scrub(b.RequestID)}
-		st, ok := memberStates[m.Status]
-		if !ok {
-			st = jobs.StateUnknown
-		}
-		a.State = st
-		if t, err := time.Parse(time.RFC3339Nano, m.UpdatedAt); err == nil {
-			a.ChangedAt = t
-		}
-		return a, nil
+		return b.Member.account(c.scrub(b.RequestID)), nil
 	}
 	res := Classify(status, header, body)
 	if readNotFound[res.ErrorType] {
@@ -84,4 +67,26 @@ func (c *Client) ReadAccount(ctx context.Context, r jobs.Row) (jobs.Account, err
 		return jobs.Account{}, fmt.Errorf("stytch read of member %s: %s: %w", r.MemberID, msg, jobs.ErrFatal)
 	}
 	return jobs.Account{}, fmt.Errorf("stytch read of member %s: HTTP %d: %s", r.MemberID, status, msg)
+}
+
+// memberBody is a member object of Stytch's answers, as far as an Account needs it.
+type memberBody struct {
+	MemberID       string `json:"member_id"`
+	OrganizationID string `json:"organization_id"`
+	EmailAddress   string `json:"email_address"`
+	Verified       bool   `json:"email_address_verified"`
+	Status         string `json:"status"`
+	UpdatedAt      string `json:"updated_at"`
+}
+
+// account returns the member as an Account read with request id reqID.
+func (m memberBody) account(reqID string) jobs.Account {
+	a := jobs.Account{ID: m.MemberID, OrgID: m.OrganizationID, Email: m.EmailAddress, EmailVerified: m.Verified, Raw: m.Status, RequestID: reqID}
+	if a.State = memberStates[m.Status]; a.State == "" {
+		a.State = jobs.StateUnknown
+	}
+	if t, err := time.Parse(time.RFC3339Nano, m.UpdatedAt); err == nil {
+		a.ChangedAt = t
+	}
+	return a
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"reactivator/internal/httpapi"
 	"reactivator/jobs"
@@ -68,28 +67,15 @@ func (c *Client) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error
 	}
 	if status == http.StatusOK {
 		var b struct {
-			RequestID string `json:"request_id"`
-			Members   *[]struct {
-				MemberID       string `json:"member_id"`
-				OrganizationID string `json:"organization_id"`
-				EmailAddress   string `json:"email_address"`
-				Status         string `json:"status"`
-				UpdatedAt      string `json:"updated_at"`
-			} `json:"members"`
+			RequestID string        `json:"request_id"`
+			Members   *[]memberBody `json:"members"`
 		}
 		if json.Unmarshal(body, &b) != nil || b.Members == nil {
 			return nil, fmt.Errorf("%s: HTTP 200 without members: not Stytch's answer to a search: %s", what, hintBaseURL)
 		}
 		out := make([]jobs.Account, 0, len(*b.Members))
 		for _, m := range *b.Members {
-			a := jobs.Account{ID: m.MemberID, OrgID: m.OrganizationID, Email: m.EmailAddress, Raw: m.Status, RequestID: c.scrub(b.RequestID)}
-			if a.State = memberStates[m.Status]; a.State == "" {
-				a.State = jobs.StateUnknown
-			}
-			if t, err := time.Parse(time.RFC3339Nano, m.UpdatedAt); err == nil {
-				a.ChangedAt = t
-			}
-			out = append(out, a)
+			out = append(out, m.account(c.scrub(b.RequestID)))
 		}
 		return out, nil
 	}

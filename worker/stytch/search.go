@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"reactivator/internal/httpapi"
 	"reactivator/jobs"
@@ -86,15 +85,8 @@ func (c *Client) SearchMembers(ctx context.Context, orgID string, ids []string) 
 	escaped := c.base.EscapedPath() + "/v1/b2b/organizations/members/search"
 	for cursor := ""; len(ids) > 0; {
 		var page struct {
-			RequestID string `json:"request_id"`
-			Members   []struct {
-				MemberID       string `json:"member_id"`
-				OrganizationID string `json:"organization_id"`
-				EmailAddress   string `json:"email_address"`
-				Verified       bool   `json:"email_address_verified"`
-				Status         string `json:"status"`
-				UpdatedAt      string `json:"updated_at"`
-			} `json:"members"`
+			RequestID       string       `json:"request_id"`
+			Members         []memberBody `json:"members"`
 			ResultsMetadata struct {
 				NextCursor *string `json:"next_cursor"`
 			} `json:"results_metadata"`
@@ -108,17 +100,7 @@ func (c *Client) SearchMembers(ctx context.Context, orgID string, ids []string) 
 			return nil, fmt.Errorf("stytch search of %s: HTTP %d: %s", what, res.HTTPStatus, c.scrub(res.Message))
 		}
 		for _, m := range page.Members {
-			a := jobs.Account{ID: m.MemberID, OrgID: m.OrganizationID, Email: m.EmailAddress, EmailVerified: m.Verified,
-				Raw: m.Status, RequestID: c.scrub(page.RequestID)}
-			st, ok := memberStates[m.Status]
-			if !ok {
-				st = jobs.StateUnknown
-			}
-			a.State = st
-			if t, err := time.Parse(time.RFC3339Nano, m.UpdatedAt); err == nil {
-				a.ChangedAt = t
-			}
-			out = append(out, a)
+			out = append(out, m.account(c.scrub(page.RequestID)))
 		}
 		if page.ResultsMetadata.NextCursor == nil || *page.ResultsMetadata.NextCursor == "" {
 			return out, nil
