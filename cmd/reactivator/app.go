@@ -14,6 +14,7 @@ import (
 
 	"reactivator/internal/config"
 	"reactivator/internal/console"
+	"reactivator/internal/exitcode"
 	"reactivator/internal/logthrottle"
 	"reactivator/internal/progress"
 	"reactivator/internal/version"
@@ -32,6 +33,12 @@ type app struct {
 	// logEvery is how often a repeating warning or error is logged (logthrottle).
 	logEvery time.Duration
 	log      *slog.Logger
+
+	// isTerminal reports whether a stream is a terminal; stdinIsTerminal whether stdin is one,
+	// where run and undo ask for confirmation; newBar returns a progress reporter on stderr.
+	isTerminal      func(io.Writer) bool
+	stdinIsTerminal func() bool
+	newBar          func(label string, total int) *progress.Bar
 }
 
 // ownsProcess is true when run serves the process's own command line (main), so that it may set
@@ -43,28 +50,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// Logs, progress and messages reach the same streams from several goroutines: one lock each
 	// keeps their lines whole.
 	stdout, stderr = console.Sync(stdout), console.Sync(stderr)
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: getenv}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: getenv, isTerminal: console.IsTerminal,
+		stdinIsTerminal: func() bool { return console.InIsTerminal(stdin) }, newBar: console.Bars(stderr)}
 	root := a.rootCmd()
-	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	// cobra adds its help and completion commands in Execute; add them now, so that every
-	// command-line error it can return is typed before it runs.
-	root.InitDefaultHelpCmd()
-	root.InitDefaultCompletionCmd(args...)
-	typeUsageErrors(root)
-	err := findCommand(root, args)
-	if err == nil {
-		err = root.ExecuteContext(ctx)
-	}
-	code := exitCode(ctx, err)
-	if err == nil {
-		return code
-	}
-	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(stderr, "reactivator: %s\n", msg)
-		if code == exitUsage {
+	err := exitcode.Execute(ctx, root, args)
+	code := exitcode.Of(ctx, err)
+	if err != nil && err.Error() != "" {
+		fmt.Fprintf(stderr, "reactivator: %s\n", err)
+		if code == exitcode.Usage {
 			fmt.Fprintln(stderr, "Run 'reactivator --help' for usage.")
 		}
 	}
@@ -149,15 +145,4 @@ func (a *app) setupLogging() error {
 		redis.SetLogger(logthrottle.RedisLogger{L: a.log})
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a terminal (progress bars and text logs go there).
-func (a *app) isTerminal(w io.Writer) bool { return console.IsTerminal(w) }
-
-// stdinIsTerminal reports whether stdin is a terminal, where run and undo ask for confirmation.
-func (a *app) stdinIsTerminal() bool { return console.InIsTerminal(a.stdin) }
-
-// newBar returns a progress reporter on stderr: a bar on a terminal, plain lines otherwise.
-func (a *app) newBar(label string, total int) *progress.Bar {
-	return progress.New(a.stderr, a.isTerminal(a.stderr), label, total)
 }

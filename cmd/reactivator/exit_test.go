@@ -1,51 +1,21 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
-	"reactivator/internal/runwait"
-	"reactivator/jobs"
+	"reactivator/internal/exitcode"
 )
 
-// TestExitCode covers every exit code from the typed error that gives it.
-func TestExitCode(t *testing.T) {
-	t.Parallel()
-	live := context.Background()
-	ended, cancel := context.WithCancel(context.Background())
-	cancel()
-	tests := []struct {
-		name string
-		ctx  context.Context
-		err  error
-		want int
-	}{
-		{"no error", live, nil, exitOK},
-		{"plain error", live, errors.New("redis at x does not answer"), exitError},
-		{"usage", live, usageError("--rate %q: bad", "x"), exitUsage},
-		{"wrapped usage", live, fmt.Errorf("while parsing: %w", usage(errors.New("bad"))), exitUsage},
-		{"not all reactivated", live, notAllReactivated(errors.New("3 of 9 rows not reactivated")), exitSomeFailed},
-		{"wait result not all reactivated", live, runwait.Result{Ending: runwait.NotAllReactivated}.Err(), exitSomeFailed},
-		{"fatal", live, fatal(errors.New("stytch refused the credentials")), exitFatal},
-		{"provider error wrapping ErrFatal", live, fmt.Errorf("stytch check: 401: %w", jobs.ErrFatal), exitFatal},
-		{"wait result paused", live, runwait.Result{Ending: runwait.Paused, Paused: []jobs.Pause{{Provider: jobs.Stytch}}}.Err(), exitFatal},
-		{"fatal wrapped with context", live, fmt.Errorf("%w: nothing was called", fatal(errors.New("refused"))), exitFatal},
-		{"interrupted", live, interrupted(errors.New("interrupted: progress kept")), exitInterrupted},
-		{"wait result interrupted", live, runwait.Result{Ending: runwait.Interrupted}.Err(), exitInterrupted},
-		{"cancelled by the command's context", ended, fmt.Errorf("read: %w", context.Canceled), exitInterrupted},
-		{"cancelled, command's context live", live, context.Canceled, exitError},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := exitCode(tc.ctx, tc.err); got != tc.want {
-				t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
-			}
-		})
-	}
-}
+// The exit codes under the names the command tests use.
+const (
+	exitOK          = exitcode.OK
+	exitError       = exitcode.Error
+	exitUsage       = exitcode.Usage
+	exitSomeFailed  = exitcode.SomeFailed
+	exitFatal       = exitcode.Fatal
+	exitInterrupted = exitcode.Interrupted
+)
 
 // TestUsageIsTyped checks that command-line errors exit 2 because they are typed where cobra
 // makes them, and that an error whose text reads like cobra's is not one.

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"reactivator/internal/logthrottle"
+	"reactivator/internal/progress"
 )
 
 // Sync returns w with its writes serialised.
@@ -47,6 +48,12 @@ func IsTerminal(w io.Writer) bool {
 	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Bars returns what makes a progress reporter on w: a bar when w is a terminal, plain lines
+// otherwise (progress.New).
+func Bars(w io.Writer) func(label string, total int) *progress.Bar {
+	return func(label string, total int) *progress.Bar { return progress.New(w, IsTerminal(w), label, total) }
 }
 
 // TerminalReader is a stdin that says whether it is a terminal (tests answer a confirmation
