@@ -5,12 +5,15 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 
+	"reactivator/internal/oneshot"
 	"reactivator/internal/providers"
 	"reactivator/internal/redisconn"
 	"reactivator/jobs"
@@ -62,7 +65,7 @@ func (r *redisConn) Close() error {
 }
 
 func newRedisConn(c *redisconn.Conn) *redisConn {
-	return &redisConn{conn: c, opt: redisconn.ConnOpt(c.Client), client: c.Client, store: jobs.NewStore(c.Client), url: c.String()}
+	return &redisConn{conn: c, opt: redisconn.ConnOpt(c.Client), client: c.Client, store: c.Store, url: c.String()}
 }
 
 // redactURL hides a Redis URL's secrets in messages.
@@ -73,11 +76,25 @@ func redactURL(u string) string { return redisconn.Redact(u) }
 // resume and prune. A command that serves a fleet (worker, scheduler, dash, ingest) uses
 // connectRedis, which requires a shared Redis.
 func (a *app) runsRedis(ctx context.Context) (*redisConn, error) {
-	if a.env.First(a.redisURL, "REDIS_URL") != "" {
-		return a.connectRedis(ctx)
+	opts, err := a.env.Redis(a.redisURL, a.redisCA, &redisconn.Embed{Log: a.log})
+	if err != nil {
+		return nil, err
 	}
-	rc, _, err := a.oneShotRedis(ctx, embedOptions{fresh: true}, a.stderr)
-	return rc, err
+	c, err := redisconn.Open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.Embedded() != nil {
+		fmt.Fprintln(a.stderr, c.Describe(true))
+	}
+	return newRedisConn(c), nil
+}
+
+// closeRedis closes rc (nil does nothing), logging an embedded Redis's failure to flush.
+func (a *app) closeRedis(rc *redisConn) {
+	if err := rc.Close(); err != nil {
+		a.log.Error("embedded redis did not stop cleanly", "err", err)
+	}
 }
 
 // connectRedis connects to --redis / REDIS_URL; required for commands that share a Redis.
@@ -88,4 +105,24 @@ func (a *app) connectRedis(ctx context.Context) (*redisConn, error) {
 		return nil, err
 	}
 	return newRedisConn(c), nil
+}
+
+// session is what the one-shot commands (run, undo) hand the library from the process: settings,
+// streams, and the worker that serveFlags tune (checked by limits).
+func (a *app) session(pf providerFlags, f serveFlags, rateFromFlag bool) (oneshot.Session, error) {
+	limits, err := a.limits(f, rateFromFlag)
+	if err != nil {
+		return oneshot.Session{}, err
+	}
+	return oneshot.Session{Env: a.env, Providers: pf.Flags, RedisURL: a.redisURL, RedisCA: a.redisCA, Worker: f.worker(limits),
+		In: a.stdin, Ask: a.stdinIsTerminal(), Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Log: a.log}, nil
+}
+
+// oneshotError is err with the library's usage errors made the command's (exit 2).
+func oneshotError(err error) error {
+	var ue *oneshot.UsageError
+	if errors.As(err, &ue) {
+		return usage(err)
+	}
+	return err
 }

@@ -48,6 +48,12 @@ type serveFlags struct {
 	maxRowAge, shutdownTimeout time.Duration
 }
 
+// worker is the configuration of a worker these flags tune, with limits.
+func (f serveFlags) worker(limits map[jobs.Provider]worker.Limit) worker.Config {
+	return worker.Config{Limits: limits, Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
+		ShutdownTimeout: f.shutdownTimeout}
+}
+
 func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.rate, "rate", "", `requests per second per provider, the whole fleet together: "stytch=50,zitadel=40", or "stytch=auto" (env REACTIVATOR_RATE; default stytch=50,zitadel=40)`)
 	fs.Float64Var(&f.maxRate, "max-rate", 200, "the most requests per second --rate auto may reach")

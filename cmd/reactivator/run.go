@@ -1,22 +1,16 @@
-// This file is the run command, the one-shot path from CSV files to reports: check the
-// credentials, ingest each file as a run, work its rows in this process, wait, write the reports.
+// This file is the run command, the one-shot path from CSV files to reports (oneshot.Files): check
+// the credentials, ingest each file as a run, work its rows in this process, wait, write the reports.
 
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-
-	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
 
-	"reactivator/ingest"
 	"reactivator/internal/oneshot"
-	"reactivator/internal/providers"
+	"reactivator/internal/redisconn"
 )
 
-// runFlags are the run command's own flags.
+// runFlags are the run command's own flags (oneshot.FilesRequest).
 type runFlags struct {
 	fileFlags
 	serveFlags
@@ -29,7 +23,15 @@ type runFlags struct {
 	yes bool
 	// asJSON prints the outcome as one JSON document (oneshot.Result).
 	asJSON bool
-	embed  embedOptions
+	embed  redisconn.Embed
+}
+
+// Validate checks the flags of run that fileFlags and serveFlags do not.
+func (f runFlags) Validate() error {
+	if f.limit < 0 {
+		return usageError("--limit %d: want a number of rows, 1 or more (0: no limit)", f.limit)
+	}
+	return nil
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -87,7 +89,20 @@ line.`,
   reactivator run --yes users.csv`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			return a.runFiles(cmd.Context(), &pf, f, cmd.Flags().Changed("rate"), files)
+			opts, err := f.fileFlags.options(len(files))
+			if err != nil {
+				return err
+			}
+			if err := f.Validate(); err != nil {
+				return err
+			}
+			s, err := a.session(pf, f.serveFlags, cmd.Flags().Changed("rate"))
+			if err != nil {
+				return err
+			}
+			s.NoCheck, s.Yes, s.Force, s.Embed = f.noCheck, f.yes, f.force, f.embed
+			return oneshotError(oneshot.Files(cmd.Context(), oneshot.FilesRequest{Session: s, Files: files, Report: f.report,
+				Options: opts, RunID: f.runID, NewRun: f.newRun, Limit: f.limit, JSON: f.asJSON}))
 		},
 	}
 	fs := cmd.Flags()
@@ -99,70 +114,9 @@ line.`,
 	fs.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation on a terminal")
 	fs.BoolVar(&f.asJSON, "json", false, "print the runs' outcome as one JSON document on stdout (progress stays on stderr)")
 	fs.BoolVar(&f.force, "force", false, "overwrite existing reports (default: keep them and number the new ones, FILE.csv.report.1.csv)")
-	fs.StringVar(&f.embed.stateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default ~/.local/state/reactivator/redis)")
-	fs.BoolVar(&f.embed.inProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed (an interrupted run cannot resume)")
+	fs.StringVar(&f.embed.StateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default ~/.local/state/reactivator/redis)")
+	fs.BoolVar(&f.embed.InProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed (an interrupted run cannot resume)")
 	_ = fs.MarkHidden("in-process-redis")
 	pf.register(fs)
 	return cmd
-}
-
-func (a *app) runFiles(ctx context.Context, pf *providerFlags, f runFlags, rateFromFlag bool, files []string) error {
-	opts, err := f.fileFlags.options(len(files))
-	if err != nil {
-		return err
-	}
-	if f.limit < 0 {
-		return usage(fmt.Errorf("--limit %d: want a number of rows, 1 or more (0: no limit)", f.limit))
-	}
-	limits, err := a.limits(f.serveFlags, rateFromFlag)
-	if err != nil {
-		return err
-	}
-	targets, err := oneshot.Targets(files, f.report)
-	if err != nil {
-		return usage(err)
-	}
-	// The files first: one that cannot be a CSV of either kind stops everything before a call.
-	need, err := oneshot.CheckFiles(targets, opts)
-	if err != nil {
-		return err
-	}
-	ps, err := a.providers(pf)
-	if err != nil {
-		return err
-	}
-	if err := oneshot.MissingCredentials(ps.Configured(), targets, need); err != nil {
-		return err
-	}
-	if !f.noCheck {
-		if err := providers.CheckTo(ctx, ps, need, a.stderr); err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			return fmt.Errorf("%w: nothing was called", err)
-		}
-	}
-	if !f.yes && a.stdinIsTerminal() && !oneshot.Confirm(a.stdin, a.stderr, "reactivate", oneshot.Changes(ps, targets), f.limit, nil) {
-		return errors.New("not confirmed: nothing was called or queued")
-	}
-	rc, emb, err := a.oneShotRedis(ctx, f.embed, a.stderr)
-	if err != nil {
-		if ctx.Err() != nil {
-			return interrupted(errors.New("interrupted before anything was queued"))
-		}
-		return err
-	}
-	defer a.closeRedis(rc)
-	srv, err := a.inProcessServer(ctx, rc, emb == nil, ps, need, f.serveFlags, limits, f.noCheck)
-	if err != nil {
-		return err
-	}
-	r := &oneshot.Runner{
-		Store: rc.store, Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Announce: true, Log: a.log,
-		Ingest: ingest.Config{Store: rc.store, Enqueuer: asynq.NewClientFromRedisClient(rc.client), Options: opts,
-			RunID: f.runID, NewRun: f.newRun, StytchEnv: ps.StytchEnv()},
-		Shared: emb == nil, InProcess: emb != nil && emb.InProcess(), ShutdownTimeout: f.shutdownTimeout,
-		Force: f.force, Limit: f.limit, JSON: f.asJSON,
-	}
-	return r.Run(ctx, srv, targets)
 }

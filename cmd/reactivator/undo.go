@@ -1,32 +1,22 @@
-// This file is the undo command: it deactivates exactly the accounts a run reactivated, as a run
+// This file is the undo command (oneshot.Undo): it deactivates exactly the accounts a run reactivated, as a run
 // of its own (undo-RUN), in this process or, on a shared Redis, by the workers.
 
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"slices"
-
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/oneshot"
-	"reactivator/internal/providers"
-	"reactivator/internal/status"
-	"reactivator/jobs"
-	"reactivator/worker"
 )
 
 // undoOptions are the undo command's argument and flags.
 type undoOptions struct {
 	run string
 	serveFlags
-	rateFromFlag bool
-	report       string
+	report string
 	// yes skips the confirmation; wait (shared Redis) waits for the workers.
 	yes, wait, noCheck, force bool
-	embed                     embedOptions
+	stateDir                  string
 	pf                        providerFlags
 }
 
@@ -79,11 +69,16 @@ command line or a RUN that does not exist; 1 any other error, RUN still running 
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeRun,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.run, o.rateFromFlag = args[0], cmd.Flags().Changed("rate")
+			o.run = args[0]
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			return a.undo(cmd.Context(), o)
+			s, err := a.session(o.pf, o.serveFlags, cmd.Flags().Changed("rate"))
+			if err != nil {
+				return err
+			}
+			s.NoCheck, s.Yes, s.Force, s.Embed.StateDir = o.noCheck, o.yes, o.force, o.stateDir
+			return oneshotError(oneshot.Undo(cmd.Context(), oneshot.UndoRequest{Session: s, Run: o.run, Report: o.report, Wait: o.wait}))
 		},
 	}
 	fs := cmd.Flags()
@@ -93,66 +88,7 @@ command line or a RUN that does not exist; 1 any other error, RUN still running 
 	fs.BoolVar(&o.wait, "wait", false, "with a shared Redis: block until the workers finished the undo run")
 	fs.BoolVar(&o.noCheck, "no-check", false, "skip the credentials check")
 	fs.BoolVar(&o.force, "force", false, "overwrite an existing report (default: number the new one)")
-	fs.StringVar(&o.embed.stateDir, "state-dir", "", "directory of the embedded redis-server's state, as run's (env REACTIVATOR_STATE_DIR)")
+	fs.StringVar(&o.stateDir, "state-dir", "", "directory of the embedded redis-server's state, as run's (env REACTIVATOR_STATE_DIR)")
 	o.pf.register(fs)
 	return cmd
-}
-
-// undo plans the undo of o.run, checks and confirms, then hands it to oneshot.Runner.Undo.
-func (a *app) undo(ctx context.Context, o undoOptions) error {
-	limits, err := a.limits(o.serveFlags, o.rateFromFlag)
-	if err != nil {
-		return err
-	}
-	ps, err := a.providers(&o.pf)
-	if err != nil {
-		return err
-	}
-	rc, emb, err := a.oneShotRedis(ctx, o.embed, a.stderr)
-	if err != nil {
-		return err
-	}
-	defer a.closeRedis(rc)
-	plan, err := oneshot.PlanUndo(ctx, rc.store, o.run)
-	if errors.Is(err, jobs.ErrRunNotFound) {
-		return usage(status.UnknownRun(o.run, err))
-	} else if err != nil {
-		return err
-	}
-	p, local := plan.Run.Provider, emb != nil
-	if err := a.undoCheck(ctx, ps, p, local, o.noCheck); err != nil {
-		return err
-	}
-	change := oneshot.Changes(ps, []oneshot.Target{{Provider: p}})[0]
-	if !o.yes && plan.Accounts > 0 && a.stdinIsTerminal() && !oneshot.ConfirmUndo(a.stdin, a.stderr, plan, change) {
-		return errors.New("not confirmed: nothing was called or queued")
-	}
-	var srv *worker.Server
-	if local {
-		if srv, err = a.inProcessServer(ctx, rc, false, ps, []jobs.Provider{p}, o.serveFlags, limits, o.noCheck); err != nil {
-			return err
-		}
-	}
-	r := &oneshot.Runner{Store: rc.store, Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Log: a.log,
-		InProcess: emb != nil && emb.InProcess(), ShutdownTimeout: o.shutdownTimeout, Force: o.force}
-	return r.Undo(ctx, oneshot.UndoConfig{Plan: plan, Report: o.report, Server: srv, Wait: o.wait})
-}
-
-// undoCheck checks the credentials of p before an undo: required when the undo calls from this
-// process (local), checked when present on a shared Redis (the workers hold them).
-func (a *app) undoCheck(ctx context.Context, ps providers.Set, p jobs.Provider, local, noCheck bool) error {
-	have := slices.Contains(ps.Configured(), p)
-	if local && !have {
-		return oneshot.MissingCredentials(ps.Configured(), []oneshot.Target{{File: "the run to undo", Provider: p}}, []jobs.Provider{p})
-	}
-	if noCheck || !have {
-		return nil
-	}
-	if err := providers.CheckTo(ctx, ps, []jobs.Provider{p}, a.stderr); err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		return fmt.Errorf("%w: nothing was called", err)
-	}
-	return nil
 }

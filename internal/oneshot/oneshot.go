@@ -1,6 +1,7 @@
-// Package oneshot works runs to the end in one process, as `run` and `demo` do: it checks the
-// input files, ingests each as a run, works their rows with an in-process worker, waits for the
-// runs to finish, and writes their reports and failed rows, printing a summary of each.
+// Package oneshot works runs to the end in one process, as `run`, `undo` and `demo` do: it
+// checks the input files and the credentials, ingests each file as a run (or creates the undo
+// run), works their rows with an in-process worker, waits for the runs to finish, and writes their
+// reports and failed rows, printing a summary of each.
 package oneshot
 
 import (

@@ -1,6 +1,6 @@
 // This file is the use case of `reactivator undo RUN`: find the run and say what its undo will
-// change, then create (or find again) the undo run and work it in this process, or leave it to
-// the fleet's workers, and report.
+// change, check and ask, then create (or find again) the undo run and work it in this process, or
+// leave it to the fleet's workers, and report.
 
 package oneshot
 
@@ -9,11 +9,76 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
+	"reactivator/internal/providers"
 	"reactivator/internal/runwait"
+	"reactivator/internal/status"
 	"reactivator/jobs"
 	"reactivator/worker"
 )
+
+// UndoRequest is one `undo`: the run to take back and where its undo goes.
+type UndoRequest struct {
+	Session
+	// Run is the run to undo: its id or a unique prefix.
+	Run string
+	// Report is UndoConfig's.
+	Report string
+	// Wait, on a shared Redis, waits until the fleet has finished the undo run.
+	Wait bool
+}
+
+// Undo undoes r.Run: it opens the Redis (an embedded one works the undo in this process, a
+// shared one leaves it to the fleet), plans the undo (PlanUndo; an unknown run is a *UsageError),
+// checks the provider's credentials (required when working in this process; else checked when
+// present), asks (when Ask and not Yes, and there is something to undo), and hands it to
+// Runner.Undo, whose errors it returns.
+func Undo(ctx context.Context, r UndoRequest) error {
+	ps, err := providers.Load(r.Env, r.Providers)
+	if err != nil {
+		return err
+	}
+	c, err := r.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.close(c)
+	plan, err := PlanUndo(ctx, c.Store, r.Run)
+	if errors.Is(err, jobs.ErrRunNotFound) {
+		return &UsageError{Err: status.UnknownRun(r.Run, err)}
+	} else if err != nil {
+		return err
+	}
+	p, local := plan.Run.Provider, c.Embedded() != nil
+	if err := r.undoCheck(ctx, ps, p, local); err != nil {
+		return err
+	}
+	change := Changes(ps, []Target{{Provider: p}})[0]
+	if !r.Yes && plan.Accounts > 0 && r.Ask && !ConfirmUndo(r.In, r.Err, plan, change) {
+		return errNotConfirmed
+	}
+	uc := UndoConfig{Plan: plan, Report: r.Report, Wait: r.Wait}
+	if local {
+		if uc.Server, err = r.server(ctx, c, false, ps, []jobs.Provider{p}); err != nil {
+			return err
+		}
+	}
+	return r.runner(c).Undo(ctx, uc)
+}
+
+// undoCheck checks the credentials of p before an undo: required when the undo calls from this
+// process (local), checked when present on a shared Redis (the workers hold them).
+func (s Session) undoCheck(ctx context.Context, ps providers.Set, p jobs.Provider, local bool) error {
+	have := slices.Contains(ps.Configured(), p)
+	if local && !have {
+		return MissingCredentials(ps.Configured(), []Target{{File: "the run to undo", Provider: p}}, []jobs.Provider{p})
+	}
+	if s.NoCheck || !have {
+		return nil
+	}
+	return s.check(ctx, ps, []jobs.Provider{p})
+}
 
 // UndoPlan is what the undo of a run will change.
 type UndoPlan struct {

@@ -28,10 +28,12 @@ type Conn struct {
 	// Client is the process's one Redis client. Hand it to asynq with the …FromRedisClient
 	// constructors (or ConnOpt), which leave it open; never close it but through Conn.Close.
 	Client redis.UniversalClient
-	url    string
-	emb    *embedredis.Redis
-	once   sync.Once
-	err    error
+	// Store is the run store over Client (jobs.Store).
+	Store *jobs.Store
+	url   string
+	emb   *embedredis.Redis
+	once  sync.Once
+	err   error
 }
 
 // Options say which Redis Open connects to.
@@ -85,7 +87,7 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 		}
 		return nil, fmt.Errorf("redis at %s does not answer: %s", Redact(o.URL), scrub(o.URL, err.Error()))
 	}
-	return &Conn{Client: client, url: o.URL}, nil
+	return &Conn{Client: client, Store: jobs.NewStore(client), url: o.URL}, nil
 }
 
 // openEmbedded starts an embedded Redis and connects to it.
@@ -108,7 +110,7 @@ func openEmbedded(ctx context.Context, e Embed) (*Conn, error) {
 		_ = emb.Close()
 		return nil, fmt.Errorf("embedded redis does not answer: %w", err)
 	}
-	return &Conn{Client: client, url: emb.URL(), emb: emb}, nil
+	return &Conn{Client: client, Store: jobs.NewStore(client), url: emb.URL(), emb: emb}, nil
 }
 
 // Embedded returns the embedded Redis, nil when a URL was given.

@@ -1,0 +1,30 @@
+// This file tests the checks Files makes before it calls anything.
+
+package oneshot
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"reactivator/internal/redisconn"
+)
+
+func TestFilesRefusesAReportFileForSeveralInputsAsAUsageError(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.csv")
+	if err := os.WriteFile(report, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := FilesRequest{Session: Session{Env: func(string) string { return "" }, Out: io.Discard, Err: io.Discard,
+		Embed: redisconn.Embed{InProcess: true}}, Files: []string{"a.csv", "b.csv"}, Report: report}
+	err := Files(context.Background(), r)
+	var ue *UsageError
+	if !errors.As(err, &ue) {
+		t.Errorf("Files(two files, --report %s, a file) = %v, want a *UsageError", report, err)
+	}
+}
