@@ -1,22 +1,33 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
+	"runtime/pprof"
+	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
+	"reactivator/ingest"
 	"reactivator/internal/asynqlog"
 	"reactivator/internal/fakeidp"
+	"reactivator/internal/redisconn"
+	"reactivator/internal/redistest"
+	"reactivator/jobs"
+	"reactivator/worker/stytch"
 )
 
 // BenchmarkWorkerTable prints the workers' performance table (make bench): achieved rate against
@@ -36,18 +47,41 @@ func BenchmarkWorkerTable(b *testing.B) {
 			benchLimited(b, limit, procs)
 		}
 	}
+	pipelineTable(b)
+}
+
+// BenchmarkPipeline prints only the unlimited pipeline beside the asynq ceiling: the last table of
+// BenchmarkWorkerTable, for profiling the pipeline (REACTIVATOR_BENCH_CPUPROFILE=file profiles
+// the worker process).
+func BenchmarkPipeline(b *testing.B) {
+	if b.N > 1 {
+		b.Skip("a table, not a loop: run with -benchtime 1x")
+	}
+	pipelineTable(b)
+}
+
+func pipelineTable(b *testing.B) {
 	fmt.Println()
-	fmt.Println("### Without a limit: the whole pipeline against the fake (0 ms latency) and the asynq ceiling")
+	fmt.Println("### Without a limit: the whole pipeline against the fake (0 ms latency) and the asynq ceiling, each on a private redis-server")
 	fmt.Println()
-	fmt.Println("| what | rows | rows/s |")
-	fmt.Println("|---|---:|---:|")
+	fmt.Println("| what | rows | rows/s | its CPU µs / row | Redis CPU µs / row | Redis commands / row (the most called) |")
+	fmt.Println("|---|---:|---:|---:|---:|---|")
 	pipeline := benchUnlimited(b, 20000)
 	ceiling := benchBareAsynq(b, 20000)
-	fmt.Printf("| pipeline / ceiling (aim: 0.7 or more) | | %.2f |\n", pipeline/ceiling)
+	fmt.Printf("| pipeline / ceiling (aim: 0.7 or more) | | %.2f | | | |\n", pipeline/ceiling)
 	fmt.Println()
 }
 
 func benchRows(bd *bundle, runID string, n int) { bd.queue(runID, bd.deletedMembers(n)) }
+
+// processCPU returns this process's user+system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // childCPU returns a finished child's user+system CPU time.
 func childCPU(cmd *exec.Cmd) time.Duration {
@@ -96,30 +130,63 @@ func benchLimited(b *testing.B, limit, procs int) {
 		bd.stytch.MaxPerSecond(), limit+burst, bd.stytch.Count429(), cpu.Seconds()*1000/float64(r.Done))
 }
 
+// benchUnlimited ingests n rows as `reactivator ingest` does (into the run store, no asynq task),
+// then times one worker process built as `reactivator worker` builds it (benchWorker), without a
+// limit, from its start to the run's finish: the window queues the rows, the handler calls the
+// fake over HTTP and records each outcome.
 func benchUnlimited(b *testing.B, n int) float64 {
-	bd := setup(b)
-	benchRows(bd, "bench-free", n)
+	srv, rdb := privateRedis(b)
+	fake := fakeidp.NewStytch(projectID, secret)
+	fake.AddOrg(orgID, "acme")
+	url, stop := fakeidp.Serve(fake)
+	b.Cleanup(stop)
+	var csv bytes.Buffer
+	csv.WriteString("organization_id,member_id\n")
+	for i := 1; i <= n; i++ {
+		fake.AddMember(orgID, member(i), "deleted", true)
+		fmt.Fprintf(&csv, "%s,%s\n", orgID, member(i))
+	}
+	store := jobs.NewStore(rdb)
+	in, err := ingest.New(ingest.Config{Store: store, Enqueuer: asynq.NewClientFromRedisClient(rdb), RunID: "bench-free"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res, err := in.Ingest(context.Background(), "bench-free.csv", bytes.NewReader(csv.Bytes())); err != nil || res.Queued != n {
+		b.Fatalf("Ingest = %+v, %v; want %d queued", res, err, n)
+	}
+	before := redisStats(b, rdb)
 	start := time.Now()
-	kid := bd.startChildConc(0, 100)
-	bd.waitFinished("bench-free", 10*time.Minute)
+	kid := startBenchWorker(b, srv.URL(0), url)
+	waitFor(b, "the run to finish", 10*time.Minute, func() bool {
+		r, err := store.Run(context.Background(), "bench-free")
+		return err == nil && r.State == jobs.RunFinished
+	})
 	el := time.Since(start)
+	cmds := redisStats(b, rdb).minus(before)
 	_ = kid.Process.Signal(syscall.SIGTERM)
 	_ = kid.Wait()
-	fmt.Printf("| reactivator worker (1 process, concurrency 100) | %d | %.0f |\n", n, float64(n)/el.Seconds())
+	if c := fake.TotalCalls(); c != n {
+		b.Errorf("calls to the fake = %d, want %d: one per row", c, n)
+	}
+	fmt.Printf("| reactivator worker (1 process, concurrency 100), rows ingested beforehand | %d | %.0f | %.0f | %s |\n", n, float64(n)/el.Seconds(),
+		float64(childCPU(kid).Microseconds())/float64(n), cmds.perRow(n))
 	return float64(n) / el.Seconds()
 }
 
+// benchBareAsynq times a bare asynq server with a no-op handler draining n tasks queued before
+// its clock starts: the ceiling of asynq's dequeue and done on this machine.
 func benchBareAsynq(b *testing.B, n int) float64 {
-	bd := setup(b)
-	cl := asynq.NewClient(bd.redis)
-	defer cl.Close()
+	_, rdb := privateRedis(b)
+	before := redisStats(b, rdb)
+	cl := asynq.NewClientFromRedisClient(rdb)
 	for i := range n {
 		if _, err := cl.Enqueue(asynq.NewTask("noop", []byte(strconv.Itoa(i)), asynq.Queue("bare"))); err != nil {
 			b.Fatal(err)
 		}
 	}
 	var done atomic.Int64
-	srv := asynq.NewServer(bd.redis, asynq.Config{Concurrency: 100, Queues: map[string]int{"bare": 1}, LogLevel: asynq.ErrorLevel,
+	cpu0 := processCPU()
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 100, Queues: map[string]int{"bare": 1}, LogLevel: asynq.ErrorLevel,
 		Logger: asynqlog.New(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc("noop", func(context.Context, *asynq.Task) error { done.Add(1); return nil })
@@ -127,11 +194,160 @@ func benchBareAsynq(b *testing.B, n int) float64 {
 	if err := srv.Start(mux); err != nil {
 		b.Fatal(err)
 	}
-	bd.wait("the bare asynq server to drain", 10*time.Minute, func() bool { return done.Load() >= int64(n) })
+	waitFor(b, "the bare asynq server to drain", 10*time.Minute, func() bool { return done.Load() >= int64(n) })
 	el := time.Since(start)
 	srv.Shutdown()
-	fmt.Printf("| bare asynq server, no-op handler (in process, concurrency 100) | %d | %.0f |\n", n, float64(n)/el.Seconds())
+	cmds := redisStats(b, rdb).minus(before)
+	fmt.Printf("| bare asynq server, no-op handler (in process, concurrency 100), tasks queued beforehand | %d | %.0f | %.0f | %s |\n", n, float64(n)/el.Seconds(),
+		float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(n), cmds.perRow(n))
 	return float64(n) / el.Seconds()
+}
+
+// privateRedis starts a redis-server of the benchmark's own, so that its command counts are the
+// benchmark's alone, and returns it with a client of its database 0.
+func privateRedis(b *testing.B) (*redistest.Server, *redis.Client) {
+	b.Helper()
+	srv, err := redistest.Start(b.TempDir(), redistest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Stop)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	b.Cleanup(func() { _ = rdb.Close() })
+	return srv, rdb
+}
+
+// waitFor polls until cond holds, failing the benchmark after limit.
+func waitFor(b *testing.B, what string, limit time.Duration, cond func() bool) {
+	b.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// redisWork is what a redis-server did: the calls of each command (INFO commandstats, the
+// commands of scripts included) and its CPU time (INFO cpu, user and system).
+type redisWork struct {
+	calls map[string]int64
+	cpu   time.Duration
+}
+
+func redisStats(b *testing.B, rdb *redis.Client) redisWork {
+	b.Helper()
+	info, err := rdb.Info(context.Background(), "commandstats", "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := redisWork{calls: map[string]int64{}}
+	for _, line := range strings.Split(info, "\n") {
+		line = strings.TrimSpace(line)
+		if name, rest, ok := strings.Cut(line, ":calls="); ok {
+			calls, _, _ := strings.Cut(rest, ",")
+			n, _ := strconv.ParseInt(calls, 10, 64)
+			w.calls[strings.TrimPrefix(name, "cmdstat_")] = n
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			w.cpu += time.Duration(f * float64(time.Second))
+		}
+	}
+	return w
+}
+
+func (w redisWork) minus(before redisWork) redisWork {
+	d := redisWork{calls: map[string]int64{}, cpu: w.cpu - before.cpu}
+	for k, v := range w.calls {
+		if k != "info" && v > before.calls[k] {
+			d.calls[k] = v - before.calls[k]
+		}
+	}
+	return d
+}
+
+// perRow says Redis's CPU per row, then its commands per row in all and the five most called.
+func (w redisWork) perRow(n int) string {
+	var total int64
+	names := make([]string, 0, len(w.calls))
+	for k, v := range w.calls {
+		total += v
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		return w.calls[names[i]] > w.calls[names[j]] || w.calls[names[i]] == w.calls[names[j]] && names[i] < names[j]
+	})
+	parts := make([]string, 0, 5)
+	for _, k := range names[:min(5, len(names))] {
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, float64(w.calls[k])/float64(n)))
+	}
+	return fmt.Sprintf("%.0f | %.1f (%s)", float64(w.cpu.Microseconds())/float64(n), float64(total)/float64(n), strings.Join(parts, ", "))
+}
+
+// benchChildEnv names the environment of a worker process the benchmarks start: the test binary
+// re-executes itself as one `reactivator worker` process (benchWorker).
+const benchChildEnv = "REACTIVATOR_BENCH_WORKER_CHILD"
+
+func init() {
+	if os.Getenv(benchChildEnv) == "" {
+		return
+	}
+	os.Exit(benchWorker())
+}
+
+// benchWorker serves Stytch without a limit as `reactivator worker` does with --rate stytch=0: a
+// Process (the server and its janitor) over a client made from the Redis URL by redisconn, with
+// the command's defaults, until SIGTERM. REACTIVATOR_BENCH_CPUPROFILE names a file for its CPU
+// profile.
+func benchWorker() int {
+	rdb, err := redisconn.NewClient(os.Getenv("BENCH_REDIS_URL"), "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	c, err := stytch.New(stytch.Config{ProjectID: projectID, Secret: secret, BaseURL: os.Getenv("BENCH_STYTCH_URL")})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if path := os.Getenv("REACTIVATOR_BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	p := Process{Config: Config{Redis: rdb, Callers: map[jobs.Provider]Caller{jobs.Stytch: c},
+		Limits: map[jobs.Provider]Limit{jobs.Stytch: {}}, Concurrency: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		Retention: Retention(jobs.DefaultRetention)}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := p.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// startBenchWorker starts a benchWorker process; it is killed when the benchmark ends.
+func startBenchWorker(b *testing.B, redisURL, stytchURL string) *exec.Cmd {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), benchChildEnv+"=1", "BENCH_REDIS_URL="+redisURL, "BENCH_STYTCH_URL="+stytchURL)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
 }
 
 // startChildConc starts a worker process with the given rate and concurrency.

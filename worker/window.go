@@ -205,13 +205,16 @@ func (w *window) repair(ctx context.Context, runID string, lease time.Duration) 
 }
 
 // enqueue queues the tasks of a claim's rows, then acknowledges the claim. A task id asynq
-// already holds is a row queued before (by the claim's first worker): not an error.
+// already holds is a row queued before (by the claim's first worker): not an error. The rows
+// enter the window now, by the server's clock: their age (--max-row-age) counts from here, on
+// the clock the handler reads it with.
 func (w *window) enqueue(ctx context.Context, c jobs.Claim) error {
+	at := w.srv.clock.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(windowEnqueuers)
 	for _, r := range c.Rows {
 		g.Go(func() error {
-			t, err := jobs.NewReactivateTask(c.RunID, r, c.At)
+			t, err := jobs.NewReactivateTask(c.RunID, r, at)
 			if err != nil {
 				// Ingest refused such rows; one recorded by an older version is left for cancel.
 				w.srv.log.Error("window: stored row has bad ids", "run", c.RunID, "line", r.Line, "err", err)

@@ -76,18 +76,53 @@ func (b *bundle) checkEveryRowOnce(runID string, rows []jobs.Row) {
 	}
 }
 
+// callClock is a clock driven by the fake's calls: it reads start plus one step per call the fake
+// Stytch has answered, so time passes at exactly one call a step however slow the machine is.
+type callClock struct {
+	start time.Time
+	step  time.Duration
+	calls func() int
+}
+
+func (c callClock) Now() time.Time { return c.start.Add(time.Duration(c.calls()) * c.step) }
+
+// waitDone waits for a run to finish, failing the test when no row of it got its outcome for
+// stall: a stuck run fails, a slow machine does not.
+func (b *bundle) waitDone(runID string, stall time.Duration) jobs.Run {
+	b.t.Helper()
+	var r jobs.Run
+	last, since := -1, time.Now()
+	for {
+		var err error
+		r, err = b.store.Run(b.ctx, runID)
+		if err == nil && r.State == jobs.RunFinished {
+			return r
+		}
+		if err == nil && r.Done != last {
+			last, since = r.Done, time.Now()
+		}
+		if time.Since(since) > stall {
+			b.t.Fatalf("run %s stalled at %d rows done (no outcome for %s)", runID, last, stall)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestWindowRowAgeCountsFromTheWindow(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	// 60 rows at 20/s take 3s, three times --max-row-age: with the age counted from ingest,
-	// two thirds of them would fail uncalled.
+	// two thirds of them would fail uncalled. The worker's clock moves 50 ms per call (20/s
+	// exactly, however loaded the machine), so a row's age is the calls made since it entered
+	// the window: at most the window's 10 rows, 500 ms.
 	rows := b.deletedMembers(60)
 	b.ingestRun("age", rows)
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
 	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 20}}
 	cfg.MaxRowAge = time.Second
+	cfg.Clock = callClock{start: time.Now(), step: 50 * time.Millisecond, calls: b.stytch.TotalCalls}
 	b.start(cfg)
-	run := b.waitFinished("age", time.Minute)
+	run := b.waitDone("age", time.Minute)
 	if run.Counts[jobs.Reactivated] != 60 {
 		t.Errorf("run counts = %v, want all 60 reactivated, none failed by --max-row-age", run.Counts)
 	}
@@ -182,7 +217,7 @@ func TestWindowIngestThenDrain10kRows(t *testing.T) {
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
 	cfg.Concurrency = 50
 	b.start(cfg)
-	run := b.waitFinished("big", 3*time.Minute)
+	run := b.waitDone("big", time.Minute)
 	if run.Done != n || run.Counts[jobs.Reactivated] != n {
 		t.Fatalf("run = %d done, counts %v; want %d reactivated", run.Done, run.Counts, n)
 	}
