@@ -3,8 +3,6 @@
 
 package jobs
 
-import "time"
-
 // Status is where a run stands, in the words the CLI, the dashboard and the reports all show.
 type Status string
 
@@ -26,44 +24,6 @@ const (
 	// StatusFinished: every row has its outcome.
 	StatusFinished Status = "finished"
 )
-
-// Status returns the run's status. providerPaused says whether the run's provider is paused
-// (Store.Paused); a run with a note (the store's "held up" reason) counts as paused too.
-func (r Run) Status(providerPaused bool) Status {
-	switch {
-	case r.State == RunFinished && r.Cancelled:
-		return StatusCancelled
-	case r.State == RunFinished:
-		return StatusFinished
-	case r.Cancelled:
-		return StatusCancelling
-	case providerPaused || r.Note != "":
-		return StatusPaused
-	case r.State == RunIngesting:
-		return StatusIngesting
-	case r.FirstCallAt.IsZero() && r.Done == 0:
-		return StatusQueued
-	}
-	return StatusRunning
-}
-
-// Pending returns the number of rows without an outcome yet, -1 while the run is ingesting.
-func (r Run) Pending() int {
-	if r.Total < 0 {
-		return -1
-	}
-	return max(0, r.Total-r.Done)
-}
-
-// ETA returns how long the rows without an outcome will take at rate rows per second, 0 when
-// none are left or the rate is unknown.
-func (r Run) ETA(rate float64) time.Duration {
-	p := r.Pending()
-	if p <= 0 || rate <= 0 || r.State == RunFinished {
-		return 0
-	}
-	return time.Duration(float64(p) / rate * float64(time.Second)).Round(time.Second)
-}
 
 // Tone is what a row's outcome means to an operator, for colours and for what counts as a
 // failure: good (the account is active, as wanted), neutral (nothing to do) or bad (look at it).

@@ -60,27 +60,6 @@ type Run struct {
 	UndoneBy string `json:"undone_by,omitempty"`
 }
 
-// Failures returns the number of rows that ended as a permanent failure. A not_deactivated row
-// whose account was found active (reason already_active) is not one: the account is where the
-// operator wants it.
-func (r Run) Failures() int {
-	n := -r.AlreadyActive
-	for o, c := range r.Counts {
-		if o.Permanent() {
-			n += c
-		}
-	}
-	return n
-}
-
-// Rate returns rows per second between the first call and the last outcome, 0 when unknown.
-func (r Run) Rate() float64 {
-	if r.FirstCallAt.IsZero() || !r.LastOutcomeAt.After(r.FirstCallAt) {
-		return 0
-	}
-	return float64(r.Done) / r.LastOutcomeAt.Sub(r.FirstCallAt).Seconds()
-}
-
 // CreateRun records a new run, or returns the existing run of that id (created false): ingesting
 // the same file again resumes its run.
 func (s *Store) CreateRun(ctx context.Context, r Run) (Run, bool, error) {

@@ -187,10 +187,7 @@ func viewRun(r jobs.Run, paused bool, tl []jobs.Minute, now time.Time) runView {
 	}
 	v.Failures = tones[jobs.ToneBad]
 	v.Percent = strconv.Itoa(r.Percent())
-	switch {
-	case r.Total == 0:
-		v.Percent = "100" // a run without rows has none left: its bar is full
-	case r.Total > 0:
+	if r.Total > 0 {
 		share := func(n int) float64 { return 100 * float64(n) / float64(r.Total) }
 		f := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
 		x := 0.0
@@ -214,8 +211,8 @@ func viewRun(r jobs.Run, paused bool, tl []jobs.Minute, now time.Time) runView {
 			v.ETA = eta.String()
 		}
 	}
-	if !r.FirstCallAt.IsZero() && r.LastOutcomeAt.After(r.FirstCallAt) {
-		if d := r.LastOutcomeAt.Sub(r.FirstCallAt); d < time.Second {
+	if d := r.Span(); d > 0 {
+		if d < time.Second {
 			v.Duration = "under 1s"
 		} else {
 			v.Duration = d.Round(time.Second).String()

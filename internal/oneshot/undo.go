@@ -112,7 +112,7 @@ func PlanUndo(ctx context.Context, store *jobs.Store, arg string) (UndoPlan, err
 	u, err := store.Run(ctx, jobs.UndoRunID(run.ID))
 	switch {
 	case err == nil:
-		p.Undo, p.Accounts = &u, max(0, u.Total-u.Done)
+		p.Undo, p.Accounts = &u, max(0, u.Pending())
 		return p, nil
 	case !errors.Is(err, jobs.ErrRunNotFound):
 		return UndoPlan{}, err
