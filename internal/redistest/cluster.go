@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"reactivator/internal/clock"
 )
 
 // Cluster is a Redis Cluster of three masters without replicas, each a redis-server child of
@@ -99,10 +101,8 @@ func waitClusterOK(ctx context.Context, cl *redis.Client, masters int) error {
 				return nil
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if clock.Sleep(ctx, 20*time.Millisecond) != nil {
 			return errors.New("cluster not ok in time: " + strings.Join(strings.Fields(last), " "))
-		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }

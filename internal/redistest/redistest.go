@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"reactivator/internal/clock"
 )
 
 // Server is a redis-server child process.
@@ -80,9 +82,10 @@ func (s *Server) start() error {
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		c, err := (&net.Dialer{Timeout: 100 * time.Millisecond}).DialContext(ctx, "tcp", s.Addr)
 		if err == nil {
 			fmt.Fprintf(c, "PING\r\n")
 			line, _ := bufio.NewReader(c).ReadString('\n')
@@ -91,7 +94,7 @@ func (s *Server) start() error {
 				return nil
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		_ = clock.Sleep(ctx, 20*time.Millisecond)
 	}
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
