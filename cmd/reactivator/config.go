@@ -114,7 +114,7 @@ func (a *app) session(pf providerFlags, f serveFlags, rateFromFlag bool) (onesho
 	if err != nil {
 		return oneshot.Session{}, err
 	}
-	return oneshot.Session{Env: a.env, Providers: pf.Flags, RedisURL: a.redisURL, RedisCA: a.redisCA, Worker: f.worker(limits),
+	return oneshot.Session{Env: a.env, Providers: pf.Flags, RedisURL: a.redisURL, RedisCA: a.redisCA, Worker: f.serve.Worker(limits),
 		In: a.stdin, Ask: a.stdinIsTerminal(), Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Log: a.log}, nil
 }
 

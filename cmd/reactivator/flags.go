@@ -40,47 +40,25 @@ func (f fileFlags) options(nFiles int) (ingest.Options, error) {
 	return o, nil
 }
 
-// serveFlags tune a worker: the worker command's and the one `run` starts in-process.
-type serveFlags struct {
-	rate                       string
-	maxRate                    float64
-	concurrency, maxAttempts   int
-	maxRowAge, shutdownTimeout time.Duration
-}
-
-// worker is the configuration of a worker these flags tune, with limits.
-func (f serveFlags) worker(limits map[jobs.Provider]worker.Limit) worker.Config {
-	return worker.Config{Limits: limits, Concurrency: f.concurrency, MaxAttempts: f.maxAttempts, MaxRowAge: f.maxRowAge,
-		ShutdownTimeout: f.shutdownTimeout}
-}
+// serveFlags bind the flags that tune a worker (config.Serve): the worker command's and the one
+// run and undo start in this process.
+type serveFlags struct{ serve config.Serve }
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.rate, "rate", "", `requests per second per provider, the whole fleet together: "stytch=50,zitadel=40", or "stytch=auto" (env REACTIVATOR_RATE; default stytch=50,zitadel=40)`)
-	fs.Float64Var(&f.maxRate, "max-rate", 200, "the most requests per second --rate auto may reach")
-	fs.IntVar(&f.concurrency, "concurrency", 100, "how many rows are handled at once")
-	fs.IntVar(&f.maxAttempts, "max-attempts", 12, "transient failures a row may have before it ends failed")
-	fs.DurationVar(&f.maxRowAge, "max-row-age", 24*time.Hour, "a row queued longer ago than this ends failed")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 40*time.Second, "how long calls in flight may finish on shutdown or Ctrl-C")
+	fs.StringVar(&f.serve.Rate, "rate", "", `requests per second per provider, the whole fleet together: "stytch=50,zitadel=40", or "stytch=auto" (env REACTIVATOR_RATE; default stytch=50,zitadel=40)`)
+	fs.Float64Var(&f.serve.MaxRate, "max-rate", 200, "the most requests per second --rate auto may reach")
+	fs.IntVar(&f.serve.Concurrency, "concurrency", 100, "how many rows are handled at once")
+	fs.IntVar(&f.serve.MaxAttempts, "max-attempts", 12, "transient failures a row may have before it ends failed")
+	fs.DurationVar(&f.serve.MaxRowAge, "max-row-age", 24*time.Hour, "a row queued longer ago than this ends failed")
+	fs.DurationVar(&f.serve.ShutdownTimeout, "shutdown-timeout", 40*time.Second, "how long calls in flight may finish on shutdown or Ctrl-C")
 }
 
-// limits checks the flags and returns the providers' rate limits: --rate, else REACTIVATOR_RATE,
-// over the defaults. rateFromFlag says whether --rate was given.
+// limits checks the flags (config.Serve.Validate: a bad one is a usage error) and returns the
+// providers' rate limits (config.Env.Limits). rateFromFlag says whether --rate was given.
 func (a *app) limits(f serveFlags, rateFromFlag bool) (map[jobs.Provider]worker.Limit, error) {
-	switch {
-	case f.concurrency < 1:
-		return nil, usageError("--concurrency %d: want 1 or more", f.concurrency)
-	case f.maxAttempts < 1:
-		return nil, usageError("--max-attempts %d: want 1 or more", f.maxAttempts)
-	case f.maxRowAge <= 0:
-		return nil, usageError("--max-row-age %s: want a positive duration, e.g. 24h", f.maxRowAge)
-	case f.shutdownTimeout <= 0:
-		return nil, usageError("--shutdown-timeout %s: want a positive duration, e.g. 40s", f.shutdownTimeout)
-	case f.maxRate <= 0:
-		return nil, usageError("--max-rate %g: want a positive number of requests per second", f.maxRate)
-	}
-	limits, err := a.env.Rates(f.rate, rateFromFlag, f.maxRate)
-	if err != nil && rateFromFlag {
+	f.serve.RateFromFlag = rateFromFlag
+	if err := f.serve.Validate(); err != nil {
 		return nil, usage(err)
 	}
-	return limits, err
+	return a.env.Limits(f.serve)
 }

@@ -96,7 +96,7 @@ func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFr
 	}
 
 	f.Redis, f.Callers, f.Limits, f.Logger, f.Handlers, f.OnRunFinished = rc.client, callers, limits, a.log, handlers, onFinished
-	f.Concurrency, f.MaxAttempts, f.MaxRowAge, f.ShutdownTimeout = f.concurrency, f.maxAttempts, f.maxRowAge, f.shutdownTimeout
+	f.Concurrency, f.MaxAttempts, f.MaxRowAge, f.ShutdownTimeout = f.serve.Concurrency, f.serve.MaxAttempts, f.serve.MaxRowAge, f.serve.ShutdownTimeout
 	f.RedisURL = redactURL(rc.url)
 	return f.Process.Run(ctx)
 }
