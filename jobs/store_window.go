@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // rowsPerBucket is the number of lines one rows hash covers. Redis keeps a hash of up to 128
@@ -310,6 +311,108 @@ func (s *Store) ReclaimStale(ctx context.Context, p Provider, runID string, leas
 		return Claim{}, fmt.Errorf("reclaim rows of run %s: %w", runID, err)
 	}
 	return parseClaim(p, runID, now, v)
+}
+
+// queueTasksScript queues asynq tasks as asynq v0.26's Client.Enqueue does (its enqueueCmd), many
+// in one call: a task whose id asynq does not hold gets its hash and its id pushed on the queue's
+// pending list; a known id is left as it is.
+//
+//	KEYS[1] -> asynq:{<queue>}:pending
+//	ARGV[1] -> asynq:{<queue>}:t: , the prefix of the tasks' hashes (they share the queue's hash tag)
+//	ARGV[2] -> now (unix ns), the tasks' pending_since
+//	ARGV[3..] -> per task: its id, its message as asynq encodes it
+//
+// It returns the number of tasks queued.
+var queueTasksScript = redis.NewScript(`
+local prefix, now = ARGV[1], ARGV[2]
+local n = 0
+for i = 3, #ARGV, 2 do
+  local key = prefix .. ARGV[i]
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, 'msg', ARGV[i + 1], 'state', 'pending', 'pending_since', now)
+    redis.call('LPUSH', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+`)
+
+// asynqAllQueues is asynq's set of the queues it knows (asynq:queues), where its Inspector lists them.
+const asynqAllQueues = "asynq:queues"
+
+// QueueClaim queues the reactivate tasks of a claim's rows (NewReactivateTask's, entering the
+// window at at) in one round trip, where asynq's Client takes one per task: it writes asynq's own
+// layout of a pending task, as asynq v0.26 does (TestQueueClaimWritesWhatAsynqWrites guards
+// that). It returns how many tasks it queued and how many ids asynq already held (rows a claim's
+// first worker did queue). A row whose ids are not valid is left out and given to bad: ingest
+// refused such rows.
+func (s *Store) QueueClaim(ctx context.Context, c Claim, at time.Time, bad func(Row, error)) (queued, known int, err error) {
+	if len(c.Rows) == 0 {
+		return 0, 0, nil
+	}
+	queue := c.Rows[0].Provider.Queue()
+	args := make([]any, 0, 2+2*len(c.Rows))
+	args = append(args, "asynq:{"+queue+"}:t:", s.now().UnixNano())
+	for _, r := range c.Rows {
+		t, err := NewReactivateTask(c.RunID, r, at)
+		if err != nil {
+			if bad != nil {
+				bad(r, err)
+			}
+			continue
+		}
+		args = append(args, TaskID(c.RunID, r), asynqMessage(t.Type(), t.Payload(), TaskID(c.RunID, r), queue))
+	}
+	n := (len(args) - 2) / 2
+	if n == 0 {
+		return 0, 0, nil
+	}
+	keys := []string{"asynq:{" + queue + "}:pending"}
+	var res *redis.Cmd
+	run := func() error {
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.SAdd(ctx, asynqAllQueues, queue)
+			res = queueTasksScript.EvalSha(ctx, p, keys, args...)
+			return nil
+		})
+		return err
+	}
+	err = run()
+	if err != nil && redis.HasErrorPrefix(res.Err(), "NOSCRIPT") {
+		// A fresh or restarted server: load the script and send again (the script ran nowhere).
+		if err = queueTasksScript.Load(ctx, s.rdb).Err(); err == nil {
+			err = run()
+		}
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("queue the tasks of claim %s of run %s: %w", c.ID, c.RunID, err)
+	}
+	q, err := res.Int()
+	if err != nil {
+		return 0, 0, fmt.Errorf("queue the tasks of claim %s of run %s: %w", c.ID, c.RunID, err)
+	}
+	return q, n - q, nil
+}
+
+// asynqMessage is a reactivate task's message as asynq v0.26 encodes it (protocol buffers, its
+// TaskMessage: type 1, payload 2, id 3, queue 4, retry 5, timeout 8, fields in that order and
+// zero ones left out, as proto.Marshal writes them): TaskMaxRetry retries, a TaskTimeout
+// timeout, no deadline, no retention.
+func asynqMessage(typ string, payload []byte, id, queue string) []byte {
+	b := make([]byte, 0, len(typ)+len(payload)+len(id)+len(queue)+24)
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendString(b, typ)
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	b = protowire.AppendBytes(b, payload)
+	b = protowire.AppendTag(b, 3, protowire.BytesType)
+	b = protowire.AppendString(b, id)
+	b = protowire.AppendTag(b, 4, protowire.BytesType)
+	b = protowire.AppendString(b, queue)
+	b = protowire.AppendTag(b, 5, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(TaskMaxRetry))
+	b = protowire.AppendTag(b, 8, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(TaskTimeout/time.Second))
+	return b
 }
 
 // QueueBacklog returns how many tasks of an asynq queue are not done: pending, active, scheduled

@@ -216,3 +216,67 @@ func TestQueueBacklogFollowsAsynq(t *testing.T) {
 		t.Fatalf("QueueBacklog(q) = %d, %v; want %d as asynq's inspector counts it (2)", n, err, want)
 	}
 }
+
+func TestQueueClaimWritesWhatAsynqWrites(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Shared(t)
+	ctx := context.Background()
+	ours := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: srv.NextDB()})
+	theirsOpt := asynq.RedisClientOpt{Addr: srv.Addr, DB: srv.NextDB()}
+	theirs := redis.NewClient(&redis.Options{Addr: theirsOpt.Addr, DB: theirsOpt.DB})
+	t.Cleanup(func() { _ = ours.Close(); _ = theirs.Close() })
+	s := NewStore(ours)
+	addZitadelRows(t, s, ctx, "qc", 40)
+	c, err := s.ClaimRows(ctx, Zitadel, "qc", 10)
+	if err != nil || len(c.Rows) != 10 {
+		t.Fatalf("ClaimRows = %+v, %v; want 10 rows", c, err)
+	}
+	at := time.UnixMilli(1764500000123)
+	if q, k, err := s.QueueClaim(ctx, c, at, nil); err != nil || q != 10 || k != 0 {
+		t.Fatalf("QueueClaim = %d queued, %d known, %v; want 10, 0", q, k, err)
+	}
+	if q, k, err := s.QueueClaim(ctx, c, at, nil); err != nil || q != 0 || k != 10 {
+		t.Fatalf("QueueClaim again = %d queued, %d known, %v; want 0, 10: asynq holds every id", q, k, err)
+	}
+
+	// The same tasks through asynq's own client, in another database.
+	cl := asynq.NewClient(theirsOpt)
+	t.Cleanup(func() { _ = cl.Close() })
+	for _, r := range c.Rows {
+		task, err := NewReactivateTask(c.RunID, r, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.Enqueue(task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queue := Zitadel.Queue()
+	for _, r := range c.Rows {
+		key := "asynq:{" + queue + "}:t:" + TaskID(c.RunID, r)
+		got, want := ours.HGetAll(ctx, key).Val(), theirs.HGetAll(ctx, key).Val()
+		if got["msg"] != want["msg"] || got["state"] != want["state"] || len(got) != len(want) || got["pending_since"] == "" {
+			t.Errorf("task hash of line %d = %q, want asynq's %q (pending_since aside)", r.Line, got, want)
+		}
+	}
+	for _, key := range []string{"asynq:{" + queue + "}:pending", asynqAllQueues} {
+		got, want := ours.Sort(ctx, key, &redis.Sort{Alpha: true}).Val(), theirs.Sort(ctx, key, &redis.Sort{Alpha: true}).Val()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s = %v, want asynq's %v", key, got, want)
+		}
+	}
+
+	// asynq reads them back as the tasks NewReactivateTask describes.
+	insp := asynq.NewInspectorFromRedisClient(ours)
+	r := c.Rows[3]
+	ti, err := insp.GetTaskInfo(queue, TaskID(c.RunID, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := NewReactivateTask(c.RunID, r, at)
+	if ti.Type != task.Type() || string(ti.Payload) != string(task.Payload()) || ti.MaxRetry != TaskMaxRetry ||
+		ti.Timeout != TaskTimeout || !ti.Deadline.IsZero() || ti.State != asynq.TaskStatePending || ti.Queue != queue {
+		t.Errorf("GetTaskInfo = %+v, want a pending %s task of %s with its payload, %d retries, timeout %s, no deadline",
+			ti, task.Type(), queue, TaskMaxRetry, TaskTimeout)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"golang.org/x/sync/errgroup"
 
 	"reactivator/internal/clock"
 	"reactivator/jobs"
@@ -43,7 +42,6 @@ const (
 	windowMaxClaim    = 500                  // rows per claim: one script call holds Redis briefly
 	windowMaxRuns     = 100                  // runs looked at per top up, oldest first
 	windowSettle      = 5 * time.Millisecond // after a row finishes, for asynq to drop its task
-	windowEnqueuers   = 16
 	windowTopUpBudget = 30 * time.Second
 	windowTaskCheck   = 50 * time.Millisecond // asynq's look at an empty queue
 )
@@ -204,37 +202,20 @@ func (w *window) repair(ctx context.Context, runID string, lease time.Duration) 
 	}
 }
 
-// enqueue queues the tasks of a claim's rows, then acknowledges the claim. A task id asynq
-// already holds is a row queued before (by the claim's first worker): not an error. The rows
-// enter the window now, by the server's clock: their age (--max-row-age) counts from here, on
-// the clock the handler reads it with.
+// enqueue queues the tasks of a claim's rows in one round trip (jobs.Store.QueueClaim), then
+// acknowledges the claim. A task id asynq already holds is a row queued before (by the claim's
+// first worker): not an error. The rows enter the window now, by the server's clock: their age
+// (--max-row-age) counts from here, on the clock the handler reads it with.
 func (w *window) enqueue(ctx context.Context, c jobs.Claim) error {
-	at := w.srv.clock.Now()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(windowEnqueuers)
-	for _, r := range c.Rows {
-		g.Go(func() error {
-			t, err := jobs.NewReactivateTask(c.RunID, r, at)
-			if err != nil {
-				// Ingest refused such rows; one recorded by an older version is left for cancel.
-				w.srv.log.Error("window: stored row has bad ids", "run", c.RunID, "line", r.Line, "err", err)
-				return nil
-			}
-			_, err = w.srv.client.EnqueueContext(gctx, t)
-			switch {
-			case err == nil:
-				w.queued.Add(1)
-			case errors.Is(err, asynq.ErrTaskIDConflict):
-				w.conflicts.Add(1)
-			default:
-				return err
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	queued, known, err := w.srv.store.QueueClaim(ctx, c, w.srv.clock.Now(), func(r jobs.Row, err error) {
+		// Ingest refused such rows; one recorded by an older version is left for cancel.
+		w.srv.log.Error("window: stored row has bad ids", "run", c.RunID, "line", r.Line, "err", err)
+	})
+	if err != nil {
 		return err
 	}
+	w.queued.Add(int64(queued))
+	w.conflicts.Add(int64(known))
 	return w.srv.store.AckClaim(ctx, c.RunID, c.ID)
 }
 
