@@ -49,7 +49,8 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
 	}
 	s := h.srv
-	log := s.log.With("provider", h.provider, "run", p.RunID, "line", row.Line)
+	log := slog.New(&laterAttrs{h: s.log.Handler(), attrs: []slog.Attr{
+		slog.String("provider", string(h.provider)), slog.String("run", p.RunID), slog.Int("line", row.Line)}})
 	// wait ends when ctx does or when the server stops: every wait below uses it. The request
 	// itself uses ctx, so a call on the wire finishes on shutdown.
 	wait, cancel := s.waitCtx(ctx)
@@ -176,6 +177,30 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 	}
 	log.Debug("transient answer, will retry", "status", res.HTTPStatus, "msg", res.Message, "attempt", att.N)
 	return &RetryError{Reason: res.Message, RetryAfter: res.RetryAfter, Failure: true}
+}
+
+// laterAttrs is a slog.Handler that adds its attributes to the records it passes on, only when
+// one is written: a row's logger (provider, run, line) costs a task nothing while the level
+// writes nothing, where slog's With formats them for every task.
+type laterAttrs struct {
+	h     slog.Handler
+	attrs []slog.Attr
+}
+
+func (l *laterAttrs) Enabled(ctx context.Context, level slog.Level) bool {
+	return l.h.Enabled(ctx, level)
+}
+
+func (l *laterAttrs) Handle(ctx context.Context, r slog.Record) error {
+	return l.h.WithAttrs(l.attrs).Handle(ctx, r)
+}
+
+func (l *laterAttrs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &laterAttrs{h: l.h, attrs: append(l.attrs[:len(l.attrs):len(l.attrs)], attrs...)}
+}
+
+func (l *laterAttrs) WithGroup(name string) slog.Handler {
+	return l.h.WithAttrs(l.attrs).WithGroup(name)
 }
 
 // change makes the one call of a row: the run's action decides which. The rest of the handling

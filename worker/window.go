@@ -7,6 +7,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -116,7 +117,10 @@ func (w *window) run(ctx context.Context) {
 }
 
 // topUp claims rows of the provider's runs, oldest run first, until the window is full, and
-// queues their tasks; with repair it first queues the rows of stale claims.
+// queues their tasks; on the tick (repair) it first queues the rows of stale claims. A top up
+// after rows finished waits until half the window is free: it then claims big chunks now and
+// then, rather than a few rows every few milliseconds, and costs one round trip (the backlog)
+// until then.
 func (w *window) topUp(ctx context.Context, repair bool) {
 	s := w.srv
 	if s.isPaused(w.provider) {
@@ -124,7 +128,19 @@ func (w *window) topUp(ctx context.Context, repair bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), windowTopUpBudget)
 	defer cancel()
-	log := s.log.With("provider", w.provider)
+	log := slog.New(&laterAttrs{h: s.log.Handler(), attrs: []slog.Attr{slog.String("provider", string(w.provider))}})
+	size := w.size()
+	free := 0
+	if !repair {
+		backlog, err := s.store.QueueBacklog(ctx, w.provider.Queue())
+		if err != nil {
+			log.Warn("window: could not read the queue's backlog", "err", err)
+			return
+		}
+		if free = size - backlog; free < (size+1)/2 {
+			return
+		}
+	}
 	runs, err := s.store.WindowRuns(ctx, w.provider, windowMaxRuns)
 	if err != nil {
 		log.Warn("window: could not list runs", "err", err)
@@ -141,13 +157,13 @@ func (w *window) topUp(ctx context.Context, repair bool) {
 		for _, id := range runs {
 			w.repair(ctx, id, lease)
 		}
+		backlog, err := s.store.QueueBacklog(ctx, w.provider.Queue())
+		if err != nil {
+			log.Warn("window: could not read the queue's backlog", "err", err)
+			return
+		}
+		free = size - backlog
 	}
-	backlog, err := s.store.QueueBacklog(ctx, w.provider.Queue())
-	if err != nil {
-		log.Warn("window: could not read the queue's backlog", "err", err)
-		return
-	}
-	free := w.size() - backlog
 	for _, id := range runs {
 		for free > 0 {
 			c, err := s.store.ClaimRows(ctx, w.provider, id, min(free, windowMaxClaim))
