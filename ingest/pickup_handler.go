@@ -13,6 +13,7 @@ import (
 
 	"reactivator/internal/atomicfile"
 	"reactivator/jobs"
+	"reactivator/jobs/report"
 )
 
 // PickupHandler handles inbox:pickup tasks: it runs Pickup with the schedule the task carries.
@@ -76,7 +77,7 @@ func WriteReportFile(ctx context.Context, store *jobs.Store, runID, path string)
 		return fmt.Errorf("report of run %s: %w", runID, err)
 	}
 	err := atomicfile.Write(path, func(w io.Writer) error {
-		_, err := store.WriteReport(ctx, w, runID, jobs.ReportOptions{Format: jobs.ReportCSV})
+		_, err := report.Write(ctx, w, store, runID, jobs.ReportOptions{Format: jobs.ReportCSV})
 		return err
 	})
 	if err != nil {

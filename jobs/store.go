@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"reactivator/internal/clock"
 )
 
 // Key layout. Keys of one run share the hash tag {<run id>} so that scripts touching several of
@@ -75,6 +77,13 @@ type Store struct {
 // NewStore returns a Store over rdb.
 func NewStore(rdb redis.UniversalClient) *Store {
 	return &Store{rdb: rdb, now: time.Now}
+}
+
+// NewStoreAt returns a Store over rdb that reads the time from c (nil means clock.Real): when a
+// run was created, when a row that ends at ingest got its outcome, when a row's call began.
+// Tests of what shows those times (a report, say) give it a fixed clock.
+func NewStoreAt(rdb redis.UniversalClient, c clock.Clock) *Store {
+	return &Store{rdb: rdb, now: clock.Or(c).Now}
 }
 
 // Redis returns the store's client, for the asynq connection that shares it.

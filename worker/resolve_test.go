@@ -16,6 +16,7 @@ import (
 	"reactivator/ingest"
 	"reactivator/internal/fakeidp"
 	"reactivator/jobs"
+	"reactivator/jobs/report"
 	"reactivator/worker/zitadel"
 )
 
@@ -42,7 +43,7 @@ func (b *bundle) ingestCSV(runID, data string) ingest.Result {
 func (b *bundle) report(runID string, failedOnly bool) (string, []map[string]string) {
 	b.t.Helper()
 	var buf bytes.Buffer
-	if _, err := b.store.WriteReport(b.ctx, &buf, runID, jobs.ReportOptions{FailedOnly: failedOnly}); err != nil {
+	if _, err := report.Write(b.ctx, &buf, b.store, runID, jobs.ReportOptions{FailedOnly: failedOnly}); err != nil {
 		b.t.Fatal(err)
 	}
 	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()

@@ -23,6 +23,7 @@ import (
 
 	"reactivator/internal/redistest"
 	"reactivator/jobs"
+	"reactivator/jobs/report"
 	"reactivator/worker"
 )
 
@@ -565,7 +566,7 @@ func TestReportDownloads(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var want bytes.Buffer
-			if _, err := b.store.WriteReport(b.ctx, &want, "stytch-done", tt.opts); err != nil {
+			if _, err := report.Write(b.ctx, &want, b.store, "stytch-done", tt.opts); err != nil {
 				t.Fatalf("WriteReport(%+v) = %v", tt.opts, err)
 			}
 			resp, body := b.get(tt.path)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"reactivator/jobs"
+	"reactivator/jobs/report"
 )
 
 //go:embed templates/*.html
@@ -501,7 +502,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", rt.ctype)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("Cache-Control", "no-store")
-	if _, err := h.cfg.Store.WriteReport(r.Context(), w, id, jobs.ReportOptions{Format: rt.format, FailedOnly: failedOnly}); err != nil {
+	if _, err := report.Write(r.Context(), w, h.cfg.Store, id, jobs.ReportOptions{Format: rt.format, FailedOnly: failedOnly}); err != nil {
 		// The status line is gone; the cut-off body is all the client sees.
 		h.log.Error("dashboard: write report", "run", id, "format", rt.format, "err", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"reactivator/internal/runwait"
 	"reactivator/internal/status"
 	"reactivator/jobs"
+	"reactivator/jobs/report"
 	"reactivator/jobs/reportfile"
 	"reactivator/worker"
 )
@@ -481,7 +482,7 @@ func WriteReport(ctx context.Context, store *jobs.Store, runID, path string, o j
 		}
 	}
 	err := atomicfile.Write(path, func(w io.Writer) (err error) {
-		sum, err = store.WriteReport(ctx, w, runID, o)
+		sum, err = report.Write(ctx, w, store, runID, o)
 		return err
 	})
 	return sum, err

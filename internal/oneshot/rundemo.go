@@ -25,6 +25,7 @@ import (
 	"reactivator/internal/redisconn"
 	"reactivator/internal/runwait"
 	"reactivator/jobs"
+	"reactivator/jobs/report"
 	"reactivator/worker"
 )
 
@@ -145,7 +146,7 @@ func (d DemoRun) Run(ctx context.Context) error {
 	if d.Once {
 		for _, id := range ids {
 			fmt.Fprintln(d.Out)
-			if _, err := store.WriteReport(ctx, d.Out, id, jobs.ReportOptions{Format: jobs.ReportMarkdown}); err != nil {
+			if _, err := report.Write(ctx, d.Out, store, id, jobs.ReportOptions{Format: jobs.ReportMarkdown}); err != nil {
 				return err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"reactivator/internal/oneshot"
 	"reactivator/internal/status"
 	"reactivator/jobs"
+	"reactivator/jobs/report"
 	"reactivator/jobs/reportfile"
 )
 
@@ -52,7 +53,7 @@ func Write(ctx context.Context, store *jobs.Store, q Request) error {
 	}
 	out := q.Output
 	if out == "" || out == "-" {
-		_, err := store.WriteReport(ctx, q.Out, runID, q.Report)
+		_, err := report.Write(ctx, q.Out, store, runID, q.Report)
 		return err
 	}
 	n, err := reportfile.Free(q.Force, out)
