@@ -31,8 +31,8 @@ const (
 	FailedDir     = "failed"
 )
 
-// DefaultStaleAfter is PickupSpec.StaleAfter's default: a file in processing/ untouched for this
-// long belonged to a worker that died mid-ingest, and is picked up again.
+// DefaultStaleAfter is PickupHandler.StaleAfter's default: a file in processing/ untouched for
+// this long belonged to a worker that died mid-ingest, and is picked up again.
 const DefaultStaleAfter = 5 * time.Minute
 
 // Run extras a pick-up records on its runs (jobs.Run.Extra).
@@ -43,88 +43,12 @@ const (
 	ExtraSchedule = "schedule"
 )
 
-// PickupSpec says which files of an inbox to pick up and where their reports go. Zero values
-// are the defaults named on each field.
-type PickupSpec struct {
-	// Inbox is the directory to read; only files directly in it are picked up. Required.
-	Inbox string
-	// Pattern selects files by base name (filepath.Match syntax); "" means "*.csv". Hidden files
-	// (".x.csv", as rsync and many uploaders name a file being written) are never picked up.
-	Pattern string
-	// Provider is the provider of the files' rows; "" reads it from each file's header.
-	Provider jobs.Provider
-	// Reports is the directory of finished runs' reports, <Reports>/<run id>.report.csv; ""
-	// writes none.
-	Reports string
-	// Schedule names the schedule in the runs' extras and in logs; "" records none.
-	Schedule string
-	// Rate caps each new run's calls per second (jobs.Run.RateLimit), under the provider's
-	// limit; 0 leaves only the provider's limit.
-	Rate float64
-	// Settle leaves files modified less than this long ago for a later pick-up, so a file still
-	// being copied in is not read half-written; 0 picks every file up at once.
-	Settle time.Duration
-	// StaleAfter is how long a file may sit in processing/ untouched before it counts as left by
-	// a dead worker and is picked up again; 0 means DefaultStaleAfter. The worker ingesting a
-	// file touches it every StaleAfter/4, so a long ingestion is not taken over.
-	StaleAfter time.Duration
-	// Logger gets a line per file; nil logs nothing.
-	Logger *slog.Logger
-	// Now is the clock for Settle and StaleAfter; nil means time.Now.
-	Now func() time.Time
-}
-
-// SpecFromPayload returns the pick-up an inbox:pickup task asks for.
-func SpecFromPayload(p jobs.InboxPickupPayload) PickupSpec {
-	return PickupSpec{Inbox: p.Inbox, Pattern: p.Pattern, Provider: p.Provider, Reports: p.Reports,
-		Schedule: p.Schedule, Rate: p.Rate, Settle: p.Settle}
-}
-
-// Validate says which field is wrong.
-func (s PickupSpec) Validate() error {
-	if s.Inbox == "" {
-		return errors.New("pickup: Inbox is required")
-	}
-	if _, err := filepath.Match(s.pattern(), "x"); err != nil {
-		return fmt.Errorf("pickup: Pattern %q: %w", s.Pattern, err)
-	}
-	if s.Provider != "" {
-		if _, err := jobs.ParseProvider(string(s.Provider)); err != nil {
-			return fmt.Errorf("pickup: Provider: %w", err)
-		}
-	}
-	if s.Settle < 0 || s.StaleAfter < 0 || s.Rate < 0 {
-		return errors.New("pickup: Settle, StaleAfter and Rate must not be negative")
-	}
-	return nil
-}
-
-func (s PickupSpec) pattern() string {
-	if s.Pattern == "" {
-		return "*.csv"
-	}
-	return s.Pattern
-}
-
-func (s PickupSpec) staleAfter() time.Duration {
-	if s.StaleAfter <= 0 {
-		return DefaultStaleAfter
-	}
-	return s.StaleAfter
-}
-
-func (s PickupSpec) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s PickupSpec) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+// pickup is one pick-up under way: the spec, with the handler's clock, logger and stale limit.
+type pickup struct {
+	jobs.PickupSpec
+	staleAfter time.Duration
+	now        func() time.Time
+	log        *slog.Logger
 }
 
 // Picked is what became of one file a pick-up claimed.
@@ -143,7 +67,7 @@ type Picked struct {
 	ReportPath string
 }
 
-// Pickup claims and ingests every file of the inbox that matches the spec, in name order, and
+// Pickup claims and ingests every file of the inbox that s names, in name order, and
 // returns what became of each. It is safe to run by many workers at once over one inbox: a file
 // is claimed by renaming it into processing/ (atomic on one file system; the worker that loses
 // the race finds it gone and skips it), and a file ingested twice anyway (a worker taken for dead
@@ -154,12 +78,26 @@ type Picked struct {
 // that may pass (Redis unreachable, ctx done), the file goes back to the inbox and Pickup returns
 // the error, with what it did before, so that the task is retried.
 //
-// Files left in processing/ for longer than StaleAfter by a worker that died are moved back to
+// Files left in processing/ for longer than h.StaleAfter by a worker that died are moved back to
 // the inbox and picked up with the rest.
-func Pickup(ctx context.Context, in *Ingester, spec PickupSpec) ([]Picked, error) {
-	if err := spec.Validate(); err != nil {
+func (h *PickupHandler) Pickup(ctx context.Context, s jobs.PickupSpec) ([]Picked, error) {
+	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	if h.StaleAfter < 0 {
+		return nil, errors.New("pickup: StaleAfter must not be negative")
+	}
+	spec := pickup{PickupSpec: s, staleAfter: h.StaleAfter, now: h.Now, log: h.Logger}
+	if spec.staleAfter == 0 {
+		spec.staleAfter = DefaultStaleAfter
+	}
+	if spec.now == nil {
+		spec.now = time.Now
+	}
+	if spec.log == nil {
+		spec.log = slog.New(slog.DiscardHandler)
+	}
+	in := h.Ingester
 	if in == nil || in.cfg.Store == nil || in.cfg.DryRun {
 		return nil, errors.New("pickup: needs an Ingester with a Store, not a dry run")
 	}
@@ -212,7 +150,7 @@ func Pickup(ctx context.Context, in *Ingester, spec PickupSpec) ([]Picked, error
 }
 
 // candidates lists the inbox files to try, by name: regular, not hidden, matching, settled.
-func candidates(spec PickupSpec) ([]string, error) {
+func candidates(spec pickup) ([]string, error) {
 	entries, err := os.ReadDir(spec.Inbox)
 	if err != nil {
 		return nil, fmt.Errorf("inbox %s: %w", spec.Inbox, err)
@@ -224,7 +162,7 @@ func candidates(spec PickupSpec) ([]string, error) {
 		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") {
 			continue
 		}
-		if ok, _ := filepath.Match(spec.pattern(), name); !ok {
+		if ok, _ := filepath.Match(spec.FilePattern(), name); !ok {
 			continue
 		}
 		if spec.Settle > 0 {
@@ -240,7 +178,7 @@ func candidates(spec PickupSpec) ([]string, error) {
 
 // reclaimStale moves files that a dead worker left in processing/ back to the inbox. A file whose
 // name is taken in the inbox (a new file of the same name) waits for that one to be processed.
-func reclaimStale(spec PickupSpec) {
+func reclaimStale(spec pickup) {
 	dir := filepath.Join(spec.Inbox, ProcessingDir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -252,19 +190,19 @@ func reclaimStale(spec PickupSpec) {
 			continue
 		}
 		info, err := e.Info()
-		if err != nil || now.Sub(lastChange(info)) < spec.staleAfter() {
+		if err != nil || now.Sub(lastChange(info)) < spec.staleAfter {
 			continue
 		}
 		src := filepath.Join(dir, e.Name())
 		if err := renameNoReplace(src, filepath.Join(spec.Inbox, e.Name())); err == nil {
-			spec.log().Warn("picking up again a file left in processing by a worker that stopped",
+			spec.log.Warn("picking up again a file left in processing by a worker that stopped",
 				"schedule", spec.Schedule, "file", src, "idle", now.Sub(lastChange(info)).Round(time.Second))
 		}
 	}
 }
 
 // pickOne claims, ingests and files one inbox file. claimed is false when another worker had it.
-func pickOne(ctx context.Context, in *Ingester, spec PickupSpec, name string) (Picked, bool, error) {
+func pickOne(ctx context.Context, in *Ingester, spec pickup, name string) (Picked, bool, error) {
 	p := Picked{File: name}
 	src := filepath.Join(spec.Inbox, name)
 	work := filepath.Join(spec.Inbox, ProcessingDir, name)
@@ -272,12 +210,12 @@ func pickOne(ctx context.Context, in *Ingester, spec PickupSpec, name string) (P
 		// Gone: another worker claimed it. Exists: a file of that name is still processing; this
 		// one waits for a later pick-up.
 		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrExist) {
-			spec.log().Warn("cannot claim file", "schedule", spec.Schedule, "file", src, "err", err)
+			spec.log.Warn("cannot claim file", "schedule", spec.Schedule, "file", src, "err", err)
 		}
 		return p, false, nil
 	}
-	log := spec.log().With("schedule", spec.Schedule, "file", name)
-	stop := keepFresh(work, spec.staleAfter()/4, spec.now)
+	log := spec.log.With("schedule", spec.Schedule, "file", name)
+	stop := keepFresh(work, spec.staleAfter/4, spec.now)
 	res, err := in.IngestFile(ctx, work)
 	stop()
 

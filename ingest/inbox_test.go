@@ -62,8 +62,18 @@ func (ib inbox) ls(t *testing.T, sub string) []string {
 	return out
 }
 
-func (ib inbox) spec() PickupSpec {
-	return PickupSpec{Inbox: ib.dir, Reports: ib.reports, Schedule: "test"}
+func (ib inbox) spec() jobs.PickupSpec {
+	return jobs.PickupSpec{Inbox: ib.dir, Reports: ib.reports, Schedule: "test"}
+}
+
+// pickUp does the pick-up spec with in.
+func pickUp(ctx context.Context, in *Ingester, spec jobs.PickupSpec) ([]Picked, error) {
+	return (&PickupHandler{Ingester: in}).Pickup(ctx, spec)
+}
+
+// pickUpAt does the pick-up spec with in, at the time now tells.
+func pickUpAt(ctx context.Context, in *Ingester, spec jobs.PickupSpec, now func() time.Time) ([]Picked, error) {
+	return (&PickupHandler{Ingester: in, Now: now}).Pickup(ctx, spec)
 }
 
 // zitadelFile is a ZITADEL CSV of n users starting at first.
@@ -85,7 +95,7 @@ func TestPickupIngestsAndFilesEachFile(t *testing.T) {
 	ib.drop(t, ".c.csv", zitadelFile(20, 1)) // being uploaded: hidden files are skipped
 	spec := ib.spec()
 	spec.Rate = 12.5
-	picked, err := Pickup(ctx, b.ingester(t, Config{}), spec)
+	picked, err := pickUp(ctx, b.ingester(t, Config{}), spec)
 	if err != nil {
 		t.Fatalf("Pickup = %v", err)
 	}
@@ -125,7 +135,7 @@ func TestPickupIngestsAndFilesEachFile(t *testing.T) {
 	}
 
 	// Nothing new: a second pick-up does nothing.
-	again, err := Pickup(ctx, b.ingester(t, Config{}), spec)
+	again, err := pickUp(ctx, b.ingester(t, Config{}), spec)
 	if err != nil || len(again) != 0 {
 		t.Errorf("Pickup again = %+v, %v; want nothing picked", again, err)
 	}
@@ -136,7 +146,7 @@ func TestPickupRefusedFileGoesToFailed(t *testing.T) {
 	b, ctx, ib := setup(t), context.Background(), newInbox(t)
 	ib.drop(t, "bad.csv", "name,phone\nAda,123\n")
 	ib.drop(t, "good.csv", zitadelFile(1, 1))
-	picked, err := Pickup(ctx, b.ingester(t, Config{}), ib.spec())
+	picked, err := pickUp(ctx, b.ingester(t, Config{}), ib.spec())
 	if err != nil {
 		t.Fatalf("Pickup = %v", err)
 	}
@@ -169,13 +179,13 @@ func TestPickupWithProvider(t *testing.T) {
 	ib.drop(t, "users.csv", zitadelFile(1, 1))
 	spec := ib.spec()
 	spec.Provider = jobs.Stytch
-	picked, err := Pickup(ctx, b.ingester(t, Config{}), spec)
+	picked, err := pickUp(ctx, b.ingester(t, Config{}), spec)
 	if err != nil || len(picked) != 1 || picked[0].Err == nil {
 		t.Fatalf("Pickup(provider stytch, zitadel file) = %+v, %v; want the file refused", picked, err)
 	}
 	spec.Provider = jobs.Zitadel
 	ib.drop(t, "users.csv", zitadelFile(1, 1))
-	picked, err = Pickup(ctx, b.ingester(t, Config{}), spec)
+	picked, err = pickUp(ctx, b.ingester(t, Config{}), spec)
 	if err != nil || len(picked) != 1 || picked[0].Err != nil || picked[0].Result.Provider != jobs.Zitadel {
 		t.Fatalf("Pickup(provider zitadel) = %+v, %v; want the file ingested as zitadel", picked, err)
 	}
@@ -186,12 +196,12 @@ func TestPickupSameFileTwiceIsOneRun(t *testing.T) {
 	b, ctx, ib := setup(t), context.Background(), newInbox(t)
 	in := b.ingester(t, Config{})
 	ib.drop(t, "x.csv", zitadelFile(1, 3))
-	first, err := Pickup(ctx, in, ib.spec())
+	first, err := pickUp(ctx, in, ib.spec())
 	if err != nil || len(first) != 1 {
 		t.Fatalf("Pickup = %+v, %v", first, err)
 	}
 	ib.drop(t, "x.csv", zitadelFile(1, 3))
-	second, err := Pickup(ctx, in, ib.spec())
+	second, err := pickUp(ctx, in, ib.spec())
 	if err != nil || len(second) != 1 {
 		t.Fatalf("Pickup again = %+v, %v", second, err)
 	}
@@ -219,7 +229,7 @@ func TestPickupRacingWorkersIngestEachFileOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[w], errs[w] = Pickup(ctx, b.ingester(t, Config{}), ib.spec())
+			results[w], errs[w] = pickUp(ctx, b.ingester(t, Config{}), ib.spec())
 		}()
 	}
 	wg.Wait()
@@ -269,7 +279,7 @@ func TestPickupTakesOverStaleProcessingFiles(t *testing.T) {
 	in := b.ingester(t, Config{})
 
 	// Fresh: it belongs to a live worker and is left alone.
-	picked, err := Pickup(ctx, in, ib.spec())
+	picked, err := pickUp(ctx, in, ib.spec())
 	if err != nil || len(picked) != 0 {
 		t.Fatalf("Pickup with a fresh processing file = %+v, %v; want nothing picked", picked, err)
 	}
@@ -278,9 +288,8 @@ func TestPickupTakesOverStaleProcessingFiles(t *testing.T) {
 	}
 
 	// Later than StaleAfter: taken over and ingested.
-	spec := ib.spec()
-	spec.Now = func() time.Time { return time.Now().Add(DefaultStaleAfter + time.Minute) }
-	picked, err = Pickup(ctx, in, spec)
+	later := func() time.Time { return time.Now().Add(DefaultStaleAfter + time.Minute) }
+	picked, err = pickUpAt(ctx, in, ib.spec(), later)
 	if err != nil || len(picked) != 1 || picked[0].File != "left.csv" || picked[0].Result.Queued != 2 {
 		t.Fatalf("Pickup with a stale processing file = %+v, %v; want left.csv ingested", picked, err)
 	}
@@ -295,12 +304,12 @@ func TestPickupLeavesUnsettledFiles(t *testing.T) {
 	ib.drop(t, "copying.csv", zitadelFile(1, 1))
 	spec := ib.spec()
 	spec.Settle = time.Hour
-	picked, err := Pickup(ctx, b.ingester(t, Config{}), spec)
+	picked, err := pickUp(ctx, b.ingester(t, Config{}), spec)
 	if err != nil || len(picked) != 0 {
 		t.Fatalf("Pickup(settle 1h) of a new file = %+v, %v; want it left", picked, err)
 	}
-	spec.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
-	picked, err = Pickup(ctx, b.ingester(t, Config{}), spec)
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	picked, err = pickUpAt(ctx, b.ingester(t, Config{}), spec, later)
 	if err != nil || len(picked) != 1 {
 		t.Fatalf("Pickup(settle 1h) two hours later = %+v, %v; want it picked", picked, err)
 	}
@@ -318,7 +327,7 @@ func TestPickupNameTakenInProcessingWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	ib.drop(t, "x.csv", zitadelFile(50, 1))
-	picked, err := Pickup(ctx, b.ingester(t, Config{}), ib.spec())
+	picked, err := pickUp(ctx, b.ingester(t, Config{}), ib.spec())
 	if err != nil || len(picked) != 0 {
 		t.Fatalf("Pickup = %+v, %v; want nothing picked", picked, err)
 	}
@@ -342,7 +351,7 @@ func TestPickupRedisDownReturnsTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	picked, err := Pickup(ctx, in, ib.spec())
+	picked, err := pickUp(ctx, in, ib.spec())
 	if err == nil {
 		t.Fatalf("Pickup with Redis down = %+v, nil; want an error", picked)
 	}
@@ -359,7 +368,7 @@ func TestPickupFinishedRunGetsItsReport(t *testing.T) {
 	b, ctx, ib := setup(t), context.Background(), newInbox(t)
 	// Every row invalid: the run finishes during the ingestion, before any worker sees it.
 	ib.drop(t, "bad-rows.csv", "user_id,email\nbad id,a@example.com\n")
-	picked, err := Pickup(ctx, b.ingester(t, Config{}), ib.spec())
+	picked, err := pickUp(ctx, b.ingester(t, Config{}), ib.spec())
 	if err != nil || len(picked) != 1 || picked[0].Err != nil {
 		t.Fatalf("Pickup = %+v, %v", picked, err)
 	}
@@ -379,7 +388,7 @@ func TestReportOnFinishWritesTheRecordedPath(t *testing.T) {
 	t.Parallel()
 	b, ctx, ib := setup(t), context.Background(), newInbox(t)
 	ib.drop(t, "x.csv", zitadelFile(1, 2))
-	picked, err := Pickup(ctx, b.ingester(t, Config{}), ib.spec())
+	picked, err := pickUp(ctx, b.ingester(t, Config{}), ib.spec())
 	if err != nil || len(picked) != 1 {
 		t.Fatalf("Pickup = %+v, %v", picked, err)
 	}
@@ -427,23 +436,11 @@ func TestPickupHandlerDropsTasksWithoutInbox(t *testing.T) {
 	}
 }
 
-func TestPickupSpecValidate(t *testing.T) {
+func TestPickupRefusesANegativeStaleAfter(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		spec PickupSpec
-		want string
-	}{
-		{"no inbox", PickupSpec{}, "Inbox"},
-		{"bad pattern", PickupSpec{Inbox: "x", Pattern: "[a"}, "Pattern"},
-		{"unknown provider", PickupSpec{Inbox: "x", Provider: "okta"}, "Provider"},
-		{"negative settle", PickupSpec{Inbox: "x", Settle: -time.Second}, "negative"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			if err := tc.spec.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Validate(%+v) = %v, want an error naming %s", tc.spec, err, tc.want)
-			}
-		})
+	b, ib := setup(t), newInbox(t)
+	h := &PickupHandler{Ingester: b.ingester(t, Config{}), StaleAfter: -time.Second}
+	if _, err := h.Pickup(context.Background(), ib.spec()); err == nil || !strings.Contains(err.Error(), "StaleAfter") {
+		t.Errorf("Pickup(StaleAfter -1s) = %v, want an error naming StaleAfter", err)
 	}
 }

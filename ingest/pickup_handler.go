@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -16,12 +17,19 @@ import (
 	"reactivator/jobs/report"
 )
 
-// PickupHandler handles inbox:pickup tasks: it runs Pickup with the schedule the task carries.
+// PickupHandler does inbox pick-ups: ProcessTask handles an inbox:pickup task by doing the
+// pick-up (jobs.PickupSpec) the task carries. Zero values are the defaults named on each field.
 type PickupHandler struct {
 	// Ingester ingests the picked-up files. Required.
 	Ingester *Ingester
 	// Logger gets a line per file; nil logs nothing.
 	Logger *slog.Logger
+	// StaleAfter is how long a file may sit in processing/ untouched before it counts as left by
+	// a dead worker and is picked up again; 0 means DefaultStaleAfter. The worker ingesting a
+	// file touches it every StaleAfter/4, so a long ingestion is not taken over.
+	StaleAfter time.Duration
+	// Now is the clock for Settle and StaleAfter; nil means time.Now.
+	Now func() time.Time
 }
 
 // ProcessTask implements asynq.Handler. A task without an inbox is dropped (asynq.SkipRetry);
@@ -31,12 +39,10 @@ func (h *PickupHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
-	spec := SpecFromPayload(p)
-	spec.Logger = h.Logger
-	if err := spec.Validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return fmt.Errorf("schedule %s: %w: %w", p.Schedule, err, asynq.SkipRetry)
 	}
-	picked, err := Pickup(ctx, h.Ingester, spec)
+	picked, err := h.Pickup(ctx, p)
 	if err != nil {
 		return fmt.Errorf("schedule %s: %w", p.Schedule, err)
 	}

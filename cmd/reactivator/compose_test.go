@@ -331,8 +331,8 @@ func TestDeploySchedulesLoad(t *testing.T) {
 		t.Errorf("deploy/schedules.yaml = %+v, want reports in /data/reports and schedules", cfg)
 	}
 	for _, s := range cfg.Schedules {
-		if !strings.HasPrefix(s.Inbox, "/data/inbox") {
-			t.Errorf("schedule %s: inbox %s, want one on the data volume (/data/inbox…)", s.Name, s.Inbox)
+		if !strings.HasPrefix(s.Pickup.Inbox, "/data/inbox") {
+			t.Errorf("schedule %s: inbox %s, want one on the data volume (/data/inbox…)", s.Pickup.Schedule, s.Pickup.Inbox)
 		}
 	}
 }

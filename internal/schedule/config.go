@@ -32,24 +32,16 @@ type Config struct {
 	Schedules []Schedule
 }
 
-// Schedule is one entry of schedules.yaml: a cron spec and the pick-up it queues.
+// Schedule is one entry of schedules.yaml: a cron spec and the pick-up each of its ticks queues.
 type Schedule struct {
-	Name     string
-	Cron     string
-	Inbox    string
-	Pattern  string
-	Provider jobs.Provider
-	Rate     float64
-	Settle   time.Duration
+	Cron string
+	// Pickup is the pick-up the inbox:pickup task of each tick carries: Pickup.Schedule is the
+	// schedule's name, Pickup.Reports the file's reports directory, and Pickup.Settle is
+	// defaultSettle unless the entry says otherwise.
+	Pickup jobs.PickupSpec
 	// every is the time between two ticks (the first two after now), for asynq.Unique.
 	every time.Duration
 	line  int
-}
-
-// Payload is the inbox:pickup payload of the schedule's ticks.
-func (s Schedule) Payload(reports string) jobs.InboxPickupPayload {
-	return jobs.InboxPickupPayload{Schedule: s.Name, Inbox: s.Inbox, Pattern: s.Pattern, Provider: s.Provider,
-		Rate: s.Rate, Reports: reports, Settle: s.Settle}
 }
 
 // UniqueFor is how long a queued pick-up of the schedule makes another one redundant: most of the
@@ -142,12 +134,15 @@ func Parse(file string, data []byte, now time.Time) (Config, error) {
 		if !ok {
 			continue
 		}
-		if first, dup := names[s.Name]; dup {
-			ce.add(item, fmt.Sprintf("schedules[%d].name", i), "%q is taken by the schedule on line %d: names must be unique", s.Name, first)
+		if first, dup := names[s.Pickup.Schedule]; dup {
+			ce.add(item, fmt.Sprintf("schedules[%d].name", i), "%q is taken by the schedule on line %d: names must be unique", s.Pickup.Schedule, first)
 			continue
 		}
-		names[s.Name] = s.line
+		names[s.Pickup.Schedule] = s.line
 		cfg.Schedules = append(cfg.Schedules, s)
+	}
+	for i := range cfg.Schedules {
+		cfg.Schedules[i].Pickup.Reports = cfg.Reports
 	}
 	return cfg, ce.err()
 }
@@ -177,16 +172,16 @@ func parseSchedule(ce *configErrors, item *yaml.Node, i int, now time.Time) (Sch
 		return Schedule{}, false
 	}
 	before := len(ce.errs)
-	s := Schedule{line: item.Line, Settle: defaultSettle}
+	s := Schedule{line: item.Line, Pickup: jobs.PickupSpec{Settle: defaultSettle}}
 	got := map[string]bool{}
 	eachField(ce, item, fmt.Sprintf("schedules[%d].", i), scheduleFields, func(key, val *yaml.Node) {
 		got[key.Value] = true
 		f := at(key.Value)
 		switch key.Value {
 		case "name":
-			s.Name = stringField(ce, val, f)
-			if s.Name != "" && strings.ContainsAny(s.Name, " \t\r\n") {
-				ce.add(val, f, "%q: want a name without spaces, e.g. nightly-zitadel", s.Name)
+			s.Pickup.Schedule = stringField(ce, val, f)
+			if s.Pickup.Schedule != "" && strings.ContainsAny(s.Pickup.Schedule, " \t\r\n") {
+				ce.add(val, f, "%q: want a name without spaces, e.g. nightly-zitadel", s.Pickup.Schedule)
 			}
 		case "cron":
 			s.Cron = stringField(ce, val, f)
@@ -198,30 +193,30 @@ func parseSchedule(ce *configErrors, item *yaml.Node, i int, now time.Time) (Sch
 				s.every = every
 			}
 		case "inbox":
-			s.Inbox = pathField(ce, val, f)
+			s.Pickup.Inbox = pathField(ce, val, f)
 		case "pattern":
-			s.Pattern = stringField(ce, val, f)
-			if _, err := filepath.Match(s.Pattern, "x.csv"); err != nil || strings.Contains(s.Pattern, "/") {
-				ce.add(val, f, "%q: want a file name pattern such as *.csv", s.Pattern)
+			s.Pickup.Pattern = stringField(ce, val, f)
+			if _, err := filepath.Match(s.Pickup.Pattern, "x.csv"); err != nil || strings.Contains(s.Pickup.Pattern, "/") {
+				ce.add(val, f, "%q: want a file name pattern such as *.csv", s.Pickup.Pattern)
 			}
 		case "provider":
 			p, err := jobs.ParseProvider(stringField(ce, val, f))
 			if err != nil {
 				ce.add(val, f, "%v", err)
 			}
-			s.Provider = p
+			s.Pickup.Provider = p
 		case "rate":
 			r, err := strconv.ParseFloat(val.Value, 64)
 			if val.Kind != yaml.ScalarNode || err != nil || r <= 0 {
 				ce.add(val, f, "%q: want a positive number of requests per second, e.g. 40", val.Value)
 			}
-			s.Rate = r
+			s.Pickup.Rate = r
 		case "settle":
 			d, err := time.ParseDuration(val.Value)
 			if val.Kind != yaml.ScalarNode || err != nil || d < 0 {
 				ce.add(val, f, "%q: want a duration such as 5s (0s picks files up at once)", val.Value)
 			}
-			s.Settle = d
+			s.Pickup.Settle = d
 		}
 	})
 	for _, req := range []string{"name", "cron", "inbox"} {

@@ -31,9 +31,10 @@ schedules:
 		t.Fatalf("parseSchedules = %v", err)
 	}
 	want := Config{Reports: "/data/reports", Schedules: []Schedule{
-		{Name: "nightly-zitadel", Cron: "0 3 * * *", Inbox: "/data/inbox/zitadel", Pattern: "*.csv", Provider: jobs.Zitadel,
-			Rate: 40, Settle: defaultSettle, every: 24 * time.Hour, line: 4},
-		{Name: "often", Cron: "@every 30s", Inbox: "/data/inbox/any", Settle: 0, every: 30 * time.Second, line: 10},
+		{Cron: "0 3 * * *", Pickup: jobs.PickupSpec{Schedule: "nightly-zitadel", Inbox: "/data/inbox/zitadel", Pattern: "*.csv",
+			Provider: jobs.Zitadel, Rate: 40, Reports: "/data/reports", Settle: defaultSettle}, every: 24 * time.Hour, line: 4},
+		{Cron: "@every 30s", Pickup: jobs.PickupSpec{Schedule: "often", Inbox: "/data/inbox/any", Reports: "/data/reports", Settle: 0},
+			every: 30 * time.Second, line: 10},
 	}}
 	if fmt.Sprintf("%+v", cfg) != fmt.Sprintf("%+v", want) {
 		t.Errorf("parseSchedules =\n%+v\nwant\n%+v", cfg, want)
@@ -44,9 +45,13 @@ schedules:
 	if got := (Schedule{every: time.Second}).UniqueFor(); got != time.Second {
 		t.Errorf("uniqueFor(@every 1s) = %s, want 1s (asynq's minimum)", got)
 	}
-	p := cfg.Schedules[0].Payload(cfg.Reports)
-	if p.Inbox != "/data/inbox/zitadel" || p.Reports != "/data/reports" || p.Provider != jobs.Zitadel || p.Rate != 40 {
-		t.Errorf("payload = %+v, want the schedule's inbox, provider, rate and the reports dir", p)
+	task, err := jobs.NewInboxPickupTask(cfg.Schedules[0].Pickup)
+	if err != nil {
+		t.Fatalf("NewInboxPickupTask(schedule 0) = %v", err)
+	}
+	p, err := jobs.ParseInboxPickupPayload(task)
+	if err != nil || p != want.Schedules[0].Pickup {
+		t.Errorf("the pick-up task of schedule 0 carries %+v, %v; want the schedule's pick-up %+v", p, err, want.Schedules[0].Pickup)
 	}
 }
 

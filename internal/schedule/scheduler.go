@@ -60,12 +60,12 @@ func (s *Scheduler) lead(ctx context.Context) {
 		Logger: asynqlog.New(log), LogLevel: asynq.WarnLevel, PostEnqueueFunc: s.enqueued,
 	})
 	for _, sc := range s.Config.Schedules {
-		task, err := jobs.NewInboxPickupTaskFor(sc.Payload(s.Config.Reports), asynq.Unique(sc.UniqueFor()))
+		task, err := jobs.NewInboxPickupTask(sc.Pickup, asynq.Unique(sc.UniqueFor()))
 		if err == nil {
 			_, err = sched.Register(sc.Cron, task)
 		}
 		if err != nil { // the file was checked at start: this is a bug
-			log.Error("cannot register schedule", "schedule", sc.Name, "err", err)
+			log.Error("cannot register schedule", "schedule", sc.Pickup.Schedule, "err", err)
 		}
 	}
 	if err := sched.Start(); err != nil {
@@ -102,14 +102,12 @@ func (c Config) WriteTable(w io.Writer, now time.Time) error {
 		if sched, err := cron.ParseStandard(s.Cron); err == nil {
 			next = sched.Next(now.UTC()).UTC().Format(time.DateTime)
 		}
-		pattern, provider := s.Pattern, string(s.Provider)
-		if pattern == "" {
-			pattern = "*.csv"
-		}
+		p := s.Pickup
+		provider := string(p.Provider)
 		if provider == "" {
 			provider = "(from header)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Cron, s.Inbox, pattern, provider, next)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Schedule, s.Cron, p.Inbox, p.FilePattern(), provider, next)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
