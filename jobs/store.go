@@ -72,6 +72,9 @@ var ErrRunNotFound = errors.New("run not found")
 type Store struct {
 	rdb redis.UniversalClient
 	now func() time.Time
+	// budgetClock is the time of the rate budgets; nil means Redis's TIME, the one clock every
+	// worker of the fleet shares (tests set their own).
+	budgetClock clock.Clock
 }
 
 // NewStore returns a Store over rdb.

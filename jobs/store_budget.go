@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,11 +42,15 @@ func (s *Store) Cooldown(ctx context.Context, p Provider) (time.Duration, error)
 
 // reserveScript reserves the next call slot of a budget, on Redis's clock.
 // KEYS[1] -> the budget: reactivator:budget:<provider> or reactivator:{<run>}:budget
-// ARGV[1] -> µs between slots, ARGV[2] -> µs of burst tolerance, ARGV[3] -> the longest wait (µs)
+// ARGV[1] -> µs between slots, ARGV[2] -> µs of burst tolerance, ARGV[3] -> the longest wait (µs),
+// ARGV[4] -> now (unix µs), or "" for Redis's TIME
 // Returns {1, wait µs} when reserved, {0, wait µs} when the slot is further than the longest wait.
 var reserveScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = tonumber(ARGV[4])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local interval, tolerance, maxwait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = last + interval
@@ -79,8 +84,12 @@ func (s *Store) reserve(ctx context.Context, key string, perSecond float64, burs
 	}
 	burst = max(burst, 1)
 	interval := 1e6 / perSecond
+	now := ""
+	if s.budgetClock != nil {
+		now = strconv.FormatInt(s.budgetClock.Now().UnixMicro(), 10)
+	}
 	v, err := reserveScript.Run(ctx, s.rdb, []string{key},
-		int64(interval), int64(interval*float64(burst-1)), maxWait.Microseconds()).Int64Slice()
+		int64(interval), int64(interval*float64(burst-1)), maxWait.Microseconds(), now).Int64Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("rate budget %s: %w", key, err)
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"reactivator/internal/clock"
 	"reactivator/internal/redistest"
 )
 
@@ -230,9 +232,12 @@ func TestRunNotFound(t *testing.T) {
 	}
 }
 
+// TestReserveSpacesSlots reserves on a stopped clock, so that every wait is exact: burst 2 gives
+// two slots at once, then one every 100ms, whatever the machine's load.
 func TestReserveSpacesSlots(t *testing.T) {
 	t.Parallel()
 	s, ctx := setupStore(t)
+	s.budgetClock = clock.Func(func() time.Time { return time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC) })
 	var waits []time.Duration
 	for i := 0; i < 5; i++ {
 		d, ok, err := s.Reserve(ctx, Stytch, 10, 2, time.Second)
@@ -241,18 +246,33 @@ func TestReserveSpacesSlots(t *testing.T) {
 		}
 		waits = append(waits, d)
 	}
-	// Burst 2: two slots at once, then one every 100ms.
 	want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}
-	for i, w := range want {
-		if d := waits[i] - w; d < -20*time.Millisecond || d > 20*time.Millisecond {
-			t.Fatalf("Reserve waits = %v, want about %v", waits, want)
-		}
+	if !slices.Equal(waits, want) {
+		t.Fatalf("Reserve waits = %v, want %v", waits, want)
 	}
-	if d, ok, _ := s.Reserve(ctx, Stytch, 10, 2, 200*time.Millisecond); ok || d < 300*time.Millisecond {
-		t.Fatalf("Reserve beyond maxWait = %v, %v; want no slot and a wait of about 400ms", d, ok)
+	if d, ok, _ := s.Reserve(ctx, Stytch, 10, 2, 200*time.Millisecond); ok || d != 400*time.Millisecond {
+		t.Fatalf("Reserve beyond maxWait = %v, %v; want no slot and a wait of 400ms", d, ok)
+	}
+	if d, ok, _ := s.Reserve(ctx, Stytch, 10, 2, time.Second); !ok || d != 400*time.Millisecond {
+		t.Fatalf("Reserve after one beyond maxWait = %v, %v; want the slot it did not take, 400ms", d, ok)
 	}
 	if d, ok, _ := s.Reserve(ctx, Zitadel, 10, 1, 0); !ok || d != 0 {
 		t.Fatalf("Reserve(other provider) = %v, %v; want its own budget, free", d, ok)
+	}
+}
+
+// TestReserveOnRedisClock reserves on Redis's own clock, as the fleet does: a fresh budget
+// gives its burst at once, and then a slot further away.
+func TestReserveOnRedisClock(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	for i := range 2 {
+		if d, ok, err := s.Reserve(ctx, Stytch, 0.001, 2, time.Hour); err != nil || !ok || d != 0 {
+			t.Fatalf("Reserve #%d of a burst of 2 = %v, %v, %v; want a slot now", i, d, ok, err)
+		}
+	}
+	if d, ok, err := s.Reserve(ctx, Stytch, 0.001, 2, time.Hour); err != nil || !ok || d <= 0 {
+		t.Fatalf("Reserve past the burst = %v, %v, %v; want a slot later", d, ok, err)
 	}
 }
 
