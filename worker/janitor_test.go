@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"reactivator/internal/clock"
 	"reactivator/jobs"
 )
 
@@ -35,8 +37,9 @@ func finishedRun(t *testing.T, store *jobs.Store, id string, open bool) {
 	}
 }
 
-// Two workers' janitors run side by side: never two prunes at once, every old finished run
-// pruned once, the unfinished one kept.
+// Two workers' janitors: while one prunes, the other's pass finds the lock taken and prunes
+// nothing (forced, not timed: the first prune waits for it); then, run side by side, never two
+// prunes at once, every old finished run pruned once, the unfinished one kept, the lock released.
 func TestJanitorOnePrunesAtATime(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -44,12 +47,13 @@ func TestJanitorOnePrunesAtATime(t *testing.T) {
 		finishedRun(t, b.store, fmt.Sprintf("jan-%02d", i), false)
 	}
 	finishedRun(t, b.store, "jan-open", true)
-	time.Sleep(5 * time.Millisecond) // older than the retention below
 
 	var inPrune, overlaps, passes, pruned atomic.Int64
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	newJanitor := func() *Janitor {
-		j := NewJanitor(b.store, JanitorConfig{Retention: time.Millisecond, Interval: 3 * time.Millisecond, LockTTL: time.Second, Logger: quiet})
+	// An hour on: every finished run is older than the retention.
+	later := clock.Func(func() time.Time { return time.Now().Add(time.Hour) })
+	newJanitor := func(during func()) *Janitor {
+		j := NewJanitor(b.store, JanitorConfig{Retention: time.Minute, Interval: time.Millisecond, LockTTL: time.Second, Logger: quiet, Clock: later})
 		real := j.prune
 		j.prune = func(ctx context.Context, o jobs.PruneOptions) (jobs.PruneResult, error) {
 			if inPrune.Add(1) > 1 {
@@ -57,18 +61,41 @@ func TestJanitorOnePrunesAtATime(t *testing.T) {
 			}
 			defer inPrune.Add(-1)
 			passes.Add(1)
-			time.Sleep(15 * time.Millisecond) // a long pass, for the other janitor to try its luck
+			during()
 			res, err := real(ctx, o)
 			pruned.Add(int64(len(res.Runs)))
 			return res, err
 		}
 		return j
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-	defer cancel()
+
+	// The first janitor's pass holds the lock until the second has tried its own.
+	tried := make(chan struct{})
+	first, second := newJanitor(func() { <-tried }), newJanitor(func() {})
+	done := make(chan error, 1)
+	go func() {
+		_, ran, err := first.Once(b.ctx)
+		if err == nil && !ran {
+			err = errors.New("did not get the free lock")
+		}
+		done <- err
+	}()
+	b.wait("the first janitor's prune", 20*time.Second, func() bool { return passes.Load() == 1 })
+	if res, ran, err := second.Once(b.ctx); err != nil || ran || len(res.Runs) != 0 {
+		t.Errorf("second Janitor.Once() during the first's prune = %d runs, %v, %v; want nothing, not run, nil", len(res.Runs), ran, err)
+	}
+	close(tried)
+	if err := <-done; err != nil {
+		t.Fatalf("first Janitor.Once() = %v", err)
+	}
+	if n := pruned.Load(); n != 20 {
+		t.Fatalf("the first pass pruned %d runs, want the 20 finished ones", n)
+	}
+
+	// Side by side, until each has had a few passes.
+	ctx, cancel := context.WithCancel(b.ctx)
 	var wg sync.WaitGroup
-	for range 2 {
-		j := newJanitor()
+	for _, j := range []*Janitor{newJanitor(runtime.Gosched), newJanitor(runtime.Gosched)} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -77,12 +104,11 @@ func TestJanitorOnePrunesAtATime(t *testing.T) {
 			}
 		}()
 	}
+	b.wait("several prune passes", 20*time.Second, func() bool { return passes.Load() >= 10 })
+	cancel()
 	wg.Wait()
 	if n := overlaps.Load(); n != 0 {
 		t.Errorf("%d prunes ran while another janitor's prune was running, want 0", n)
-	}
-	if passes.Load() < 2 {
-		t.Errorf("%d prune passes in 400ms, want several", passes.Load())
 	}
 	if n := pruned.Load(); n != 20 {
 		t.Errorf("janitors pruned %d runs, want the 20 finished ones once each", n)
