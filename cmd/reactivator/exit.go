@@ -5,12 +5,10 @@ package main
 
 import "reactivator/internal/exitcode"
 
-// usage and usageError return a bad command line (exit 2); interrupted, fatal and
-// notAllReactivated return err as the ending their names say, message unchanged.
+// usage and usageError return a bad command line (exit 2); notAllReactivated returns err as
+// that ending (exit 3), message unchanged.
 var (
 	usage             = exitcode.AsUsage
 	usageError        = exitcode.Usagef
-	interrupted       = exitcode.MarkInterrupted
-	fatal             = exitcode.MarkFatal
 	notAllReactivated = exitcode.MarkNotAllReactivated
 )
