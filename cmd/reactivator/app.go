@@ -90,8 +90,17 @@ outcome. Rows that could not be restored land in a report you can fix and feed b
 		Version:       version.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.setupLogging()
+		// The process's logger, from --log-format, --log-level and --log-repeat-interval.
+		PersistentPreRunE: func(*cobra.Command, []string) (err error) {
+			if a.log, err = console.Logger(a.stderr, a.logFormat, a.logLevel, a.logEvery); err != nil {
+				return usage(err)
+			}
+			if ownsProcess {
+				// go-redis has one logger per process: only the process's own command line sets
+				// it (tests run many command lines in one process, each with its own streams).
+				redis.SetLogger(logthrottle.RedisLogger{L: a.log})
+			}
+			return nil
 		},
 	}
 	root.Long += "\n\n" + config.Help()
@@ -103,46 +112,9 @@ outcome. Rows that could not be restored land in a report you can fix and feed b
 	pf.DurationVar(&a.logEvery, "log-repeat-interval", logthrottle.DefaultInterval, "a warning or error that repeats is logged once, then at most once per this interval")
 	_ = pf.MarkHidden("log-repeat-interval")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	for _, c := range a.commands() {
-		root.AddCommand(c)
-	}
+	// Each subcommand lives in a file of its own.
+	root.AddCommand(a.checkCmd(), a.statusCmd(), a.ingestCmd(), a.workerCmd(), a.runCmd(), a.demoCmd(),
+		a.reportCmd(), a.dashCmd(), a.schedulerCmd(), a.fakeidpCmd(), a.cancelCmd(), a.resumeCmd(),
+		a.pruneCmd(), a.findCmd(), a.planCmd(), a.undoCmd())
 	return root
-}
-
-// commands lists every subcommand; each lives in a file of its own.
-func (a *app) commands() []*cobra.Command {
-	return []*cobra.Command{
-		a.checkCmd(),
-		a.statusCmd(),
-		a.ingestCmd(),
-		a.workerCmd(),
-		a.runCmd(),
-		a.demoCmd(),
-		a.reportCmd(),
-		a.dashCmd(),
-		a.schedulerCmd(),
-		a.fakeidpCmd(),
-		a.cancelCmd(),
-		a.resumeCmd(),
-		a.pruneCmd(),
-		a.findCmd(),
-		a.planCmd(),
-		a.undoCmd(),
-	}
-}
-
-// setupLogging builds the process's logger from --log-format, --log-level and
-// --log-repeat-interval (console.Logger).
-func (a *app) setupLogging() error {
-	l, err := console.Logger(a.stderr, a.logFormat, a.logLevel, a.logEvery)
-	if err != nil {
-		return usage(err)
-	}
-	a.log = l
-	if ownsProcess {
-		// go-redis has one logger per process: only the process's own command line sets it
-		// (tests run many command lines in one process, each with its own streams).
-		redis.SetLogger(logthrottle.RedisLogger{L: a.log})
-	}
-	return nil
 }

@@ -9,7 +9,7 @@ import (
 func TestEveryCommandHasHelp(t *testing.T) {
 	t.Parallel()
 	a := &app{}
-	for _, c := range a.commands() {
+	for _, c := range a.rootCmd().Commands() {
 		if c.Hidden {
 			continue
 		}
