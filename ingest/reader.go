@@ -101,7 +101,7 @@ type Reader struct {
 	lastEnd  int   // last line of the latest record read
 	err      error // sticky error of Next
 	// fromReport is true for a report fed back in: its cells were neutralised for spreadsheets
-	// (jobs.NeutraliseCell) and are read back as they were.
+	// (report.NeutraliseCell, jobs/report) and are read back as they were.
 	fromReport bool
 }
 
@@ -125,8 +125,8 @@ func isReport(fields []string) bool {
 	return len(seen) == len(reportOwn)
 }
 
-// unneutralise undoes jobs.NeutraliseCell: a cell of a report that starts with a single quote
-// followed by what a spreadsheet would run as a formula gets its quote back off.
+// unneutralise undoes report.NeutraliseCell (jobs/report): a cell of a report that starts with a
+// single quote followed by what a spreadsheet would run as a formula gets its quote back off.
 func unneutralise(s string) string {
 	if len(s) >= 2 && s[0] == '\'' {
 		switch s[1] {

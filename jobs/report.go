@@ -121,17 +121,3 @@ func (r Run) ReportSummary(providerPaused bool) ReportSummary {
 // ReportColumns are the report's own columns, in order; the input's extra columns follow.
 var ReportColumns = []string{"line", "provider", "organization_id", "member_id", "user_id", "outcome",
 	"reason", "http_status", "request_id", "attempts", "finished_at", "message"}
-
-// NeutraliseCell returns s made safe to open in a spreadsheet: a cell starting with =, +, -, @,
-// tab or carriage return, which a spreadsheet would run as a formula, gets a leading single quote.
-// Other cells are returned unchanged.
-func NeutraliseCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}

@@ -12,6 +12,7 @@ import (
 
 	"reactivator/internal/atomicfile"
 	"reactivator/jobs"
+	"reactivator/jobs/report"
 )
 
 // Columns are the plan's own columns: the report's (jobs.ReportColumns), then state. The
@@ -43,7 +44,7 @@ func (r *Result) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	header := slices.Clone(Columns)
 	for _, c := range r.Columns {
-		header = append(header, jobs.NeutraliseCell(c))
+		header = append(header, report.NeutraliseCell(c))
 	}
 	if err := cw.Write(header); err != nil {
 		return err
@@ -65,7 +66,7 @@ func (r *Result) WriteCSV(w io.Writer) error {
 		rec = append(rec, in[3:]...)
 		for i := range rec {
 			if i > 0 {
-				rec[i] = jobs.NeutraliseCell(rec[i])
+				rec[i] = report.NeutraliseCell(rec[i])
 			}
 		}
 		if err := cw.Write(rec); err != nil {

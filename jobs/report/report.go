@@ -122,7 +122,7 @@ func extraColumns(cols []string) []string {
 	return out
 }
 
-// neutraliseID is jobs.NeutraliseCell for the id columns, which a failed-only report must hand
+// neutraliseID is NeutraliseCell for the id columns, which a failed-only report must hand
 // back to ingest unchanged. Stytch slugs and external ids may start with '-' (their alphabet is
 // letters, digits and - . _ ~); such a cell can only be arithmetic or a cell reference in a
 // spreadsheet, never a function call or a DDE link, so it is kept as is. Anything else is
@@ -131,7 +131,21 @@ func neutraliseID(s string) string {
 	if strings.HasPrefix(s, "-") && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") == "" {
 		return s
 	}
-	return jobs.NeutraliseCell(s)
+	return NeutraliseCell(s)
+}
+
+// NeutraliseCell returns s made safe to open in a spreadsheet: a cell starting with =, +, -, @,
+// tab or carriage return, which a spreadsheet would run as a formula, gets a leading single quote.
+// Other cells are returned unchanged.
+func NeutraliseCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
 }
 
 // reportRow is a jobs.ReportRow flattened into the report's fields.
@@ -195,14 +209,14 @@ func (c *csvReport) begin(_ jobs.ReportSummary, extra []string) error {
 	header := make([]string, 0, len(jobs.ReportColumns)+len(extra))
 	header = append(header, jobs.ReportColumns...)
 	for _, e := range extra {
-		header = append(header, jobs.NeutraliseCell(e))
+		header = append(header, NeutraliseCell(e))
 	}
 	c.rec = make([]string, len(header))
 	return c.w.Write(header)
 }
 
 func (c *csvReport) row(r reportRow) error {
-	n := jobs.NeutraliseCell
+	n := NeutraliseCell
 	rec := append(c.rec[:0],
 		strconv.Itoa(r.Line), n(string(r.Provider)),
 		neutraliseID(r.OrgID), neutraliseID(r.MemberID), neutraliseID(r.UserID),

@@ -324,7 +324,7 @@ func TestWriteReportJSON(t *testing.T) {
 	}
 	// JSON carries the true values; the CSV's neutralised cells lose their quote.
 	unquote := func(s string) string {
-		if rest, ok := strings.CutPrefix(s, "'"); ok && jobs.NeutraliseCell(rest) != rest {
+		if rest, ok := strings.CutPrefix(s, "'"); ok && NeutraliseCell(rest) != rest {
 			return rest
 		}
 		return s
@@ -723,5 +723,30 @@ func TestLookupRowShowsTheAccountFound(t *testing.T) {
 	}
 	if !strings.HasPrefix(lines[2], "3,zitadel,,,42,pending,") {
 		t.Errorf("report line 3 = %q, want the id row as given", lines[2])
+	}
+}
+
+func TestNeutraliseCell(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{name: "equals", in: "=1+1", want: "'=1+1"},
+		{name: "plus", in: "+1", want: "'+1"},
+		{name: "minus", in: "-2+3", want: "'-2+3"},
+		{name: "at", in: "@SUM(A1)", want: "'@SUM(A1)"},
+		{name: "tab", in: "\t=1", want: "'\t=1"},
+		{name: "carriage return", in: "\r=1", want: "'\r=1"},
+		{name: "plain", in: "member-test-a", want: "member-test-a"},
+		{name: "formula char later", in: "a=1", want: "a=1"},
+		{name: "leading space", in: " =1", want: " =1"},
+		{name: "already neutralised", in: "'=1", want: "'=1"},
+		{name: "empty", in: "", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := NeutraliseCell(tt.in); got != tt.want {
+				t.Errorf("NeutraliseCell(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
 	}
 }
