@@ -1,4 +1,5 @@
-// This file defines the outcomes a row can end with and the classes a provider answer falls in.
+// This file defines the outcomes a row can end with, the classes a provider answer falls in, and
+// what an outcome means to an operator (its tone), the same in every view.
 
 package jobs
 
@@ -125,3 +126,33 @@ func (o Outcome) Advice() string {
 	}
 	return ""
 }
+
+// Tone is what a row's outcome means to an operator, for colours and for what counts as a
+// failure: good (the account is active, as wanted), neutral (nothing to do) or bad (look at it).
+type Tone string
+
+// The tones of an outcome.
+const (
+	ToneGood    Tone = "ok"
+	ToneNeutral Tone = "skip"
+	ToneBad     Tone = "fail"
+)
+
+// ToneOf returns the tone of a row that ended with o for reason. A not_deactivated row whose
+// account was found active (reason already_active) is good: the account is where the operator
+// wants it; so is an undo's deactivated row.
+func ToneOf(o Outcome, reason string) Tone {
+	switch {
+	case o == Reactivated, o == Deactivated:
+		return ToneGood
+	case o == NotDeactivated && reason == ReasonAlreadyActive:
+		return ToneGood
+	case !o.Permanent():
+		return ToneNeutral
+	}
+	return ToneBad
+}
+
+// Failure reports whether a recorded outcome is one the operator has to look at: a permanent
+// failure other than an account found already active. These are the rows of a failed-only report.
+func (o OutcomeRecord) Failure() bool { return ToneOf(o.Outcome, o.Reason) == ToneBad }
