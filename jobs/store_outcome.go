@@ -144,12 +144,12 @@ const overflowMark = "~"
 // outcome (active: a not_deactivated row found already active, counted apart in the timeline)
 // and finishes the run when it was the last row. It returns 1 when the run finished, 0 when
 // not, -1 when the row already had an outcome.
-// finish_if_done(run, now) sets finished_at when every row of a complete run has its outcome,
-// and returns 1 then, 0 otherwise.
+// finish_if_done(run, now[, done]) sets finished_at when every row of a complete run has its
+// outcome, and returns 1 then, 0 otherwise; done, when given, is the run's count of rows done.
 const luaRecord = luaTick + `
-local function finish_if_done(run, now)
+local function finish_if_done(run, now, done)
   local total = tonumber(redis.call('HGET', run, 'total') or '-1')
-  local done = tonumber(redis.call('HGET', run, 'done') or '0')
+  done = done or tonumber(redis.call('HGET', run, 'done') or '0')
   if total >= 0 and done >= total and redis.call('HSETNX', run, 'finished_at', now) == 1 then
     return 1
   end
@@ -179,8 +179,8 @@ local function record(run, line, outcome, rec, now, active)
     tick(run, outcome, now)
   end
   redis.call('HINCRBY', run, 'n:' .. outcome, 1)
-  redis.call('HINCRBY', run, 'done', 1)
+  local done = redis.call('HINCRBY', run, 'done', 1)
   redis.call('HSET', run, 'last_at', now)
-  return finish_if_done(run, now)
+  return finish_if_done(run, now, done)
 end
 `
