@@ -1,8 +1,9 @@
 // This file is responsible for reading one CSV file of accounts into rows, streaming, and for
 // refusing, with a message that names the file and the line, a file that cannot be such a CSV.
 
-// Package ingest turns CSV files into validated rows and queues them as runs of reactivate tasks;
-// it also picks up the files of a schedule's inbox.
+// Package ingest turns CSV files into validated rows and records them as runs in the run store,
+// whose rows the workers' window queues as reactivate tasks. The inbox pick-up of schedules,
+// which ingests each new file of an inbox, is internal/schedule's.
 package ingest
 
 import (

@@ -118,7 +118,7 @@ func ParseRunFinishedPayload(t *asynq.Task) (RunFinishedPayload, error) {
 // PickupSpec is one inbox pick-up: which files of which inbox to ingest, how, and where their
 // reports go. It is the one description of a pick-up: each schedule of the schedules file holds
 // one (internal/schedule), the inbox:pickup task carries it as its payload, so a worker needs no
-// copy of the schedules file, and ingest.PickupHandler does what it says. Zero values are the
+// copy of the schedules file, and schedule.PickupHandler does what it says. Zero values are the
 // defaults named on each field.
 type PickupSpec struct {
 	// Schedule names the schedule, in the runs' extras and in logs. Required in a task.

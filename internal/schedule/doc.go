@@ -4,5 +4,5 @@
 // picks the files up and writes the finished runs' reports.
 //
 // A pick-up is described once, by jobs.PickupSpec: each Schedule holds one, the inbox:pickup task
-// of each tick carries it as its payload, and the worker's handler (ingest.PickupHandler) does it.
+// of each tick carries it as its payload, and the worker's PickupHandler does it.
 package schedule

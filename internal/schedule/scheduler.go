@@ -123,10 +123,10 @@ func (c Config) WriteTable(w io.Writer, now time.Time) error {
 // WorkerHandlers are a worker's half of schedules: the inbox:pickup handler, which ingests the
 // files of an inbox, and the OnRunFinished that writes a picked-up run's report file.
 func WorkerHandlers(store *jobs.Store, client redis.UniversalClient, stytchEnv string, log *slog.Logger) (map[string]asynq.Handler, func(context.Context, jobs.Run) error, error) {
-	in, err := ingest.New(ingest.Config{Store: store, Enqueuer: asynq.NewClientFromRedisClient(client), StytchEnv: stytchEnv})
-	if err != nil {
+	cfg := ingest.Config{Store: store, Enqueuer: asynq.NewClientFromRedisClient(client), StytchEnv: stytchEnv}
+	if _, err := ingest.New(cfg); err != nil {
 		return nil, nil, err
 	}
-	handlers := map[string]asynq.Handler{jobs.TypeInboxPickup: &ingest.PickupHandler{Ingester: in, Logger: log}}
-	return handlers, ingest.ReportOnFinish(store, log), nil
+	handlers := map[string]asynq.Handler{jobs.TypeInboxPickup: &PickupHandler{Ingest: cfg, Logger: log}}
+	return handlers, ReportOnFinish(store, log), nil
 }

@@ -1,7 +1,7 @@
 // This file tests the inbox pick-up against a private redis-server and temporary inboxes: claims,
 // done/ and failed/, racing workers, stale claims, settling files and report files.
 
-package ingest
+package schedule
 
 import (
 	"context"
@@ -18,8 +18,66 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"reactivator/ingest"
+	"reactivator/internal/redistest"
 	"reactivator/jobs"
 )
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// bundle is one test's private database with the clients that share it.
+type bundle struct {
+	store  *jobs.Store
+	client *asynq.Client
+}
+
+func setup(t *testing.T) bundle {
+	t.Helper()
+	srv := redistest.Shared(t)
+	opt := asynq.RedisClientOpt{Addr: srv.Addr, DB: srv.NextDB()}
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
+	b := bundle{store: jobs.NewStore(rdb), client: asynq.NewClient(opt)}
+	t.Cleanup(func() {
+		_ = b.client.Close()
+		_ = rdb.Close()
+	})
+	return b
+}
+
+// ingest returns the ingest settings of a pick-up over the bundle's store and client.
+func (b bundle) ingest() ingest.Config {
+	return ingest.Config{Store: b.store, Enqueuer: b.client}
+}
+
+// waitingAll claims every row that waits for a provider's window, as a worker would, and returns
+// how many there are. It moves the runs' window cursors: call it last.
+func (b bundle) waitingAll(t *testing.T, p jobs.Provider) int {
+	t.Helper()
+	ids, err := b.store.WindowRuns(context.Background(), p, 1000)
+	if err != nil {
+		t.Fatalf("WindowRuns(%s) = %v", p, err)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		for {
+			c, err := b.store.ClaimRows(context.Background(), p, id, 500)
+			if err != nil {
+				t.Fatalf("ClaimRows(%s) = %v", id, err)
+			}
+			for _, r := range c.Rows {
+				k := fmt.Sprintf("%s:%d", id, r.Line)
+				if seen[k] {
+					t.Fatalf("ClaimRows(%s) hands out line %d twice", id, r.Line)
+				}
+				seen[k] = true
+			}
+			if !c.More {
+				break
+			}
+		}
+	}
+	return len(seen)
+}
 
 // inbox is a temporary inbox with a reports directory beside it.
 type inbox struct {
@@ -67,13 +125,13 @@ func (ib inbox) spec() jobs.PickupSpec {
 }
 
 // pickUp does the pick-up spec with in.
-func pickUp(ctx context.Context, in *Ingester, spec jobs.PickupSpec) ([]Picked, error) {
-	return (&PickupHandler{Ingester: in}).Pickup(ctx, spec)
+func pickUp(ctx context.Context, in ingest.Config, spec jobs.PickupSpec) ([]Picked, error) {
+	return (&PickupHandler{Ingest: in}).Pickup(ctx, spec)
 }
 
 // pickUpAt does the pick-up spec with in, at the time now tells.
-func pickUpAt(ctx context.Context, in *Ingester, spec jobs.PickupSpec, now func() time.Time) ([]Picked, error) {
-	return (&PickupHandler{Ingester: in, Now: now}).Pickup(ctx, spec)
+func pickUpAt(ctx context.Context, in ingest.Config, spec jobs.PickupSpec, now func() time.Time) ([]Picked, error) {
+	return (&PickupHandler{Ingest: in, Now: now}).Pickup(ctx, spec)
 }
 
 // zitadelFile is a ZITADEL CSV of n users starting at first.
@@ -95,7 +153,7 @@ func TestPickupIngestsAndFilesEachFile(t *testing.T) {
 	ib.drop(t, ".c.csv", zitadelFile(20, 1)) // being uploaded: hidden files are skipped
 	spec := ib.spec()
 	spec.Rate = 12.5
-	picked, err := pickUp(ctx, b.ingester(t, Config{}), spec)
+	picked, err := pickUp(ctx, b.ingest(), spec)
 	if err != nil {
 		t.Fatalf("Pickup = %v", err)
 	}
@@ -135,7 +193,7 @@ func TestPickupIngestsAndFilesEachFile(t *testing.T) {
 	}
 
 	// Nothing new: a second pick-up does nothing.
-	again, err := pickUp(ctx, b.ingester(t, Config{}), spec)
+	again, err := pickUp(ctx, b.ingest(), spec)
 	if err != nil || len(again) != 0 {
 		t.Errorf("Pickup again = %+v, %v; want nothing picked", again, err)
 	}
@@ -146,14 +204,14 @@ func TestPickupRefusedFileGoesToFailed(t *testing.T) {
 	b, ctx, ib := setup(t), context.Background(), newInbox(t)
 	ib.drop(t, "bad.csv", "name,phone\nAda,123\n")
 	ib.drop(t, "good.csv", zitadelFile(1, 1))
-	picked, err := pickUp(ctx, b.ingester(t, Config{}), ib.spec())
+	picked, err := pickUp(ctx, b.ingest(), ib.spec())
 	if err != nil {
 		t.Fatalf("Pickup = %v", err)
 	}
 	if len(picked) != 2 || picked[0].File != "bad.csv" || picked[0].Err == nil || picked[1].Err != nil {
 		t.Fatalf("Pickup = %+v, want bad.csv refused, then good.csv ingested", picked)
 	}
-	var fe *FileError
+	var fe *ingest.FileError
 	if !errors.As(picked[0].Err, &fe) {
 		t.Errorf("Pickup[0].Err = %v (%T), want a *FileError", picked[0].Err, picked[0].Err)
 	}
@@ -179,13 +237,13 @@ func TestPickupWithProvider(t *testing.T) {
 	ib.drop(t, "users.csv", zitadelFile(1, 1))
 	spec := ib.spec()
 	spec.Provider = jobs.Stytch
-	picked, err := pickUp(ctx, b.ingester(t, Config{}), spec)
+	picked, err := pickUp(ctx, b.ingest(), spec)
 	if err != nil || len(picked) != 1 || picked[0].Err == nil {
 		t.Fatalf("Pickup(provider stytch, zitadel file) = %+v, %v; want the file refused", picked, err)
 	}
 	spec.Provider = jobs.Zitadel
 	ib.drop(t, "users.csv", zitadelFile(1, 1))
-	picked, err = pickUp(ctx, b.ingester(t, Config{}), spec)
+	picked, err = pickUp(ctx, b.ingest(), spec)
 	if err != nil || len(picked) != 1 || picked[0].Err != nil || picked[0].Result.Provider != jobs.Zitadel {
 		t.Fatalf("Pickup(provider zitadel) = %+v, %v; want the file ingested as zitadel", picked, err)
 	}
@@ -194,7 +252,7 @@ func TestPickupWithProvider(t *testing.T) {
 func TestPickupSameFileTwiceIsOneRun(t *testing.T) {
 	t.Parallel()
 	b, ctx, ib := setup(t), context.Background(), newInbox(t)
-	in := b.ingester(t, Config{})
+	in := b.ingest()
 	ib.drop(t, "x.csv", zitadelFile(1, 3))
 	first, err := pickUp(ctx, in, ib.spec())
 	if err != nil || len(first) != 1 {
@@ -229,7 +287,7 @@ func TestPickupRacingWorkersIngestEachFileOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[w], errs[w] = pickUp(ctx, b.ingester(t, Config{}), ib.spec())
+			results[w], errs[w] = pickUp(ctx, b.ingest(), ib.spec())
 		}()
 	}
 	wg.Wait()
@@ -276,7 +334,7 @@ func TestPickupTakesOverStaleProcessingFiles(t *testing.T) {
 	if err := os.WriteFile(left, []byte(zitadelFile(1, 2)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	in := b.ingester(t, Config{})
+	in := b.ingest()
 
 	// Fresh: it belongs to a live worker and is left alone.
 	picked, err := pickUp(ctx, in, ib.spec())
@@ -304,12 +362,12 @@ func TestPickupLeavesUnsettledFiles(t *testing.T) {
 	ib.drop(t, "copying.csv", zitadelFile(1, 1))
 	spec := ib.spec()
 	spec.Settle = time.Hour
-	picked, err := pickUp(ctx, b.ingester(t, Config{}), spec)
+	picked, err := pickUp(ctx, b.ingest(), spec)
 	if err != nil || len(picked) != 0 {
 		t.Fatalf("Pickup(settle 1h) of a new file = %+v, %v; want it left", picked, err)
 	}
 	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
-	picked, err = pickUpAt(ctx, b.ingester(t, Config{}), spec, later)
+	picked, err = pickUpAt(ctx, b.ingest(), spec, later)
 	if err != nil || len(picked) != 1 {
 		t.Fatalf("Pickup(settle 1h) two hours later = %+v, %v; want it picked", picked, err)
 	}
@@ -327,7 +385,7 @@ func TestPickupNameTakenInProcessingWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	ib.drop(t, "x.csv", zitadelFile(50, 1))
-	picked, err := pickUp(ctx, b.ingester(t, Config{}), ib.spec())
+	picked, err := pickUp(ctx, b.ingest(), ib.spec())
 	if err != nil || len(picked) != 0 {
 		t.Fatalf("Pickup = %+v, %v; want nothing picked", picked, err)
 	}
@@ -347,10 +405,7 @@ func TestPickupRedisDownReturnsTheFile(t *testing.T) {
 	// An ingester over a Redis nobody listens on.
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { _ = dead.Close() })
-	in, err := New(Config{Store: jobs.NewStore(dead), Enqueuer: b.client})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := ingest.Config{Store: jobs.NewStore(dead), Enqueuer: b.client}
 	picked, err := pickUp(ctx, in, ib.spec())
 	if err == nil {
 		t.Fatalf("Pickup with Redis down = %+v, nil; want an error", picked)
@@ -368,7 +423,7 @@ func TestPickupFinishedRunGetsItsReport(t *testing.T) {
 	b, ctx, ib := setup(t), context.Background(), newInbox(t)
 	// Every row invalid: the run finishes during the ingestion, before any worker sees it.
 	ib.drop(t, "bad-rows.csv", "user_id,email\nbad id,a@example.com\n")
-	picked, err := pickUp(ctx, b.ingester(t, Config{}), ib.spec())
+	picked, err := pickUp(ctx, b.ingest(), ib.spec())
 	if err != nil || len(picked) != 1 || picked[0].Err != nil {
 		t.Fatalf("Pickup = %+v, %v", picked, err)
 	}
@@ -388,7 +443,7 @@ func TestReportOnFinishWritesTheRecordedPath(t *testing.T) {
 	t.Parallel()
 	b, ctx, ib := setup(t), context.Background(), newInbox(t)
 	ib.drop(t, "x.csv", zitadelFile(1, 2))
-	picked, err := pickUp(ctx, b.ingester(t, Config{}), ib.spec())
+	picked, err := pickUp(ctx, b.ingest(), ib.spec())
 	if err != nil || len(picked) != 1 {
 		t.Fatalf("Pickup = %+v, %v", picked, err)
 	}
@@ -429,7 +484,7 @@ func TestReportOnFinishWritesTheRecordedPath(t *testing.T) {
 func TestPickupHandlerDropsTasksWithoutInbox(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	h := &PickupHandler{Ingester: b.ingester(t, Config{})}
+	h := &PickupHandler{Ingest: b.ingest()}
 	err := h.ProcessTask(context.Background(), asynq.NewTask(jobs.TypeInboxPickup, []byte(`{"schedule":"old"}`)))
 	if !errors.Is(err, asynq.SkipRetry) {
 		t.Errorf("ProcessTask(payload without inbox) = %v, want SkipRetry", err)
@@ -439,7 +494,7 @@ func TestPickupHandlerDropsTasksWithoutInbox(t *testing.T) {
 func TestPickupRefusesANegativeStaleAfter(t *testing.T) {
 	t.Parallel()
 	b, ib := setup(t), newInbox(t)
-	h := &PickupHandler{Ingester: b.ingester(t, Config{}), StaleAfter: -time.Second}
+	h := &PickupHandler{Ingest: b.ingest(), StaleAfter: -time.Second}
 	if _, err := h.Pickup(context.Background(), ib.spec()); err == nil || !strings.Contains(err.Error(), "StaleAfter") {
 		t.Errorf("Pickup(StaleAfter -1s) = %v, want an error naming StaleAfter", err)
 	}

@@ -1,7 +1,7 @@
 // This file gives the inbox its Linux primitives: a rename that never replaces a file, and the
 // inode change time, which a rename sets.
 
-package ingest
+package schedule
 
 import (
 	"errors"

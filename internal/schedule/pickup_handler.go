@@ -1,7 +1,7 @@
 // This file is responsible for the worker side of schedules: the inbox:pickup task handler and
 // the report file written when a picked-up run finishes.
 
-package ingest
+package schedule
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"reactivator/ingest"
 	"reactivator/internal/atomicfile"
 	"reactivator/jobs"
 	"reactivator/jobs/report"
@@ -20,8 +21,9 @@ import (
 // PickupHandler does inbox pick-ups: ProcessTask handles an inbox:pickup task by doing the
 // pick-up (jobs.PickupSpec) the task carries. Zero values are the defaults named on each field.
 type PickupHandler struct {
-	// Ingester ingests the picked-up files. Required.
-	Ingester *Ingester
+	// Ingest is how the picked-up files are ingested: Store and Enqueuer are required; each
+	// pick-up's Provider and Rate take the place of Options.Provider and RunRate.
+	Ingest ingest.Config
 	// Logger gets a line per file; nil logs nothing.
 	Logger *slog.Logger
 	// StaleAfter is how long a file may sit in processing/ untouched before it counts as left by

@@ -2,7 +2,7 @@
 // an inbox atomically, ingests it as a run and files it under done/ or failed/, so that a file is
 // ingested once however many workers pick up the same inbox at once.
 
-package ingest
+package schedule
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"reactivator/ingest"
 	"reactivator/jobs"
 )
 
@@ -56,7 +57,7 @@ type Picked struct {
 	// File is the file's base name in the inbox.
 	File string
 	// Result is the ingestion's result; its RunID is "" when the file was refused.
-	Result Result
+	Result ingest.Result
 	// Err is why the file was refused (nil when it was ingested); its message is in the
 	// .error.txt beside the file in failed/.
 	Err error
@@ -97,18 +98,17 @@ func (h *PickupHandler) Pickup(ctx context.Context, s jobs.PickupSpec) ([]Picked
 	if spec.log == nil {
 		spec.log = slog.New(slog.DiscardHandler)
 	}
-	in := h.Ingester
-	if in == nil || in.cfg.Store == nil || in.cfg.DryRun {
-		return nil, errors.New("pickup: needs an Ingester with a Store, not a dry run")
+	cfg := h.Ingest
+	if cfg.Store == nil || cfg.DryRun {
+		return nil, errors.New("pickup: needs Ingest with a Store, not a dry run")
 	}
-	ing := in
-	if (spec.Provider != "" && spec.Provider != in.cfg.Options.Provider) || spec.Rate != in.cfg.RunRate {
-		cfg := in.cfg
-		if spec.Provider != "" {
-			cfg.Options.Provider = spec.Provider
-		}
-		cfg.RunRate = spec.Rate
-		ing = &Ingester{cfg: cfg}
+	if spec.Provider != "" {
+		cfg.Options.Provider = spec.Provider
+	}
+	cfg.RunRate = spec.Rate
+	ing, err := ingest.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pickup: %w", err)
 	}
 	st, err := os.Stat(spec.Inbox)
 	if err != nil {
@@ -138,7 +138,7 @@ func (h *PickupHandler) Pickup(ctx context.Context, s jobs.PickupSpec) ([]Picked
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		p, claimed, err := pickOne(ctx, ing, spec, name)
+		p, claimed, err := pickOne(ctx, ing, cfg.Store, spec, name)
 		if err != nil {
 			return out, err
 		}
@@ -202,7 +202,7 @@ func reclaimStale(spec pickup) {
 }
 
 // pickOne claims, ingests and files one inbox file. claimed is false when another worker had it.
-func pickOne(ctx context.Context, in *Ingester, spec pickup, name string) (Picked, bool, error) {
+func pickOne(ctx context.Context, in *ingest.Ingester, store *jobs.Store, spec pickup, name string) (Picked, bool, error) {
 	p := Picked{File: name}
 	src := filepath.Join(spec.Inbox, name)
 	work := filepath.Join(spec.Inbox, ProcessingDir, name)
@@ -225,7 +225,7 @@ func pickOne(ctx context.Context, in *Ingester, spec pickup, name string) (Picke
 			log.Warn("file was taken over by another worker during its ingestion", "err", err)
 			return p, false, nil
 		}
-		if transient(ctx, in, err) {
+		if transient(ctx, store, err) {
 			if rerr := renameNoReplace(work, src); rerr != nil {
 				log.Warn("ingest failed; the file stays in processing and is picked up again later", "err", err)
 			} else {
@@ -247,7 +247,6 @@ func pickOne(ctx context.Context, in *Ingester, spec pickup, name string) (Picke
 	}
 	p.Result = res
 
-	store := in.cfg.Store
 	ctx = context.WithoutCancel(ctx) // the run is queued: file it even if we are being stopped
 	if spec.Schedule != "" {
 		if err := store.SetRunExtra(ctx, res.RunID, ExtraSchedule, spec.Schedule); err != nil {
@@ -292,7 +291,7 @@ func pickOne(ctx context.Context, in *Ingester, spec pickup, name string) (Picke
 
 // transient reports whether an ingestion error may pass by itself (the file should be tried
 // again), as opposed to a refusal of the file.
-func transient(ctx context.Context, in *Ingester, err error) bool {
+func transient(ctx context.Context, store *jobs.Store, err error) bool {
 	var ne net.Error
 	var re redis.Error
 	switch {
@@ -302,7 +301,7 @@ func transient(ctx context.Context, in *Ingester, err error) bool {
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	return in.cfg.Store.Redis().Ping(pctx).Err() != nil
+	return store.Redis().Ping(pctx).Err() != nil
 }
 
 // keepFresh touches path every interval until stop is called, so other workers do not take a

@@ -2,7 +2,7 @@
 
 // This file gives the inbox its primitives on systems without Linux's renameat2.
 
-package ingest
+package schedule
 
 import (
 	"io/fs"
