@@ -4,10 +4,7 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,64 +12,22 @@ import (
 
 	"reactivator/internal/discover"
 	"reactivator/jobs"
-	"reactivator/worker/stytch"
-	"reactivator/worker/zitadel"
 )
 
-// findOptions are find's flags.
+// findOptions are find's flags: the request (discover.Request) and the provider settings.
 type findOptions struct {
-	provider            jobs.Provider
-	orgs                []string
-	emailDomain, output string
-	after, before, by   string
-	json                bool
-	pageSize            int
-	zq                  discover.ZitadelQuery
-	sq                  discover.StytchQuery
-	pf                  providerFlags
+	discover.Request
+	pf providerFlags
 }
 
 func (o *findOptions) register(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&o.orgs, "org", nil, "organization id (Stytch: id or slug); repeat for several")
-	fs.StringVar(&o.emailDomain, "email-domain", "", "keep accounts whose email is at this domain, e.g. example.com")
-	fs.StringVarP(&o.output, "output", "o", "", "the CSV file to write (required)")
-	fs.BoolVar(&o.json, "json", false, "print a JSON summary instead of the sentence")
-	fs.IntVar(&o.pageSize, "page-size", 0, "accounts asked for per call (default 1000)")
+	fs.StringArrayVar(&o.Orgs, "org", nil, "organization id (Stytch: id or slug); repeat for several")
+	fs.StringVar(&o.EmailDomain, "email-domain", "", "keep accounts whose email is at this domain, e.g. example.com")
+	fs.StringVarP(&o.Output, "output", "o", "", "the CSV file to write (required)")
+	fs.BoolVar(&o.JSON, "json", false, "print a JSON summary instead of the sentence")
+	fs.IntVar(&o.PageSize, "page-size", 0, "accounts asked for per call (default 1000)")
 	_ = fs.MarkHidden("page-size")
 	o.pf.register(fs)
-}
-
-// Validate checks the flags and builds the query, before any call: a window whose start is
-// after its end, or an unreadable time, is a bad command line.
-func (o *findOptions) Validate(now time.Time) error {
-	if o.output == "" {
-		return usageError("-o FILE.csv is required: find writes the accounts it finds there")
-	}
-	if o.provider == jobs.Stytch {
-		o.sq = discover.StytchQuery{Orgs: o.orgs, EmailDomain: o.emailDomain, PageSize: o.pageSize}
-		if err := o.sq.Validate(); err != nil {
-			return usage(err)
-		}
-		return nil
-	}
-	o.zq = discover.ZitadelQuery{Orgs: o.orgs, EmailDomain: o.emailDomain, By: o.by, PageSize: o.pageSize}
-	for _, b := range []struct {
-		flag, v string
-		t       *time.Time
-	}{{"--deactivated-after", o.after, &o.zq.After}, {"--deactivated-before", o.before, &o.zq.Before}} {
-		if b.v == "" {
-			continue
-		}
-		t, err := discover.ParseTime(b.v, now)
-		if err != nil {
-			return usageError("%s: %w", b.flag, err)
-		}
-		*b.t = t
-	}
-	if err := o.zq.Validate(); err != nil {
-		return usage(err)
-	}
-	return nil
 }
 
 const findLong = `find lists the accounts to restore into a CSV that reactivator run, plan and ingest read as
@@ -105,74 +60,33 @@ func (a *app) findCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "find zitadel|stytch [filters] -o FILE.csv", Short: "List the deactivated or deleted accounts to restore into a CSV (read-only)",
 		Long: findLong, Example: findExample}
 	for _, p := range []jobs.Provider{jobs.Zitadel, jobs.Stytch} {
-		o := &findOptions{provider: p}
+		o := &findOptions{Request: discover.Request{Provider: p}}
 		sub := &cobra.Command{Use: string(p) + " [filters] -o FILE.csv", Short: "Find the " + string(p) + " accounts to restore",
 			Long: findLong, Example: findExample, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				if err := o.Validate(time.Now()); err != nil {
-					return err
+					return usage(err)
 				}
-				res, err := a.find(cmd.Context(), o)
+				ps, err := a.providers(&o.pf)
 				if err != nil {
 					return err
 				}
-				if err := res.WriteFile(o.output); err != nil {
+				o.Progress = a.stderr
+				res, err := discover.Find(cmd.Context(), ps, &o.Request)
+				if errors.Is(err, discover.ErrUnknownOrg) {
+					return usage(err)
+				} else if err != nil {
 					return err
 				}
-				return a.printFound(o, res)
+				return discover.Print(a.stdout, &o.Request, res)
 			}}
 		o.register(sub.Flags())
 		if p == jobs.Zitadel {
-			sub.Flags().StringVar(&o.after, "deactivated-after", "", "keep users deactivated at or after T (RFC 3339 or a duration ago, e.g. 2h)")
-			sub.Flags().StringVar(&o.before, "deactivated-before", "", "keep users deactivated before T (RFC 3339 or a duration ago)")
-			sub.Flags().StringVar(&o.by, "deactivated-by", "", "keep users deactivated by this user id")
+			sub.Flags().StringVar(&o.After, "deactivated-after", "", "keep users deactivated at or after T (RFC 3339 or a duration ago, e.g. 2h)")
+			sub.Flags().StringVar(&o.Before, "deactivated-before", "", "keep users deactivated before T (RFC 3339 or a duration ago)")
+			sub.Flags().StringVar(&o.By, "deactivated-by", "", "keep users deactivated by this user id")
 		}
 		cmd.AddCommand(sub)
 	}
 	return cmd
-}
-
-// find builds the provider's client and runs the search; an unknown Stytch org is a bad command line.
-func (a *app) find(ctx context.Context, o *findOptions) (*discover.Result, error) {
-	ps, err := a.providers(&o.pf)
-	if err != nil {
-		return nil, err
-	}
-	if o.provider == jobs.Zitadel {
-		if ps.Zitadel == nil {
-			return nil, errors.New("ZITADEL is not configured: set ZITADEL_URL and ZITADEL_TOKEN (or ZITADEL_TOKEN_FILE, ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET, or ZITADEL_KEY_FILE)")
-		}
-		c, err := zitadel.New(ctx, *ps.Zitadel)
-		if err != nil {
-			return nil, err
-		}
-		o.zq.Progress = a.stderr
-		return discover.Zitadel(ctx, c, o.zq)
-	}
-	if ps.Stytch == nil {
-		return nil, errors.New("no Stytch credentials: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE)")
-	}
-	c, err := stytch.New(*ps.Stytch)
-	if err != nil {
-		return nil, err
-	}
-	o.sq.Progress = a.stderr
-	res, err := discover.Stytch(ctx, c, o.sq)
-	if errors.Is(err, discover.ErrUnknownOrg) {
-		return nil, usage(err)
-	}
-	return res, err
-}
-
-// printFound says what was written: a sentence, or with --json a summary object.
-func (a *app) printFound(o *findOptions, res *discover.Result) error {
-	if o.json {
-		return json.NewEncoder(a.stdout).Encode(map[string]any{"provider": res.Provider, "file": o.output, "accounts": len(res.Rows), "calls": res.Calls})
-	}
-	if len(res.Rows) == 0 {
-		fmt.Fprintf(a.stdout, "found no %s account to restore: %s has the header only\n", res.Provider, o.output)
-		return nil
-	}
-	fmt.Fprintf(a.stdout, "found %d %s accounts to restore: %s (check it, then: reactivator run %s)\n", len(res.Rows), res.Provider, o.output, o.output)
-	return nil
 }

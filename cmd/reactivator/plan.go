@@ -4,39 +4,33 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"reactivator/internal/plan"
-	"reactivator/worker/stytch"
-	"reactivator/worker/zitadel"
 )
 
-// planOptions are plan's flags.
+// planOptions are plan's flags: the planner's config (plan.Config) and how to read the files.
 type planOptions struct {
-	provider, delimiter, runID string
-	dir                        string
-	force, json                bool
-	pf                         providerFlags
+	plan.Config
+	provider, delimiter, dir string
+	force, json              bool
+	pf                       providerFlags
 }
 
 func (o *planOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.provider, "provider", "", "the files' provider, stytch or zitadel (default: from the header)")
 	fs.StringVar(&o.delimiter, "delimiter", "", "field delimiter: ',', ';' or tab (default: detected)")
-	fs.StringVar(&o.runID, "run", "", "the run id run would use (one file only; default: provider and a hash of the file)")
+	fs.StringVar(&o.RunID, "run", "", "the run id run would use (one file only; default: provider and a hash of the file)")
 	fs.StringVar(&o.dir, "dir", "", "the directory the plans go to (default: the working directory)")
 	fs.BoolVar(&o.force, "force", false, "overwrite an existing FILE.csv.plan.csv (default: keep it and number the new one)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON array of plan summaries on stdout (progress stays on stderr)")
 	o.pf.register(fs)
 }
 
-// Validate checks the flags before anything is read.
-func (o *planOptions) Validate(files []string) error {
-	_, err := fileFlags{provider: o.provider, delimiter: o.delimiter, runID: o.runID}.options(len(files))
+// Validate checks the flags before anything is read and sets the reader's options.
+func (o *planOptions) Validate(files []string) (err error) {
+	o.Options, err = fileFlags{provider: o.provider, delimiter: o.delimiter, runID: o.RunID}.options(len(files))
 	return err
 }
 
@@ -80,58 +74,26 @@ func (a *app) planCmd() *cobra.Command {
 			if err := o.Validate(files); err != nil {
 				return err
 			}
-			sums, err := a.plan(cmd.Context(), o, files)
+			ps, err := a.providers(&o.pf)
 			if err != nil {
 				return err
 			}
-			return a.printPlans(o, sums)
+			if err := o.UseProviders(cmd.Context(), ps); err != nil {
+				return err
+			}
+			rc, err := a.runsRedis(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			o.Store, o.Progress = rc.store, a.stderr
+			sums, err := plan.Files(cmd.Context(), o.Config, files, o.dir, o.force, a.stderr)
+			if err != nil {
+				return err
+			}
+			return plan.Print(a.stdout, sums, o.json)
 		}}
 	o.register(cmd.Flags())
 	_ = cmd.RegisterFlagCompletionFunc("provider", completeProvider)
 	return cmd
-}
-
-// plan builds the readers and the run store and plans the files.
-func (a *app) plan(ctx context.Context, o *planOptions, files []string) ([]plan.Summary, error) {
-	opts, _ := fileFlags{provider: o.provider, delimiter: o.delimiter}.options(len(files))
-	ps, err := a.providers(&o.pf)
-	if err != nil {
-		return nil, err
-	}
-	cfg := plan.Config{Options: opts, StytchEnv: ps.StytchEnv(), RunID: o.runID, Progress: a.stderr}
-	if ps.Zitadel != nil {
-		if cfg.Zitadel, err = zitadel.New(ctx, *ps.Zitadel); err != nil {
-			return nil, err
-		}
-		cfg.ZitadelAPI, cfg.DefaultOrgID = ps.Zitadel.API, ps.Zitadel.DefaultOrgID
-	}
-	if ps.Stytch != nil {
-		if cfg.Stytch, err = stytch.New(*ps.Stytch); err != nil {
-			return nil, err
-		}
-	}
-	rc, err := a.runsRedis(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	cfg.Store = rc.store
-	return plan.Files(ctx, cfg, files, o.dir, o.force, a.stderr)
-}
-
-// printPlans prints the plans' summaries and turns "not every row would be reactivated" into exit 3.
-func (a *app) printPlans(o *planOptions, sums []plan.Summary) error {
-	if o.json {
-		if err := json.NewEncoder(a.stdout).Encode(sums); err != nil {
-			return err
-		}
-	} else {
-		plan.WriteText(a.stdout, sums)
-	}
-	for _, s := range sums {
-		if !s.AllReactivated {
-			return notAllReactivated(errors.New(""))
-		}
-	}
-	return nil
 }

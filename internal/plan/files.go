@@ -5,14 +5,35 @@ package plan
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"slices"
 
+	"reactivator/internal/providers"
+	"reactivator/internal/runwait"
 	"reactivator/jobs"
 	"reactivator/jobs/reportfile"
 )
+
+// UseProviders gives cfg a reader per provider ps has credentials for, the Stytch project's
+// environment, and ZITADEL's API and default organization.
+func (cfg *Config) UseProviders(ctx context.Context, ps providers.Set) error {
+	cl, err := ps.Clients(ctx)
+	if err != nil {
+		return err
+	}
+	cfg.StytchEnv = ps.StytchEnv()
+	if cl.Zitadel != nil {
+		cfg.Zitadel, cfg.ZitadelAPI, cfg.DefaultOrgID = cl.Zitadel, ps.Zitadel.API, ps.Zitadel.DefaultOrgID
+	}
+	if cl.Stytch != nil {
+		cfg.Stytch = cl.Stytch
+	}
+	return nil
+}
 
 // Path returns where the plan of input goes: <its base name>.plan.csv in dir ("" the working
 // directory). When that file exists, the next free numbered name (x.plan.1.csv) is returned
@@ -52,6 +73,25 @@ func Files(ctx context.Context, cfg Config, files []string, dir string, force bo
 		out = append(out, res.Summary(path))
 	}
 	return out, nil
+}
+
+// Print prints the plans' summaries to w: one JSON array with asJSON, else WriteText's
+// paragraphs. When some row would not be reactivated it returns an error of kind
+// runwait.ErrNotAllReactivated with no message (the summaries said it), exit 3.
+func Print(w io.Writer, sums []Summary, asJSON bool) error {
+	if asJSON {
+		if err := json.NewEncoder(w).Encode(sums); err != nil {
+			return err
+		}
+	} else {
+		WriteText(w, sums)
+	}
+	for _, s := range sums {
+		if !s.AllReactivated {
+			return runwait.Mark(runwait.ErrNotAllReactivated, errors.New(""))
+		}
+	}
+	return nil
 }
 
 // WriteText writes one paragraph per plan for people: where it went, the counts per predicted

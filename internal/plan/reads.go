@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"reactivator/internal/providers"
 	"reactivator/jobs"
 	"reactivator/worker/stytch"
 	"reactivator/worker/zitadel"
@@ -76,7 +77,7 @@ func (p *planner) readOne(ctx context.Context, lim *rate.Limiter, c jobs.Reader,
 func (p *planner) zitadel(ctx context.Context, todo []int) error {
 	c := p.cfg.Zitadel
 	if c == nil {
-		return errors.New("ZITADEL is not configured: set ZITADEL_URL and ZITADEL_TOKEN (or ZITADEL_TOKEN_FILE, ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET, or ZITADEL_KEY_FILE)")
+		return providers.NotConfigured(jobs.Zitadel)
 	}
 	if len(todo) == 0 {
 		return nil
@@ -149,7 +150,7 @@ func (p *planner) zitadel(ctx context.Context, todo []int) error {
 func (p *planner) stytch(ctx context.Context, todo []int) error {
 	c := p.cfg.Stytch
 	if c == nil {
-		return errors.New("no Stytch credentials: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE)")
+		return providers.NotConfigured(jobs.Stytch)
 	}
 	lim := p.limiter()
 	var refs []string

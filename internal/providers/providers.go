@@ -5,6 +5,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -113,23 +114,56 @@ func (ps Set) BaseURL(p jobs.Provider) string {
 	return ""
 }
 
-// Callers builds a client per configured provider, or only for the providers of only.
-func (ps Set) Callers(ctx context.Context, only ...jobs.Provider) (map[jobs.Provider]worker.Caller, error) {
+// Clients are the provider clients of a Set: nil for a provider it has no credentials for, or
+// that was not asked for.
+type Clients struct {
+	Stytch  *stytch.Client
+	Zitadel *zitadel.Client
+}
+
+// Clients builds a client per configured provider, or only for the providers of only.
+func (ps Set) Clients(ctx context.Context, only ...jobs.Provider) (Clients, error) {
 	want := func(p jobs.Provider) bool { return len(only) == 0 || slices.Contains(only, p) }
-	out := map[jobs.Provider]worker.Caller{}
+	var out Clients
+	var err error
 	if ps.Stytch != nil && want(jobs.Stytch) {
-		c, err := stytch.New(*ps.Stytch)
-		if err != nil {
-			return nil, err
+		if out.Stytch, err = stytch.New(*ps.Stytch); err != nil {
+			return Clients{}, err
 		}
-		out[jobs.Stytch] = c
 	}
 	if ps.Zitadel != nil && want(jobs.Zitadel) {
-		c, err := zitadel.New(ctx, *ps.Zitadel)
-		if err != nil {
-			return nil, err
+		if out.Zitadel, err = zitadel.New(ctx, *ps.Zitadel); err != nil {
+			return Clients{}, err
 		}
-		out[jobs.Zitadel] = c
 	}
 	return out, nil
+}
+
+// Callers builds a client per configured provider, or only for the providers of only.
+func (ps Set) Callers(ctx context.Context, only ...jobs.Provider) (map[jobs.Provider]worker.Caller, error) {
+	cl, err := ps.Clients(ctx, only...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[jobs.Provider]worker.Caller{}
+	if cl.Stytch != nil {
+		out[jobs.Stytch] = cl.Stytch
+	}
+	if cl.Zitadel != nil {
+		out[jobs.Zitadel] = cl.Zitadel
+	}
+	return out, nil
+}
+
+// ErrNoneConfigured is a command that needs a provider run where none has credentials; its
+// message says which settings configure one.
+var ErrNoneConfigured = errors.New("no provider is configured: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE) for Stytch, and/or ZITADEL_URL with ZITADEL_TOKEN (or ZITADEL_TOKEN_FILE, ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET, or ZITADEL_KEY_FILE) for ZITADEL")
+
+// NotConfigured is the error of a command that needs p where p has no credentials: it says
+// which settings configure p.
+func NotConfigured(p jobs.Provider) error {
+	if p == jobs.Stytch {
+		return errors.New("no Stytch credentials: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE)")
+	}
+	return errors.New("ZITADEL is not configured: set ZITADEL_URL and ZITADEL_TOKEN (or ZITADEL_TOKEN_FILE, ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET, or ZITADEL_KEY_FILE)")
 }
