@@ -4,15 +4,10 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"reactivator/internal/providers"
-
 	"github.com/spf13/cobra"
-)
 
-// noProvidersHelp says which environment variables configure a provider.
-const noProvidersHelp = `no provider is configured: set STYTCH_PROJECT_ID and STYTCH_SECRET (or STYTCH_SECRET_FILE) for Stytch, and/or ZITADEL_URL with ZITADEL_TOKEN (or ZITADEL_TOKEN_FILE, ZITADEL_CLIENT_ID and ZITADEL_CLIENT_SECRET, or ZITADEL_KEY_FILE) for ZITADEL`
+	"reactivator/internal/providers"
+)
 
 func (a *app) checkCmd() *cobra.Command {
 	var pf providerFlags
@@ -42,22 +37,12 @@ ORG_USER_MANAGER or IAM_USER_MANAGER); 1 a provider could not be reached, or non
 				return err
 			}
 			if len(ps.Configured()) == 0 {
-				return errors.New(noProvidersHelp)
+				return providers.ErrNoneConfigured
 			}
-			if !asJSON {
-				return providers.CheckTo(cmd.Context(), ps, ps.Configured(), a.stdout)
+			if asJSON {
+				return providers.CheckJSON(cmd.Context(), ps, ps.Configured(), a.stdout)
 			}
-			doc := providers.CheckResult{Providers: []providers.ProviderCheck{}}
-			err = providers.Check(cmd.Context(), ps, ps.Configured(), func(c providers.ProviderCheck) { doc.Providers = append(doc.Providers, c) })
-			if cmd.Context().Err() != nil {
-				return err
-			}
-			enc := json.NewEncoder(a.stdout)
-			enc.SetIndent("", "  ")
-			if jerr := enc.Encode(doc); jerr != nil {
-				return jerr
-			}
-			return err
+			return providers.CheckTo(cmd.Context(), ps, ps.Configured(), a.stdout)
 		},
 	}
 	pf.register(cmd.Flags())

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -17,37 +16,31 @@ import (
 
 // dashOptions are the dash command's options; the password comes only from the environment or a file.
 type dashOptions struct {
-	addr, user, passwordFile string
-	genPassword              string // --generate-password: the file a made-up password is kept in
+	dash.Access
 	dash.Config
-	generated bool
+	user, passwordFile string
 }
 
 func (o *dashOptions) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address; other than loopback only with basic auth")
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen address; other than loopback only with basic auth")
 	fs.BoolVar(&o.MonitorWrite, "monitor-write", false, "let the queue monitor delete, run, archive and pause (default read-only)")
 	fs.StringVar(&o.user, "user", "", "basic-auth user name (env REACTIVATOR_DASH_USER)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "file holding the basic-auth password (env REACTIVATOR_DASH_PASSWORD_FILE, or REACTIVATOR_DASH_PASSWORD)")
-	fs.StringVar(&o.genPassword, "generate-password", "", "when no password is set, use the one in this file, made up and written there first if the file does not exist, and print it (user: REACTIVATOR_DASH_USER, else "+dash.GeneratedUser+")")
+	fs.StringVar(&o.GenerateFile, "generate-password", "", "when no password is set, use the one in this file, made up and written there first if the file does not exist, and print it (user: REACTIVATOR_DASH_USER, else "+dash.GeneratedUser+")")
 }
 
-// Validate reads the basic-auth credentials (dash.Credentials) and checks that the address may
-// be bound with them (dash.CheckBind).
-func (o *dashOptions) Validate(a *app) error {
-	password, err := a.secret(o.passwordFile, "REACTIVATOR_DASH_PASSWORD_FILE", "REACTIVATOR_DASH_PASSWORD")
-	if err != nil {
+// Validate reads the basic-auth credentials and checks them with the address (dash.Access).
+func (o *dashOptions) Validate(a *app) (err error) {
+	o.User = a.first(o.user, "REACTIVATOR_DASH_USER")
+	if o.Password, err = a.secret(o.passwordFile, "REACTIVATOR_DASH_PASSWORD_FILE", "REACTIVATOR_DASH_PASSWORD"); err != nil {
 		return err
 	}
-	o.BasicAuthUser, o.BasicAuthPassword, o.generated, err = dash.Credentials(a.first(o.user, "REACTIVATOR_DASH_USER"), password, o.genPassword)
-	if err != nil {
+	var ae *dash.AddrError
+	if err := o.Access.Validate(); errors.As(err, &ae) {
+		return usage(err)
+	} else if err != nil {
 		return err
-	}
-	if err := dash.CheckBind(o.addr, o.BasicAuthUser != ""); err != nil {
-		if errors.Is(err, dash.ErrNotLoopback) {
-			return usageError("--addr: %v: set REACTIVATOR_DASH_USER and REACTIVATOR_DASH_PASSWORD (or --password-file), or listen on 127.0.0.1", err)
-		}
-		return usageError("--addr: %v", err)
 	}
 	return nil
 }
@@ -80,19 +73,15 @@ checkout starts without a .env. The queue monitor is read-only unless --monitor-
 			if err := o.Validate(a); err != nil {
 				return err
 			}
-			if o.generated {
-				// Printed on purpose: a password nobody chose is of no use unless the operator can read it.
-				fmt.Fprintf(a.stdout, "dashboard basic auth: user %s, password %s (generated, kept in %s; set REACTIVATOR_DASH_PASSWORD to choose one)\n",
-					o.BasicAuthUser, o.BasicAuthPassword, o.genPassword)
-			}
+			o.Announce(a.stdout)
 			rc, err := a.connectRedis(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer rc.Close()
-			o.Store, o.Redis, o.Logger = rc.store, rc.opt, a.log
+			o.Store, o.Redis, o.Logger, o.BasicAuthUser, o.BasicAuthPassword = rc.store, rc.opt, a.log, o.User, o.Password
 			o.Resume = func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.client, p) }
-			return dash.Serve(cmd.Context(), o.addr, o.Config, a.stdout)
+			return dash.Serve(cmd.Context(), o.Addr, o.Config, a.stdout)
 		},
 	}
 	o.register(cmd)

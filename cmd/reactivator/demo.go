@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,25 +11,16 @@ import (
 	"reactivator/internal/config"
 	"reactivator/internal/dash"
 	"reactivator/internal/oneshot"
-	"reactivator/internal/redisconn"
 )
 
-// demoFlags are the demo command's own flags.
-type demoFlags struct {
-	once           bool
-	dir            string
-	members, users int
-	rate           string
-	latency        time.Duration
-	errorRate      float64
-	dashAddr       string
-	seed           uint64
-	stateDir       string
-	inProcess      bool
+// demoOptions are the demo command's flags: the demo (oneshot.DemoRun) and its --rate.
+type demoOptions struct {
+	oneshot.DemoRun
+	rate string
 }
 
 func (a *app) demoCmd() *cobra.Command {
-	var f demoFlags
+	var o demoOptions
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run everything in one process against built-in fake Stytch and ZITADEL servers",
@@ -55,54 +45,45 @@ Markdown report and exits.`,
   reactivator demo --members 500 --users 500 --rate stytch=20,zitadel=20 --error-rate 0.1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.demo(cmd.Context(), f)
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			o.Redis, _ = a.env.Redis(a.redisURL, a.redisCA, nil)
+			o.Out, o.Err, o.NewBar, o.Log, o.Embed.Log = a.stdout, a.stderr, a.newBar, a.log, a.log
+			return o.Run(cmd.Context())
 		},
 	}
 	fs := cmd.Flags()
-	fs.BoolVar(&f.once, "once", false, "finish the samples, print each run's Markdown report, exit")
-	fs.StringVar(&f.dir, "dir", "", "directory for the samples, reports and Redis state (default: a fresh one under the temporary directory)")
-	fs.IntVar(&f.members, "members", 60, "Stytch members in the sample")
-	fs.IntVar(&f.users, "users", 60, "ZITADEL users in the sample")
-	fs.StringVar(&f.rate, "rate", "stytch=10,zitadel=10", "requests per second per provider (slow enough to watch)")
-	fs.DurationVar(&f.latency, "latency", 80*time.Millisecond, "latency the fake providers add to each call")
-	fs.Float64Var(&f.errorRate, "error-rate", 0.05, "share of calls the fakes answer with a 5xx (retried)")
-	fs.StringVar(&f.dashAddr, "dash-addr", "127.0.0.1:0", "where the dashboard listens (loopback; port 0 picks a free one)")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the sample accounts and of the faults")
-	fs.StringVar(&f.stateDir, "state-dir", "", "directory of the embedded redis-server's state (default: redis/ in the demo's directory)")
-	fs.BoolVar(&f.inProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed")
+	fs.BoolVar(&o.Once, "once", false, "finish the samples, print each run's Markdown report, exit")
+	fs.StringVar(&o.Dir, "dir", "", "directory for the samples, reports and Redis state (default: a fresh one under the temporary directory)")
+	fs.IntVar(&o.Members, "members", 60, "Stytch members in the sample")
+	fs.IntVar(&o.Users, "users", 60, "ZITADEL users in the sample")
+	fs.StringVar(&o.rate, "rate", "stytch=10,zitadel=10", "requests per second per provider (slow enough to watch)")
+	fs.DurationVar(&o.Latency, "latency", 80*time.Millisecond, "latency the fake providers add to each call")
+	fs.Float64Var(&o.ErrorRate, "error-rate", 0.05, "share of calls the fakes answer with a 5xx (retried)")
+	fs.StringVar(&o.DashAddr, "dash-addr", "127.0.0.1:0", "where the dashboard listens (loopback; port 0 picks a free one)")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the sample accounts and of the faults")
+	fs.StringVar(&o.Embed.StateDir, "state-dir", "", "directory of the embedded redis-server's state (default: redis/ in the demo's directory)")
+	fs.BoolVar(&o.Embed.InProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed")
 	_ = fs.MarkHidden("in-process-redis")
 	return cmd
 }
 
-// Validate checks the demo's flags; a bad one is a usage error.
-func (f demoFlags) Validate() error {
+// Validate checks the demo's flags and reads --rate; a bad one is a usage error.
+func (o *demoOptions) Validate() (err error) {
 	switch {
-	case f.members < 0 || f.users < 0 || f.members+f.users == 0:
-		return usageError("--members %d --users %d: want some accounts", f.members, f.users)
-	case f.errorRate < 0 || f.errorRate >= 1:
-		return usageError("--error-rate %g: want a share from 0 to below 1", f.errorRate)
-	case f.latency < 0:
-		return usageError("--latency %s: want 0 or more", f.latency)
+	case o.Members < 0 || o.Users < 0 || o.Members+o.Users == 0:
+		return usageError("--members %d --users %d: want some accounts", o.Members, o.Users)
+	case o.ErrorRate < 0 || o.ErrorRate >= 1:
+		return usageError("--error-rate %g: want a share from 0 to below 1", o.ErrorRate)
+	case o.Latency < 0:
+		return usageError("--latency %s: want 0 or more", o.Latency)
 	}
-	if err := dash.CheckBind(f.dashAddr, false); err != nil {
+	if err := dash.CheckBind(o.DashAddr, false); err != nil {
 		return usageError("--dash-addr: %v", err)
 	}
-	return nil
-}
-
-// demo runs the demo (oneshot.DemoRun) on --redis / REDIS_URL, else on an embedded Redis.
-func (a *app) demo(ctx context.Context, f demoFlags) error {
-	if err := f.Validate(); err != nil {
-		return err
-	}
-	limits, err := config.ParseRates(f.rate, 200)
-	if err != nil {
+	if o.Limits, err = config.ParseRates(o.rate, 200); err != nil {
 		return usage(err)
 	}
-	opts, _ := a.env.Redis(a.redisURL, a.redisCA, nil)
-	return oneshot.DemoRun{
-		DemoOptions: oneshot.DemoOptions{Members: f.members, Users: f.users, Latency: f.latency, ErrorRate: f.errorRate, Seed: f.seed},
-		Dir:         f.dir, Redis: opts, Embed: redisconn.Embed{StateDir: f.stateDir, InProcess: f.inProcess, Log: a.log}, Limits: limits, DashAddr: f.dashAddr, Once: f.once,
-		Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Log: a.log,
-	}.Run(ctx)
+	return nil
 }

@@ -5,7 +5,6 @@
 package main
 
 import (
-	"context"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,20 +12,15 @@ import (
 	"reactivator/internal/oneshot"
 )
 
-// fakeidpFlags are the fakeidp command's flags.
-type fakeidpFlags struct {
-	stytchAddr, zitadelAddr string
-	members, users          int
-	seed                    uint64
-	latency                 time.Duration
-	errorRate               float64
-	writeCSV                string
-	credentialsDir          string
-	probe                   bool
+// fakeidpOptions are the fakeidp command's flags: the fakes (oneshot.Fakes) and what else to do.
+type fakeidpOptions struct {
+	oneshot.Fakes
+	credentialsDir string
+	probe          bool
 }
 
 func (a *app) fakeidpCmd() *cobra.Command {
-	var f fakeidpFlags
+	var o fakeidpOptions
 	cmd := &cobra.Command{
 		Use:    "fakeidp",
 		Hidden: true,
@@ -49,39 +43,33 @@ It is for demos and tests only: it holds everything in memory and never calls an
   reactivator fakeidp --probe`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.probe {
-				return oneshot.ProbeFakes(cmd.Context(), f.stytchAddr, f.zitadelAddr)
+			if o.probe {
+				return oneshot.ProbeFakes(cmd.Context(), o.StytchAddr, o.ZitadelAddr)
 			}
-			return a.fakeidp(cmd.Context(), f)
+			// The credentials of the environment, or made up in --credentials-dir.
+			o.ProjectID, o.Log = a.env.First("", "STYTCH_PROJECT_ID"), a.log
+			var err error
+			if o.credentialsDir != "" {
+				o.Secret, o.Token, err = oneshot.DemoCredentials(o.credentialsDir)
+			} else if o.Secret, err = a.env.Secret("", "STYTCH_SECRET_FILE", "STYTCH_SECRET"); err == nil {
+				o.Token, err = a.env.Secret("", "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
+			}
+			if err != nil {
+				return err
+			}
+			return o.Serve(cmd.Context())
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.stytchAddr, "stytch-addr", "127.0.0.1:8081", "listen address of the fake Stytch")
-	fs.StringVar(&f.zitadelAddr, "zitadel-addr", "127.0.0.1:8082", "listen address of the fake ZITADEL")
-	fs.IntVar(&f.members, "members", 60, "Stytch members to seed")
-	fs.IntVar(&f.users, "users", 60, "ZITADEL users to seed")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the accounts: the same seed gives the same accounts and files")
-	fs.DurationVar(&f.latency, "latency", 20*time.Millisecond, "latency of each fake call")
-	fs.Float64Var(&f.errorRate, "error-rate", 0.02, "share of calls answered 5xx (retried by the workers)")
-	fs.StringVar(&f.writeCSV, "write-csv", "", "write the sample files of the seeded accounts into this directory")
-	fs.StringVar(&f.credentialsDir, "credentials-dir", "", "make up the fakes' secret and token (or reuse those there) and write them to stytch-secret and zitadel-token in this directory, for workers' *_FILE variables")
-	fs.BoolVar(&f.probe, "probe", false, "check that the fakes at the given addresses answer, and exit (a healthcheck)")
+	fs.StringVar(&o.StytchAddr, "stytch-addr", "127.0.0.1:8081", "listen address of the fake Stytch")
+	fs.StringVar(&o.ZitadelAddr, "zitadel-addr", "127.0.0.1:8082", "listen address of the fake ZITADEL")
+	fs.IntVar(&o.Members, "members", 60, "Stytch members to seed")
+	fs.IntVar(&o.Users, "users", 60, "ZITADEL users to seed")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the accounts: the same seed gives the same accounts and files")
+	fs.DurationVar(&o.Latency, "latency", 20*time.Millisecond, "latency of each fake call")
+	fs.Float64Var(&o.ErrorRate, "error-rate", 0.02, "share of calls answered 5xx (retried by the workers)")
+	fs.StringVar(&o.WriteCSV, "write-csv", "", "write the sample files of the seeded accounts into this directory")
+	fs.StringVar(&o.credentialsDir, "credentials-dir", "", "make up the fakes' secret and token (or reuse those there) and write them to stytch-secret and zitadel-token in this directory, for workers' *_FILE variables")
+	fs.BoolVar(&o.probe, "probe", false, "check that the fakes at the given addresses answer, and exit (a healthcheck)")
 	return cmd
-}
-
-// fakeidp serves the fakes (oneshot.Fakes) with the credentials of the environment, or made up
-// in --credentials-dir.
-func (a *app) fakeidp(ctx context.Context, f fakeidpFlags) error {
-	o := oneshot.Fakes{StytchAddr: f.stytchAddr, ZitadelAddr: f.zitadelAddr, ProjectID: a.env.First("", "STYTCH_PROJECT_ID"),
-		Members: f.members, Users: f.users, Seed: f.seed, Latency: f.latency, ErrorRate: f.errorRate, WriteCSV: f.writeCSV, Log: a.log}
-	var err error
-	if f.credentialsDir != "" {
-		o.Secret, o.Token, err = oneshot.DemoCredentials(f.credentialsDir)
-	} else if o.Secret, err = a.env.Secret("", "STYTCH_SECRET_FILE", "STYTCH_SECRET"); err == nil {
-		o.Token, err = a.env.Secret("", "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
-	}
-	if err != nil {
-		return err
-	}
-	return o.Serve(ctx)
 }

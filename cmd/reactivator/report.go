@@ -7,31 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/runreport"
-	"reactivator/jobs"
 )
 
 // reportOptions are the report command's flags.
 type reportOptions struct {
 	runreport.Request
 	format, outcomes string
-	formatSet        bool
-}
-
-// Validate reads the format (from --format, else the -o file's extension) and the outcomes.
-func (o *reportOptions) Validate() error {
-	if f := runreport.FormatOf(o.Output); !o.formatSet && f != "" {
-		o.format = f
-	}
-	f, err := jobs.ParseReportFormat(o.format)
-	if err != nil {
-		return usageError("--format: %v", err)
-	}
-	only, err := jobs.ParseOutcomes(o.outcomes)
-	if err != nil {
-		return usageError("--outcome: %v", err)
-	}
-	o.Report.Format, o.Report.Outcomes = f, only
-	return nil
 }
 
 func (a *app) reportCmd() *cobra.Command {
@@ -65,9 +46,9 @@ report goes to the next numbered name (FILE.1.csv) unless --force.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeRun,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.RunID, o.formatSet = args[0], cmd.Flags().Changed("format")
-			if err := o.Validate(); err != nil {
-				return err
+			o.RunID = args[0]
+			if err := o.Parse(o.format, cmd.Flags().Changed("format"), o.outcomes); err != nil {
+				return usage(err)
 			}
 			rc, err := a.runsRedis(cmd.Context())
 			if err != nil {

@@ -4,15 +4,10 @@
 package main
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/providers"
-	"reactivator/internal/status"
+	"reactivator/internal/control"
 	"reactivator/jobs"
-	"reactivator/worker"
 )
 
 func (a *app) resumeCmd() *cobra.Command {
@@ -35,58 +30,28 @@ retries are run at once); the row that met the fatal answer is called again.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeProvider,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.resume(cmd.Context(), args[0], &pf, noCheck)
+			p, err := jobs.ParseProvider(args[0])
+			if err != nil {
+				return usageError("%v", err)
+			}
+			ps, err := a.providers(&pf)
+			if err != nil {
+				return err
+			}
+			if !noCheck {
+				if err := control.CheckResume(cmd.Context(), ps, p, a.stderr); err != nil {
+					return err
+				}
+			}
+			rc, err := a.runsRedis(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			return control.Resume(cmd.Context(), rc.client, p, a.stdout)
 		},
 	}
 	cmd.Flags().BoolVar(&noCheck, "no-check", false, "skip the credentials check")
 	pf.register(cmd.Flags())
 	return cmd
-}
-
-// resume checks the credentials of provider (unless noCheck), then unpauses it.
-func (a *app) resume(ctx context.Context, provider string, pf *providerFlags, noCheck bool) error {
-	p, err := jobs.ParseProvider(provider)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	ps, err := a.providers(pf)
-	if err != nil {
-		return err
-	}
-	switch {
-	case noCheck:
-	case ps.Has(p):
-		if err := providers.CheckTo(ctx, ps, []jobs.Provider{p}, a.stderr); err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			return fmt.Errorf("%w: %s stays paused; fix the cause first", err, p)
-		}
-	default:
-		fmt.Fprintf(a.stderr, "%s: no credentials on this machine, not checked: make sure the workers' credentials are fixed\n", p)
-	}
-	rc, err := a.runsRedis(ctx)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	paused, err := rc.store.Paused(ctx)
-	if err != nil {
-		return err
-	}
-	if err := worker.Resume(ctx, rc.client, p); err != nil {
-		return fmt.Errorf("resume %s: %w", p, err)
-	}
-	info, was := paused[p]
-	if !was {
-		fmt.Fprintf(a.stdout, "%s was not paused: nothing to resume\n", p)
-		return nil
-	}
-	where := ""
-	if info.RunID != "" {
-		where = fmt.Sprintf(" by run %s line %d", info.RunID, info.Line)
-	}
-	fmt.Fprintf(a.stdout, "resumed %s: it was paused since %s%s: %s\n", p, status.TimeText(info.At), where, info.Reason)
-	fmt.Fprintf(a.stdout, "the workers pick up its rows within a second; follow them: reactivator status --watch\n")
-	return nil
 }

@@ -4,7 +4,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,19 +16,6 @@ import (
 type schedulerOptions struct {
 	schedule.Process
 	check bool
-}
-
-// Validate checks --lock-ttl and loads the schedules file.
-func (o *schedulerOptions) Validate() error {
-	if o.LockTTL < time.Second {
-		return usageError("--lock-ttl %s: want 1s or more", o.LockTTL)
-	}
-	cfg, err := schedule.Load(o.File)
-	if err != nil {
-		return fmt.Errorf("schedules not loaded, fix the file and start again:\n%w", err)
-	}
-	o.Config = cfg
-	return nil
 }
 
 func (a *app) schedulerCmd() *cobra.Command {
@@ -68,7 +55,9 @@ which instance is active. A malformed file is refused at start with the line and
   reactivator scheduler --config /etc/reactivator/schedules.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
+			if err := o.Validate(); errors.Is(err, schedule.ErrLockTTL) {
+				return usage(err)
+			} else if err != nil {
 				return err
 			}
 			if o.check {

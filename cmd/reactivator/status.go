@@ -9,25 +9,8 @@ import (
 	"reactivator/internal/status"
 )
 
-// statusOptions are the status command's options.
-type statusOptions struct {
-	status.Options
-	all bool
-}
-
-// Validate checks the flags: --all shows every run, else --limit must be 1 or more.
-func (o *statusOptions) Validate() error {
-	if o.Limit < 1 {
-		return usageError("--limit %d: want 1 or more (--all shows every run)", o.Limit)
-	}
-	if o.all {
-		o.Limit = 0
-	}
-	return nil
-}
-
 func (a *app) statusCmd() *cobra.Command {
-	var o statusOptions
+	var o status.Options
 	cmd := &cobra.Command{
 		Use:   "status [RUN]",
 		Short: "Show runs and their progress, and paused providers",
@@ -62,7 +45,7 @@ in scripts.`,
 				o.RunID = args[0]
 			}
 			if err := o.Validate(); err != nil {
-				return err
+				return usage(err)
 			}
 			rc, err := a.runsRedis(cmd.Context())
 			if err != nil {
@@ -70,7 +53,7 @@ in scripts.`,
 			}
 			defer rc.Close()
 			o.Out, o.Err, o.OutTerminal, o.ErrTerminal = a.stdout, a.stderr, a.isTerminal(a.stdout), a.isTerminal(a.stderr)
-			return status.Show(cmd.Context(), rc.store, o.Options)
+			return status.Show(cmd.Context(), rc.store, o)
 		},
 	}
 	f := cmd.Flags()
@@ -78,6 +61,6 @@ in scripts.`,
 	f.BoolVar(&o.Watch, "watch", false, "refresh every 2s until the runs are finished or Ctrl-C")
 	f.BoolVar(&o.Wait, "wait", false, "block until the run(s) are finished; the exit code says how they ended")
 	f.IntVar(&o.Limit, "limit", status.DefaultLimit, "show the newest N runs (and every run in progress)")
-	f.BoolVar(&o.all, "all", false, "show every run, however many")
+	f.BoolVar(&o.All, "all", false, "show every run, however many")
 	return cmd
 }

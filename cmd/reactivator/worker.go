@@ -4,10 +4,6 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/providers"
@@ -48,7 +44,29 @@ On SIGTERM or SIGINT it stops taking rows, lets calls in flight finish for --shu
   reactivator worker --rate zitadel=20,stytch=auto --max-rate 100 --metrics-addr :9090`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.work(cmd.Context(), &pf, f, cmd.Flags().Changed("rate"))
+			limits, err := a.limits(f.serveFlags, cmd.Flags().Changed("rate"))
+			if err != nil {
+				return err
+			}
+			ps, err := a.providers(&pf)
+			if err != nil {
+				return err
+			}
+			callers, err := providers.WorkerCallers(cmd.Context(), ps, a.stderr)
+			if err != nil {
+				return err
+			}
+			rc, err := a.connectRedis(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			if f.Handlers, f.OnRunFinished, err = schedule.WorkerHandlers(rc.store, rc.client, ps.StytchEnv(), a.log); err != nil {
+				return err // schedules: inbox pick-ups, report files
+			}
+			f.Redis, f.Callers, f.Limits, f.Logger, f.RedisURL = rc.client, callers, limits, a.log, redactURL(rc.url)
+			f.Concurrency, f.MaxAttempts, f.MaxRowAge, f.ShutdownTimeout = f.serve.Concurrency, f.serve.MaxAttempts, f.serve.MaxRowAge, f.serve.ShutdownTimeout
+			return f.Process.Run(cmd.Context())
 		},
 	}
 	fs := cmd.Flags()
@@ -57,46 +75,4 @@ On SIGTERM or SIGINT it stops taking rows, lets calls in flight finish for --shu
 	fs.Var(&f.Retention, "retention", "delete finished runs this long after they finished, one worker of the fleet at a time (0: keep them)")
 	pf.register(fs)
 	return cmd
-}
-
-func (a *app) work(ctx context.Context, pf *providerFlags, f workerFlags, rateFromFlag bool) error {
-	limits, err := a.limits(f.serveFlags, rateFromFlag)
-	if err != nil {
-		return err
-	}
-
-	ps, err := a.providers(pf)
-	if err != nil {
-		return err
-	}
-	serve := ps.Configured()
-	if len(serve) == 0 {
-		return errors.New("nothing to serve: " + noProvidersHelp)
-	}
-	if err := providers.CheckTo(ctx, ps, serve, a.stderr); err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		return fmt.Errorf("worker not started: %w", err)
-	}
-
-	rc, err := a.connectRedis(ctx)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	callers, err := ps.Callers(ctx)
-	if err != nil {
-		return err
-	}
-
-	handlers, onFinished, err := schedule.WorkerHandlers(rc.store, rc.client, ps.StytchEnv(), a.log) // schedules: inbox pick-ups, report files
-	if err != nil {
-		return err
-	}
-
-	f.Redis, f.Callers, f.Limits, f.Logger, f.Handlers, f.OnRunFinished = rc.client, callers, limits, a.log, handlers, onFinished
-	f.Concurrency, f.MaxAttempts, f.MaxRowAge, f.ShutdownTimeout = f.serve.Concurrency, f.serve.MaxAttempts, f.serve.MaxRowAge, f.serve.ShutdownTimeout
-	f.RedisURL = redactURL(rc.url)
-	return f.Process.Run(ctx)
 }

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +53,39 @@ func CheckTo(ctx context.Context, ps Set, which []jobs.Provider, w io.Writer) er
 			fmt.Fprintf(w, "%s: not reachable or not answering: %s\n", c.Provider, c.Message)
 		}
 	})
+}
+
+// WorkerCallers checks the credentials of every configured provider (a line each to w), as a
+// worker does before it serves them, and builds their clients. A Set with none is an error
+// wrapping ErrNoneConfigured; a refused or unreachable provider stops it ("worker not started").
+func WorkerCallers(ctx context.Context, ps Set, w io.Writer) (map[jobs.Provider]worker.Caller, error) {
+	serve := ps.Configured()
+	if len(serve) == 0 {
+		return nil, fmt.Errorf("nothing to serve: %w", ErrNoneConfigured)
+	}
+	if err := CheckTo(ctx, ps, serve, w); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("worker not started: %w", err)
+	}
+	return ps.Callers(ctx)
+}
+
+// CheckJSON runs Check and prints its CheckResult to w as one indented JSON document, for
+// `check --json`. It returns what Check does; when ctx ended it prints nothing.
+func CheckJSON(ctx context.Context, ps Set, which []jobs.Provider, w io.Writer) error {
+	doc := CheckResult{Providers: []ProviderCheck{}}
+	err := Check(ctx, ps, which, func(c ProviderCheck) { doc.Providers = append(doc.Providers, c) })
+	if ctx.Err() != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if jerr := enc.Encode(doc); jerr != nil {
+		return jerr
+	}
+	return err
 }
 
 // Check checks each configured provider of which with a read-only call, hands each result to

@@ -45,6 +45,25 @@ type Request struct {
 	Out, Err io.Writer
 }
 
+// Parse sets q.Report's format and outcomes from the report command's --format (or, when
+// formatSet is false, the Output file's extension over format) and --outcome. Its errors are
+// bad command lines.
+func (q *Request) Parse(format string, formatSet bool, outcomes string) error {
+	if f := FormatOf(q.Output); !formatSet && f != "" {
+		format = f
+	}
+	f, err := jobs.ParseReportFormat(format)
+	if err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	only, err := jobs.ParseOutcomes(outcomes)
+	if err != nil {
+		return fmt.Errorf("--outcome: %w", err)
+	}
+	q.Report.Format, q.Report.Outcomes = f, only
+	return nil
+}
+
 // Write writes the report q asks for.
 func Write(ctx context.Context, store *jobs.Store, q Request) error {
 	runID, err := status.ResolveRun(ctx, store, q.RunID)

@@ -5,6 +5,8 @@ package schedule
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -27,6 +29,23 @@ type Process struct {
 	LockTTL time.Duration
 	// Log gets the process's lines, each with its instance token. Required.
 	Log *slog.Logger
+}
+
+// ErrLockTTL is a Process.LockTTL under a second: a bad command line.
+var ErrLockTTL = errors.New("want 1s or more")
+
+// Validate checks LockTTL (an error wrapping ErrLockTTL) and loads File into Config; a file that
+// does not load is refused with the line and field at fault.
+func (p *Process) Validate() error {
+	if p.LockTTL < time.Second {
+		return fmt.Errorf("--lock-ttl %s: %w", p.LockTTL, ErrLockTTL)
+	}
+	cfg, err := Load(p.File)
+	if err != nil {
+		return fmt.Errorf("schedules not loaded, fix the file and start again:\n%w", err)
+	}
+	p.Config = cfg
+	return nil
 }
 
 // Serve queues the pick-ups of p.Config while this instance leads, and stands by otherwise,

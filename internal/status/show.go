@@ -33,6 +33,8 @@ type Options struct {
 	RunID string
 	// Limit is how many of the newest runs are shown besides those in progress; 0 shows every run.
 	Limit int
+	// All shows every run, however many: Validate then sets Limit to 0.
+	All bool
 	// JSON prints the View's document (with Watch: one per line and refresh).
 	JSON bool
 	// Watch redraws every WatchInterval until the runs are finished or ctx ends.
@@ -43,6 +45,18 @@ type Options struct {
 	Out, Err io.Writer
 	// OutTerminal and ErrTerminal say whether Out and Err are terminals.
 	OutTerminal, ErrTerminal bool
+}
+
+// Validate checks the options as the status command gives them: Limit 1 or more (All, not 0,
+// asks for every run). Its errors are bad command lines.
+func (o *Options) Validate() error {
+	if o.Limit < 1 {
+		return fmt.Errorf("--limit %d: want 1 or more (--all shows every run)", o.Limit)
+	}
+	if o.All {
+		o.Limit = 0
+	}
+	return nil
 }
 
 // Show prints the runs (or one), and with Watch or Wait follows them until they finish. With
