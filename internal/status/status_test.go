@@ -48,3 +48,27 @@ func TestJSONDocument(t *testing.T) {
 		t.Errorf("paused = %v, want stytch with its provider named", doc.Paused)
 	}
 }
+
+func TestOptionsValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		o         Options
+		wantLimit int
+		wantErr   bool
+	}{
+		{name: "the default", o: Options{Limit: DefaultLimit}, wantLimit: DefaultLimit},
+		{name: "--all", o: Options{Limit: DefaultLimit, All: true}, wantLimit: 0},
+		{name: "--limit 0", o: Options{Limit: 0}, wantErr: true},
+		{name: "--limit 0 --all", o: Options{Limit: 0, All: true}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.o.Validate()
+			if tt.wantErr != (err != nil) || err == nil && tt.o.Limit != tt.wantLimit {
+				t.Errorf("Validate() = %v, Limit %d, want an error: %v, Limit %d", err, tt.o.Limit, tt.wantErr, tt.wantLimit)
+			}
+		})
+	}
+}
