@@ -1,14 +1,12 @@
-// This file gives the command files short names for the usage error and the endings that
-// internal/exitcode turns into the process exit code.
+// This file gives the command files short names for the usage error that internal/exitcode
+// turns into exit 2 (the other endings come typed from the libraries).
 
 package main
 
 import "reactivator/internal/exitcode"
 
-// usage and usageError return a bad command line (exit 2); notAllReactivated returns err as
-// that ending (exit 3), message unchanged.
+// usage and usageError return a bad command line (exit 2).
 var (
-	usage             = exitcode.AsUsage
-	usageError        = exitcode.Usagef
-	notAllReactivated = exitcode.MarkNotAllReactivated
+	usage      = exitcode.AsUsage
+	usageError = exitcode.Usagef
 )
