@@ -34,7 +34,7 @@ the failed-only report (cancelled rows included) is valid input for ingest.`,
 				return err
 			}
 			defer rc.Close()
-			return control.Cancel(cmd.Context(), rc.store, args[0], a.stdout)
+			return control.Cancel(cmd.Context(), rc.Store, args[0], a.stdout)
 		},
 	}
 }

@@ -9,14 +9,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 
 	"reactivator/internal/oneshot"
 	"reactivator/internal/providers"
 	"reactivator/internal/redisconn"
-	"reactivator/jobs"
 )
 
 // providerFlags bind the provider flags (providers.Flags); secrets come only from the environment
@@ -46,36 +43,11 @@ func (a *app) secret(fileFlag, fileEnv, name string) (string, error) {
 	return a.env.Secret(fileFlag, fileEnv, name)
 }
 
-// redisConn is this process's one Redis client (redisconn) and the run store over it; opt hands
-// the same client to the asynq constructors that take a connection option.
-type redisConn struct {
-	conn   *redisconn.Conn
-	opt    asynq.RedisConnOpt
-	client redis.UniversalClient
-	store  *jobs.Store
-	url    string // redacted
-}
-
-// Close closes the client and stops the embedded Redis, if any.
-func (r *redisConn) Close() error {
-	if r == nil {
-		return nil
-	}
-	return r.conn.Close()
-}
-
-func newRedisConn(c *redisconn.Conn) *redisConn {
-	return &redisConn{conn: c, opt: redisconn.ConnOpt(c.Client), client: c.Client, store: c.Store, url: c.String()}
-}
-
-// redactURL hides a Redis URL's secrets in messages.
-func redactURL(u string) string { return redisconn.Redact(u) }
-
 // runsRedis connects to --redis / REDIS_URL or, when none is given, opens the embedded Redis that
 // `run` keeps in its state directory, so a one-shot run stays visible to status, report, cancel,
 // resume and prune. A command that serves a fleet (worker, scheduler, dash, ingest) uses
 // connectRedis, which requires a shared Redis.
-func (a *app) runsRedis(ctx context.Context) (*redisConn, error) {
+func (a *app) runsRedis(ctx context.Context) (*redisconn.Conn, error) {
 	opts, err := a.env.Redis(a.redisURL, a.redisCA, &redisconn.Embed{Log: a.log})
 	if err != nil {
 		return nil, err
@@ -87,24 +59,20 @@ func (a *app) runsRedis(ctx context.Context) (*redisConn, error) {
 	if c.Embedded() != nil {
 		fmt.Fprintln(a.stderr, c.Describe(true))
 	}
-	return newRedisConn(c), nil
+	return c, nil
 }
 
 // closeRedis closes rc (nil does nothing), logging an embedded Redis's failure to flush.
-func (a *app) closeRedis(rc *redisConn) {
+func (a *app) closeRedis(rc *redisconn.Conn) {
 	if err := rc.Close(); err != nil {
 		a.log.Error("embedded redis did not stop cleanly", "err", err)
 	}
 }
 
 // connectRedis connects to --redis / REDIS_URL; required for commands that share a Redis.
-func (a *app) connectRedis(ctx context.Context) (*redisConn, error) {
+func (a *app) connectRedis(ctx context.Context) (*redisconn.Conn, error) {
 	opts, _ := a.env.Redis(a.redisURL, a.redisCA, nil)
-	c, err := redisconn.Open(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return newRedisConn(c), nil
+	return redisconn.Open(ctx, opts)
 }
 
 // session is what the one-shot commands (run, undo) hand the library from the process: settings,

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/dash"
+	"reactivator/internal/redisconn"
 	"reactivator/jobs"
 	"reactivator/worker"
 )
@@ -79,8 +80,8 @@ checkout starts without a .env. The queue monitor is read-only unless --monitor-
 				return err
 			}
 			defer rc.Close()
-			o.Store, o.Redis, o.Logger, o.BasicAuthUser, o.BasicAuthPassword = rc.store, rc.opt, a.log, o.User, o.Password
-			o.Resume = func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.client, p) }
+			o.Store, o.Redis, o.Logger, o.BasicAuthUser, o.BasicAuthPassword = rc.Store, redisconn.ConnOpt(rc.Client), a.log, o.User, o.Password
+			o.Resume = func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.Client, p) }
 			return dash.Serve(cmd.Context(), o.Addr, o.Config, a.stdout)
 		},
 	}

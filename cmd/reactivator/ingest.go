@@ -94,7 +94,7 @@ func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, file
 		}
 		defer rc.Close()
 		// Shares rc's connection; closing rc closes it.
-		o.Config.Store, o.Config.Enqueuer = rc.store, asynq.NewClientFromRedisClient(rc.client)
+		o.Config.Store, o.Config.Enqueuer = rc.Store, asynq.NewClientFromRedisClient(rc.Client)
 	}
 	return enqueue.Files(ctx, o, files)
 }

@@ -86,7 +86,7 @@ func (a *app) planCmd() *cobra.Command {
 				return err
 			}
 			defer rc.Close()
-			o.Store, o.Progress = rc.store, a.stderr
+			o.Store, o.Progress = rc.Store, a.stderr
 			sums, err := plan.Files(cmd.Context(), o.Config, files, o.dir, o.force, a.stderr)
 			if err != nil {
 				return err

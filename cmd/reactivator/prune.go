@@ -39,7 +39,7 @@ or with another age. Without REDIS_URL it prunes the embedded Redis of run.`,
 			}
 			defer a.closeRedis(rc)
 			q.OlderThan = time.Duration(olderThan)
-			return control.Prune(cmd.Context(), rc.store, q, a.stdout)
+			return control.Prune(cmd.Context(), rc.Store, q, a.stdout)
 		},
 	}
 	f := cmd.Flags()

@@ -56,7 +56,7 @@ report goes to the next numbered name (FILE.1.csv) unless --force.`,
 			}
 			defer rc.Close()
 			o.Out, o.Err = a.stdout, a.stderr
-			return runreport.Write(cmd.Context(), rc.store, o.Request)
+			return runreport.Write(cmd.Context(), rc.Store, o.Request)
 		},
 	}
 	fs := cmd.Flags()

@@ -48,7 +48,7 @@ retries are run at once); the row that met the fatal answer is called again.`,
 				return err
 			}
 			defer rc.Close()
-			return control.Resume(cmd.Context(), rc.client, p, a.stdout)
+			return control.Resume(cmd.Context(), rc.Client, p, a.stdout)
 		},
 	}
 	cmd.Flags().BoolVar(&noCheck, "no-check", false, "skip the credentials check")

@@ -32,7 +32,7 @@ func (a *app) completeRun(cmd *cobra.Command, args []string, toComplete string) 
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	defer rc.Close()
-	ids, _, err := rc.store.RunIDs(ctx, toComplete, 500)
+	ids, _, err := rc.Store.RunIDs(ctx, toComplete, 500)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

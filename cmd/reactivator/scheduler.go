@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"reactivator/internal/redisconn"
 	"reactivator/internal/schedule"
 )
 
@@ -68,7 +69,7 @@ which instance is active. A malformed file is refused at start with the line and
 				return err
 			}
 			defer rc.Close()
-			o.Redis, o.Store, o.RedisURL, o.Log = rc.opt, rc.store, redactURL(rc.url), a.log
+			o.Redis, o.Store, o.RedisURL, o.Log = redisconn.ConnOpt(rc.Client), rc.Store, rc.String(), a.log
 			return schedule.Serve(cmd.Context(), o.Process)
 		},
 	}

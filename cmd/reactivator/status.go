@@ -53,7 +53,7 @@ in scripts.`,
 			}
 			defer rc.Close()
 			o.Out, o.Err, o.OutTerminal, o.ErrTerminal = a.stdout, a.stderr, a.isTerminal(a.stdout), a.isTerminal(a.stderr)
-			return status.Show(cmd.Context(), rc.store, o)
+			return status.Show(cmd.Context(), rc.Store, o)
 		},
 	}
 	f := cmd.Flags()

@@ -61,10 +61,10 @@ On SIGTERM or SIGINT it stops taking rows, lets calls in flight finish for --shu
 				return err
 			}
 			defer rc.Close()
-			if f.Handlers, f.OnRunFinished, err = schedule.WorkerHandlers(rc.store, rc.client, ps.StytchEnv(), a.log); err != nil {
+			if f.Handlers, f.OnRunFinished, err = schedule.WorkerHandlers(rc.Store, rc.Client, ps.StytchEnv(), a.log); err != nil {
 				return err // schedules: inbox pick-ups, report files
 			}
-			f.Redis, f.Callers, f.Limits, f.Logger, f.RedisURL = rc.client, callers, limits, a.log, redactURL(rc.url)
+			f.Redis, f.Callers, f.Limits, f.Logger, f.RedisURL = rc.Client, callers, limits, a.log, rc.String()
 			f.Concurrency, f.MaxAttempts, f.MaxRowAge, f.ShutdownTimeout = f.serve.Concurrency, f.serve.MaxAttempts, f.serve.MaxRowAge, f.serve.ShutdownTimeout
 			return f.Process.Run(cmd.Context())
 		},
