@@ -61,11 +61,11 @@ On SIGTERM or SIGINT it stops taking rows, lets calls in flight finish for --shu
 				return err
 			}
 			defer rc.Close()
+			f.Config = f.serve.Worker(limits)
 			if f.Handlers, f.OnRunFinished, err = schedule.WorkerHandlers(rc.Store, rc.Client, ps.StytchEnv(), a.log); err != nil {
 				return err // schedules: inbox pick-ups, report files
 			}
-			f.Redis, f.Callers, f.Limits, f.Logger, f.RedisURL = rc.Client, callers, limits, a.log, rc.String()
-			f.Concurrency, f.MaxAttempts, f.MaxRowAge, f.ShutdownTimeout = f.serve.Concurrency, f.serve.MaxAttempts, f.serve.MaxRowAge, f.serve.ShutdownTimeout
+			f.Redis, f.Callers, f.Logger, f.RedisURL = rc.Client, callers, a.log, rc.String()
 			return f.Process.Run(cmd.Context())
 		},
 	}
