@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -84,13 +83,4 @@ func (a *app) session(pf providerFlags, f serveFlags, rateFromFlag bool) (onesho
 	}
 	return oneshot.Session{Env: a.env, Providers: pf.Flags, RedisURL: a.redisURL, RedisCA: a.redisCA, Worker: f.serve.Worker(limits),
 		In: a.stdin, Ask: a.stdinIsTerminal(), Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Log: a.log}, nil
-}
-
-// oneshotError is err with the library's usage errors made the command's (exit 2).
-func oneshotError(err error) error {
-	var ue *oneshot.UsageError
-	if errors.As(err, &ue) {
-		return usage(err)
-	}
-	return err
 }

@@ -5,9 +5,6 @@
 package main
 
 import (
-	"context"
-
-	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
 
 	"reactivator/ingest"
@@ -56,7 +53,18 @@ With --wait, ingest blocks until every run is finished and exits like run: 0 eve
   reactivator ingest --provider zitadel --delimiter ';' --wait users.csv`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			return a.ingest(cmd.Context(), &pf, f, files)
+			opts, err := f.options(len(files))
+			if err != nil {
+				return err
+			}
+			ps, err := a.providers(&pf)
+			if err != nil {
+				return err
+			}
+			redis, _ := a.env.Redis(a.redisURL, a.redisCA, nil)
+			return enqueue.Run(cmd.Context(), enqueue.Request{Files: files, Providers: ps, NoCheck: f.noCheck, Redis: redis,
+				Options: enqueue.Options{Wait: f.wait, Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Config: ingest.Config{
+					Options: opts, RunID: f.runID, NewRun: f.newRun, DryRun: f.dryRun, Concurrency: f.concurrency}}})
 		},
 	}
 	fs := cmd.Flags()
@@ -67,36 +75,6 @@ With --wait, ingest blocks until every run is finished and exits like run: 0 eve
 	fs.IntVar(&f.concurrency, "concurrency", ingest.DefaultConcurrency, "how many batches of rows go to Redis per round trip")
 	pf.register(fs)
 	return cmd
-}
-
-// ingest checks the files' credentials, connects to the shared Redis unless --dry-run, and
-// queues the files (internal/enqueue).
-func (a *app) ingest(ctx context.Context, pf *providerFlags, f ingestFlags, files []string) error {
-	opts, err := f.options(len(files))
-	if err != nil {
-		return err
-	}
-	ps, err := a.providers(pf)
-	if err != nil {
-		return err
-	}
-	if !f.noCheck {
-		if err := enqueue.Check(ctx, ps, opts, files, a.stderr); err != nil {
-			return err
-		}
-	}
-	o := enqueue.Options{Wait: f.wait, Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Config: ingest.Config{
-		Options: opts, RunID: f.runID, NewRun: f.newRun, DryRun: f.dryRun, StytchEnv: ps.StytchEnv(), Concurrency: f.concurrency}}
-	if !f.dryRun {
-		rc, err := a.connectRedis(ctx)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		// Shares rc's connection; closing rc closes it.
-		o.Config.Store, o.Config.Enqueuer = rc.Store, asynq.NewClientFromRedisClient(rc.Client)
-	}
-	return enqueue.Files(ctx, o, files)
 }
 
 // options is fileFlags.options with ingest's own checks.

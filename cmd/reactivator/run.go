@@ -101,8 +101,8 @@ line.`,
 				return err
 			}
 			s.NoCheck, s.Yes, s.Force, s.Embed = f.noCheck, f.yes, f.force, f.embed
-			return oneshotError(oneshot.Files(cmd.Context(), oneshot.FilesRequest{Session: s, Files: files, Report: f.report,
-				Options: opts, RunID: f.runID, NewRun: f.newRun, Limit: f.limit, JSON: f.asJSON}))
+			return oneshot.Files(cmd.Context(), oneshot.FilesRequest{Session: s, Files: files, Report: f.report,
+				Options: opts, RunID: f.runID, NewRun: f.newRun, Limit: f.limit, JSON: f.asJSON})
 		},
 	}
 	fs := cmd.Flags()

@@ -78,7 +78,7 @@ command line or a RUN that does not exist; 1 any other error, RUN still running 
 				return err
 			}
 			s.NoCheck, s.Yes, s.Force, s.Embed.StateDir = o.noCheck, o.yes, o.force, o.stateDir
-			return oneshotError(oneshot.Undo(cmd.Context(), oneshot.UndoRequest{Session: s, Run: o.run, Report: o.report, Wait: o.wait}))
+			return oneshot.Undo(cmd.Context(), oneshot.UndoRequest{Session: s, Run: o.run, Report: o.report, Wait: o.wait})
 		},
 	}
 	fs := cmd.Flags()

@@ -11,10 +11,13 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hibiken/asynq"
+
 	"reactivator/ingest"
 	"reactivator/internal/oneshot"
 	"reactivator/internal/progress"
 	"reactivator/internal/providers"
+	"reactivator/internal/redisconn"
 	"reactivator/internal/runwait"
 	"reactivator/internal/status"
 	"reactivator/jobs"
@@ -83,6 +86,38 @@ type Options struct {
 	Out, Err io.Writer
 	// NewBar makes a progress reporter on Err. Required.
 	NewBar func(label string, total int) *progress.Bar
+}
+
+// Request is one `reactivator ingest`: the files, the providers' settings, whether to check their
+// credentials, and the shared Redis to queue on (not opened with Config.DryRun).
+type Request struct {
+	Options
+	Files     []string
+	Providers providers.Set
+	NoCheck   bool
+	Redis     redisconn.Options
+}
+
+// Run checks the credentials of the files' providers (Check; not with NoCheck), connects to the
+// shared Redis unless Config.DryRun, and queues the files (Files).
+func Run(ctx context.Context, r Request) error {
+	if !r.NoCheck {
+		if err := Check(ctx, r.Providers, r.Config.Options, r.Files, r.Err); err != nil {
+			return err
+		}
+	}
+	o := r.Options
+	o.Config.StytchEnv = r.Providers.StytchEnv()
+	if !o.Config.DryRun {
+		c, err := redisconn.Open(ctx, r.Redis)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		// The enqueuer shares c's connection; closing c closes it.
+		o.Config.Store, o.Config.Enqueuer = c.Store, asynq.NewClientFromRedisClient(c.Client)
+	}
+	return Files(ctx, o, r.Files)
 }
 
 // Files ingests each file as a run and prints what it did. A file that is refused does not stop

@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"reactivator/ingest"
+	"reactivator/internal/exitcode"
 	"reactivator/internal/providers"
 	"reactivator/internal/runwait"
 )
@@ -35,12 +36,12 @@ type FilesRequest struct {
 // Files works r's files to their reports: it refuses a file that cannot be a CSV and a provider
 // without credentials before anything is called, checks the credentials (unless NoCheck), asks
 // (when Ask and not Yes), opens the Redis, and runs the files with an in-process worker
-// (Runner.Run). A report path that cannot be is a *UsageError; other errors are of Runner.Run's
+// (Runner.Run). A report path that cannot be is a *exitcode.UsageError (a bad command line); other errors are of Runner.Run's
 // kinds.
 func Files(ctx context.Context, r FilesRequest) error {
 	targets, err := Targets(r.Files, r.Report)
 	if err != nil {
-		return &UsageError{Err: err}
+		return exitcode.AsUsage(err)
 	}
 	// The files first: one that cannot be a CSV of either kind stops everything before a call.
 	need, err := CheckFiles(targets, r.Options)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"reactivator/internal/exitcode"
 	"reactivator/internal/redisconn"
 )
 
@@ -23,8 +24,8 @@ func TestFilesRefusesAReportFileForSeveralInputsAsAUsageError(t *testing.T) {
 	r := FilesRequest{Session: Session{Env: func(string) string { return "" }, Out: io.Discard, Err: io.Discard,
 		Embed: redisconn.Embed{InProcess: true}}, Files: []string{"a.csv", "b.csv"}, Report: report}
 	err := Files(context.Background(), r)
-	var ue *UsageError
+	var ue *exitcode.UsageError
 	if !errors.As(err, &ue) {
-		t.Errorf("Files(two files, --report %s, a file) = %v, want a *UsageError", report, err)
+		t.Errorf("Files(two files, --report %s, a file) = %v, want an *exitcode.UsageError", report, err)
 	}
 }

@@ -53,13 +53,6 @@ type Session struct {
 	Log *slog.Logger
 }
 
-// UsageError is a request the command line got wrong, found only once the work began: a report
-// path that cannot be, a run that does not exist. Commands exit with their usage code for it.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
 // errNotConfirmed is the error of a confirmation not given.
 var errNotConfirmed = errors.New("not confirmed: nothing was called or queued")
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"slices"
 
+	"reactivator/internal/exitcode"
 	"reactivator/internal/providers"
 	"reactivator/internal/runwait"
 	"reactivator/internal/status"
@@ -30,7 +31,7 @@ type UndoRequest struct {
 }
 
 // Undo undoes r.Run: it opens the Redis (an embedded one works the undo in this process, a
-// shared one leaves it to the fleet), plans the undo (PlanUndo; an unknown run is a *UsageError),
+// shared one leaves it to the fleet), plans the undo (PlanUndo; an unknown run is a *exitcode.UsageError (a bad command line)),
 // checks the provider's credentials (required when working in this process; else checked when
 // present), asks (when Ask and not Yes, and there is something to undo), and hands it to
 // Runner.Undo, whose errors it returns.
@@ -46,7 +47,7 @@ func Undo(ctx context.Context, r UndoRequest) error {
 	defer r.close(c)
 	plan, err := PlanUndo(ctx, c.Store, r.Run)
 	if errors.Is(err, jobs.ErrRunNotFound) {
-		return &UsageError{Err: status.UnknownRun(r.Run, err)}
+		return exitcode.AsUsage(status.UnknownRun(r.Run, err))
 	} else if err != nil {
 		return err
 	}
