@@ -117,20 +117,6 @@ func (b bundle) waiting(t *testing.T, p jobs.Provider, runID string) map[int]job
 	}
 }
 
-// waitingAll is waiting for every run open to a provider's window; it returns how many rows wait.
-func (b bundle) waitingAll(t *testing.T, p jobs.Provider) int {
-	t.Helper()
-	ids, err := b.store.WindowRuns(context.Background(), p, 1000)
-	if err != nil {
-		t.Fatalf("WindowRuns(%s) = %v", p, err)
-	}
-	n := 0
-	for _, id := range ids {
-		n += len(b.waiting(t, p, id))
-	}
-	return n
-}
-
 // noTasks fails the test when ingest queued an asynq task of a provider: the workers' window does.
 func (b bundle) noTasks(t *testing.T) {
 	t.Helper()
