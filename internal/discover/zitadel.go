@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"reactivator/jobs"
+	"reactivator/worker/zitadel"
 )
 
 // DefaultPageSize is how many users or events one call asks for (the events API's maximum).
@@ -91,27 +92,13 @@ func Zitadel(ctx context.Context, c Caller, q ZitadelQuery) (*Result, error) {
 			Details struct {
 				TotalResult string `json:"totalResult"`
 			} `json:"details"`
-			Result []struct {
-				UserID  string `json:"userId"`
-				State   string `json:"state"`
-				Details struct {
-					ResourceOwner string `json:"resourceOwner"`
-				} `json:"details"`
-				Human *struct {
-					Email struct {
-						Email string `json:"email"`
-					} `json:"email"`
-				} `json:"human"`
-			} `json:"result"`
+			Result []zitadel.User `json:"result"`
 		}
 		if err := zitadelPost(ctx, c, "/v2/users", ListUsersBody(q, offset, q.pageSize()), &page, res); err != nil {
 			return nil, err
 		}
 		for _, u := range page.Result {
-			email := ""
-			if u.Human != nil {
-				email = u.Human.Email.Email
-			}
+			email := u.Email()
 			if q.EmailDomain != "" && !strings.HasSuffix(strings.ToLower(email), suffix) {
 				continue
 			}
@@ -122,7 +109,7 @@ func Zitadel(ctx context.Context, c Caller, q ZitadelQuery) (*Result, error) {
 					continue
 				}
 			}
-			res.Rows = append(res.Rows, []string{u.UserID, u.Details.ResourceOwner, email, zitadelState(u.State), d.at, d.by})
+			res.Rows = append(res.Rows, []string{u.UserID, u.Org(), email, zitadelState(u.State), d.at, d.by})
 		}
 		offset += len(page.Result)
 		progress(q.Progress, "zitadel: %d inactive users listed (of %s), %d kept", offset, orZero(page.Details.TotalResult), len(res.Rows))

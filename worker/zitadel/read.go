@@ -86,25 +86,73 @@ func (c *Client) readError(r jobs.Row, class jobs.Class, msg string) error {
 	return fmt.Errorf("zitadel read of user %s: %s", r.UserID, msg)
 }
 
-// userBody is the part of a v2 or v1 read the tool uses: v2 names the id userId, v1 id.
-type userBody struct {
-	Details *readDetails `json:"details"`
-	User    *struct {
-		UserID  string       `json:"userId"`
-		ID      string       `json:"id"`
-		Details *readDetails `json:"details"`
-		State   string       `json:"state"`
-		Human   *struct {
-			Email struct {
-				Email string `json:"email"`
-			} `json:"email"`
-		} `json:"human"`
-	} `json:"user"`
+// User is a user as ZITADEL answers it, as far as the tool reads it: in a read (v2 names the id
+// userId, v1 id) and in each result of ListUsers (POST /v2/users), which find lists too.
+type User struct {
+	UserID  string       `json:"userId"`
+	ID      string       `json:"id"`
+	State   string       `json:"state"`
+	Details *UserDetails `json:"details"`
+	Human   *struct {
+		Email struct {
+			Email string `json:"email"`
+		} `json:"email"`
+	} `json:"human"`
 }
 
-type readDetails struct {
+// UserDetails are a user's details: its organization and when it last changed.
+type UserDetails struct {
 	ChangeDate    string `json:"changeDate"`
 	ResourceOwner string `json:"resourceOwner"`
+}
+
+// Email is the user's email; "" for a machine user.
+func (u User) Email() string {
+	if u.Human == nil {
+		return ""
+	}
+	return u.Human.Email.Email
+}
+
+// Org is the id of the user's organization (its resource owner); "" when the answer gave none.
+func (u User) Org() string {
+	if u.Details == nil {
+		return ""
+	}
+	return u.Details.ResourceOwner
+}
+
+// account is u as an account of the answer whose request id is reqID: its id, its state
+// (jobs.StateUnknown for a state the tool does not know), email, organization and change time.
+func (u User) account(reqID string) jobs.Account {
+	a := jobs.Account{ID: u.UserID, Raw: u.State, Email: u.Email(), RequestID: reqID}
+	if a.ID == "" {
+		a.ID = u.ID
+	}
+	if a.State = userStates[u.State]; a.State == "" {
+		a.State = jobs.StateUnknown
+	}
+	fillDetails(&a, u.Details)
+	return a
+}
+
+// fillDetails sets a's organization and change time from d where a has none yet.
+func fillDetails(a *jobs.Account, d *UserDetails) {
+	if d == nil {
+		return
+	}
+	if a.OrgID == "" {
+		a.OrgID = d.ResourceOwner
+	}
+	if t, err := time.Parse(time.RFC3339Nano, d.ChangeDate); err == nil && a.ChangedAt.IsZero() {
+		a.ChangedAt = t
+	}
+}
+
+// userBody is the answer of a read: the user, and on v1 the details beside it.
+type userBody struct {
+	Details *UserDetails `json:"details"`
+	User    *User        `json:"user"`
 }
 
 // readAnswer turns the answer of a read into an account or an error.
@@ -115,30 +163,8 @@ func (c *Client) readAnswer(ctx context.Context, api string, r jobs.Row, ans rep
 		if err := json.Unmarshal(ans.body, &b); err != nil || b.User == nil || b.User.State == "" {
 			return jobs.Account{}, fmt.Errorf("zitadel read of user %s: HTTP 200 without a user: not ZITADEL's answer to a read", r.UserID)
 		}
-		u := b.User
-		a := jobs.Account{ID: u.UserID, Raw: u.State, RequestID: reqID}
-		if a.ID == "" {
-			a.ID = u.ID
-		}
-		st, known := userStates[u.State]
-		if !known {
-			st = jobs.StateUnknown
-		}
-		a.State = st
-		if u.Human != nil {
-			a.Email = u.Human.Email.Email
-		}
-		for _, d := range []*readDetails{u.Details, b.Details} {
-			if d == nil {
-				continue
-			}
-			if a.OrgID == "" {
-				a.OrgID = d.ResourceOwner
-			}
-			if t, err := time.Parse(time.RFC3339Nano, d.ChangeDate); err == nil && a.ChangedAt.IsZero() {
-				a.ChangedAt = t
-			}
-		}
+		a := b.User.account(reqID)
+		fillDetails(&a, b.Details)
 		return a, nil
 	}
 	parsed := parseAnswer(ans.body)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"reactivator/jobs"
 )
@@ -31,20 +30,6 @@ func UserIDsBody(ids []string) []byte {
 		"queries": []any{map[string]any{"inUserIdsQuery": map[string][]string{"userIds": ids}}},
 	})
 	return b
-}
-
-// listAnswer is the part of a ListUsers answer a batch read uses.
-type listAnswer struct {
-	Result []struct {
-		UserID  string       `json:"userId"`
-		State   string       `json:"state"`
-		Details *readDetails `json:"details"`
-		Human   *struct {
-			Email struct {
-				Email string `json:"email"`
-			} `json:"email"`
-		} `json:"human"`
-	} `json:"result"`
 }
 
 // ReadUsers reads the users of ids (at most MaxReadUsers) with one ListUsers call and returns
@@ -78,7 +63,9 @@ func (c *Client) ReadUsers(ctx context.Context, ids []string) ([]jobs.Account, e
 		}
 		return nil, fmt.Errorf("zitadel read of %d users: %s", len(ids), msg)
 	}
-	var list listAnswer
+	var list struct {
+		Result []User `json:"result"`
+	}
 	if err := json.Unmarshal(body, &list); err != nil {
 		return nil, fmt.Errorf("zitadel read of %d users: HTTP 200 but not ZITADEL's answer to ListUsers: check ZITADEL_URL", len(ids))
 	}
@@ -88,22 +75,7 @@ func (c *Client) ReadUsers(ctx context.Context, ids []string) ([]jobs.Account, e
 		if u.UserID == "" || u.State == "" {
 			continue
 		}
-		a := jobs.Account{ID: u.UserID, Raw: u.State, RequestID: reqID}
-		st, known := userStates[u.State]
-		if !known {
-			st = jobs.StateUnknown
-		}
-		a.State = st
-		if u.Human != nil {
-			a.Email = u.Human.Email.Email
-		}
-		if d := u.Details; d != nil {
-			a.OrgID = d.ResourceOwner
-			if t, err := time.Parse(time.RFC3339Nano, d.ChangeDate); err == nil {
-				a.ChangedAt = t
-			}
-		}
-		out = append(out, a)
+		out = append(out, u.account(reqID))
 	}
 	return out, nil
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"reactivator/jobs"
 )
@@ -52,21 +51,6 @@ func LookupBody(l jobs.Lookup, value, org string, limit int) ([]byte, error) {
 	})
 }
 
-// listedUser is one user of a ListUsers answer, as far as a lookup reads it.
-type listedUser struct {
-	UserID  string `json:"userId"`
-	State   string `json:"state"`
-	Details struct {
-		ResourceOwner string `json:"resourceOwner"`
-		ChangeDate    string `json:"changeDate"`
-	} `json:"details"`
-	Human *struct {
-		Email struct {
-			Email string `json:"email"`
-		} `json:"email"`
-	} `json:"human"`
-}
-
 // Resolve finds the users row r names by its lookup (jobs.Resolver) with one ListUsers call:
 // none, one, or several (at most 20). ListUsers shows only the users the service user may read,
 // so no match means none it may read. A row that is not a ZITADEL lookup row is refused before
@@ -93,24 +77,14 @@ func (c *Client) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error
 	if ans.status == http.StatusOK {
 		var b struct {
 			Details *json.RawMessage `json:"details"`
-			Result  []listedUser     `json:"result"`
+			Result  []User           `json:"result"`
 		}
 		if json.Unmarshal(ans.body, &b) != nil || b.Details == nil {
 			return nil, fmt.Errorf("%s: HTTP 200 without a list: not ZITADEL's answer to ListUsers: check ZITADEL_URL", what)
 		}
 		out := make([]jobs.Account, 0, len(b.Result))
 		for _, u := range b.Result {
-			a := jobs.Account{ID: u.UserID, OrgID: u.Details.ResourceOwner, Raw: u.State, RequestID: reqID}
-			if a.State = userStates[u.State]; a.State == "" {
-				a.State = jobs.StateUnknown
-			}
-			if u.Human != nil {
-				a.Email = u.Human.Email.Email
-			}
-			if t, err := time.Parse(time.RFC3339Nano, u.Details.ChangeDate); err == nil {
-				a.ChangedAt = t
-			}
-			out = append(out, a)
+			out = append(out, u.account(reqID))
 		}
 		return out, nil
 	}
