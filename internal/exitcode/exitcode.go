@@ -1,6 +1,6 @@
 // Package exitcode maps the error a command ends with to the process exit code, in one function
 // (Of), from the error's type: a usage error (UsageError, made where the command line is checked,
-// cobra's own checks included by TypeCobraErrors), or an error marked with runwait's kinds or
+// cobra's own checks included, typed by Execute), or an error marked with runwait's kinds or
 // jobs.ErrFatal. It never reads an error's text. The codes are those of docs/design.md.
 package exitcode
 
@@ -34,12 +34,6 @@ func AsUsage(err error) error { return &UsageError{Err: err} }
 
 // Usagef returns a bad command line, formatted as fmt.Errorf does.
 func Usagef(format string, args ...any) error { return AsUsage(fmt.Errorf(format, args...)) }
-
-// MarkInterrupted, MarkFatal and MarkNotAllReactivated return err as the ending their names say
-// (runwait.Mark), message unchanged.
-func MarkInterrupted(err error) error       { return runwait.Mark(runwait.ErrInterrupted, err) }
-func MarkFatal(err error) error             { return runwait.Mark(jobs.ErrFatal, err) }
-func MarkNotAllReactivated(err error) error { return runwait.Mark(runwait.ErrNotAllReactivated, err) }
 
 // Of is the process exit code of err, the error of a command run with ctx: OK for nil, Usage for
 // a UsageError, Interrupted for runwait.ErrInterrupted (or context.Canceled once ctx has ended),

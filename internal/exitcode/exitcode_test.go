@@ -28,13 +28,13 @@ func TestOf(t *testing.T) {
 		{"plain error", live, errors.New("redis at x does not answer"), Error},
 		{"usage", live, Usagef("--rate %q: bad", "x"), Usage},
 		{"wrapped usage", live, fmt.Errorf("while parsing: %w", AsUsage(errors.New("bad"))), Usage},
-		{"not all reactivated", live, MarkNotAllReactivated(errors.New("3 of 9 rows not reactivated")), SomeFailed},
+		{"not all reactivated", live, runwait.Mark(runwait.ErrNotAllReactivated, errors.New("3 of 9 rows not reactivated")), SomeFailed},
 		{"wait result not all reactivated", live, runwait.Result{Ending: runwait.NotAllReactivated}.Err(), SomeFailed},
-		{"fatal", live, MarkFatal(errors.New("stytch refused the credentials")), Fatal},
+		{"fatal", live, runwait.Mark(jobs.ErrFatal, errors.New("stytch refused the credentials")), Fatal},
 		{"provider error wrapping ErrFatal", live, fmt.Errorf("stytch check: 401: %w", jobs.ErrFatal), Fatal},
 		{"wait result paused", live, runwait.Result{Ending: runwait.Paused, Paused: []jobs.Pause{{Provider: jobs.Stytch}}}.Err(), Fatal},
-		{"fatal wrapped with context", live, fmt.Errorf("%w: nothing was called", MarkFatal(errors.New("refused"))), Fatal},
-		{"interrupted", live, MarkInterrupted(errors.New("interrupted: progress kept")), Interrupted},
+		{"fatal wrapped with context", live, fmt.Errorf("%w: nothing was called", runwait.Mark(jobs.ErrFatal, errors.New("refused"))), Fatal},
+		{"interrupted", live, runwait.Mark(runwait.ErrInterrupted, errors.New("interrupted: progress kept")), Interrupted},
 		{"wait result interrupted", live, runwait.Result{Ending: runwait.Interrupted}.Err(), Interrupted},
 		{"cancelled by the command's context", ended, fmt.Errorf("read: %w", context.Canceled), Interrupted},
 		{"cancelled, command's context live", live, context.Canceled, Error},
@@ -54,7 +54,10 @@ func TestMarksKeepTheMessage(t *testing.T) {
 	t.Parallel()
 	err := errors.New("stytch refused the credentials")
 	for name, mark := range map[string]func(error) error{
-		"AsUsage": AsUsage, "MarkInterrupted": MarkInterrupted, "MarkFatal": MarkFatal, "MarkNotAllReactivated": MarkNotAllReactivated,
+		"AsUsage":             AsUsage,
+		"interrupted":         func(err error) error { return runwait.Mark(runwait.ErrInterrupted, err) },
+		"fatal":               func(err error) error { return runwait.Mark(jobs.ErrFatal, err) },
+		"not all reactivated": func(err error) error { return runwait.Mark(runwait.ErrNotAllReactivated, err) },
 	} {
 		if got := mark(err); got.Error() != err.Error() || !errors.Is(got, err) {
 			t.Errorf("%s(%q) = %q, want the same message, wrapping it", name, err, got)
