@@ -33,7 +33,7 @@ the failed-only report (cancelled rows included) is valid input for ingest.`,
 			if err != nil {
 				return err
 			}
-			defer rc.Close()
+			defer a.closeRedis(rc)
 			return control.Cancel(cmd.Context(), rc.Store, args[0], a.stdout)
 		},
 	}

@@ -85,7 +85,7 @@ func (a *app) planCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer rc.Close()
+			defer a.closeRedis(rc)
 			o.Store, o.Progress = rc.Store, a.stderr
 			sums, err := plan.Files(cmd.Context(), o.Config, files, o.dir, o.force, a.stderr)
 			if err != nil {

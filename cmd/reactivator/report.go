@@ -54,7 +54,7 @@ report goes to the next numbered name (FILE.1.csv) unless --force.`,
 			if err != nil {
 				return err
 			}
-			defer rc.Close()
+			defer a.closeRedis(rc)
 			o.Out, o.Err = a.stdout, a.stderr
 			return runreport.Write(cmd.Context(), rc.Store, o.Request)
 		},

@@ -47,7 +47,7 @@ retries are run at once); the row that met the fatal answer is called again.`,
 			if err != nil {
 				return err
 			}
-			defer rc.Close()
+			defer a.closeRedis(rc)
 			return control.Resume(cmd.Context(), rc.Client, p, a.stdout)
 		},
 	}

@@ -51,7 +51,7 @@ in scripts.`,
 			if err != nil {
 				return err
 			}
-			defer rc.Close()
+			defer a.closeRedis(rc)
 			o.Out, o.Err, o.OutTerminal, o.ErrTerminal = a.stdout, a.stderr, a.isTerminal(a.stdout), a.isTerminal(a.stderr)
 			return status.Show(cmd.Context(), rc.Store, o)
 		},
