@@ -1,4 +1,4 @@
-// This file tests the checks Files makes before it calls anything.
+// This file tests oneshot.go: the checks Files makes before it calls anything.
 
 package oneshot
 
