@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -168,22 +169,32 @@ func New(cfg Config) (*Ingester, error) {
 // regular file is refused with a *FileError, as is every file Check refuses; nothing is queued for
 // a refused file.
 func (in *Ingester) IngestFile(ctx context.Context, path string) (Result, error) {
-	st, err := os.Stat(path)
+	f, err := OpenFile(path)
 	if err != nil {
-		return Result{}, openError(path, err)
-	}
-	if st.IsDir() {
-		return Result{}, &FileError{File: path, Msg: "is a directory, not a CSV file: name the files inside it"}
-	}
-	if !st.Mode().IsRegular() {
-		return Result{}, &FileError{File: path, Msg: "is not a regular file: save the CSV to a file first"}
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return Result{}, openError(path, err)
+		return Result{}, err
 	}
 	defer f.Close()
 	return in.Ingest(ctx, path, f)
+}
+
+// OpenFile opens the file at path to ingest it, refusing a missing file, a directory or anything
+// but a regular file with a *FileError.
+func OpenFile(path string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	if st.IsDir() {
+		return nil, &FileError{File: path, Msg: "is a directory, not a CSV file: name the files inside it"}
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &FileError{File: path, Msg: "is not a regular file: save the CSV to a file first"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	return f, nil
 }
 
 // openError turns an error of os.Stat or os.Open into a *FileError that says what happened.
@@ -202,28 +213,101 @@ func openError(path string, err error) error {
 }
 
 // Ingest ingests the file r, named name in messages (its base name is the run's File), as one
-// run. It reads r twice: a check pass that refuses a bad file before anything is written and
-// hashes the bytes for the run id, then a pass that records the rows in batches, pipelined. The
-// run is open to the workers' window from the start, so they begin on a big file while it is
-// still being read. Cancelling ctx stops it cleanly with ctx's error and the counts so far; ingesting
-// the file again resumes the run.
+// run. It reads r twice: the check pass (CheckPass), which refuses a bad file before anything is
+// written and hashes the bytes for the run id, then the record pass (Record), which records the
+// rows in batches, pipelined. The run is open to the workers' window from the start, so they
+// begin on a big file while it is still being read. Cancelling ctx stops it cleanly with ctx's
+// error and the counts so far; ingesting the file again resumes the run.
 func (in *Ingester) Ingest(ctx context.Context, name string, r io.ReadSeeker) (Result, error) {
 	start := time.Now()
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return Result{}, fmt.Errorf("read %s: %w", name, err)
 	}
-	h := sha256.New()
-	sum, err := Check(name, io.TeeReader(r, h), in.cfg.Options)
+	c, err := CheckPass(name, r, in.cfg.Options)
 	if err != nil {
 		return Result{}, err
 	}
-	if _, err := io.Copy(h, r); err != nil { // whatever the check pass left unread
-		return Result{}, fmt.Errorf("read %s: %w", name, err)
+	return in.record(ctx, c, r, start)
+}
+
+// Checked is a file read by the check pass (CheckPass): what the confirmation of `run` shows and
+// what the record pass (Ingester.Record) needs, so that the file is read twice, not three times.
+type Checked struct {
+	// Name names the file in messages.
+	Name string
+	// Summary is the file's provider and counts.
+	Summary
+	// Sum is the sha256 of the file's bytes: the run id derives from it, and the record pass
+	// compares the sha256 of the bytes it reads with it.
+	Sum [sha256.Size]byte
+	// opts are the Options the file was read with.
+	opts Options
+	// size and mod are the file's size and modification time when r had a Stat method (an
+	// *os.File); stat says they were read.
+	size int64
+	mod  time.Time
+	stat bool
+}
+
+// statter is a reader that can say the size and modification time of its file (an *os.File).
+type statter interface {
+	Stat() (fs.FileInfo, error)
+}
+
+// CheckPass is the check pass of an ingestion: Check over the whole of r, and the sha256 of every
+// byte of r. When r has a Stat method (an *os.File) the file's size and modification time are
+// kept too, so that the record pass refuses a file changed since before it writes anything.
+func CheckPass(name string, r io.Reader, o Options) (Checked, error) {
+	c := Checked{Name: name, opts: o}
+	if st, ok := r.(statter); ok {
+		if fi, err := st.Stat(); err == nil {
+			c.size, c.mod, c.stat = fi.Size(), fi.ModTime(), true
+		}
 	}
-	res := Result{File: filepath.Base(name), Provider: sum.Provider, DryRun: in.cfg.DryRun}
+	h := sha256.New()
+	sum, err := Check(name, io.TeeReader(r, h), o)
+	if err != nil {
+		return Checked{}, err
+	}
+	if _, err := io.Copy(h, r); err != nil { // whatever the check pass left unread
+		return Checked{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	c.Summary = sum
+	h.Sum(c.Sum[:0])
+	return c, nil
+}
+
+// Record is the record pass over r, the file c checked (CheckPass with the Ingester's Options):
+// it reads r from its start and records its rows as one run, as Ingest does after its check pass.
+// It refuses a file whose size or modification time changed since c (when both were read from
+// an *os.File) before writing anything, and fails when the bytes it read are not those c
+// hashed: the file was modified between the passes.
+func (in *Ingester) Record(ctx context.Context, c Checked, r io.ReadSeeker) (Result, error) {
+	return in.record(ctx, c, r, time.Now())
+}
+
+// record is Record, its Progress timed from start.
+func (in *Ingester) record(ctx context.Context, c Checked, r io.ReadSeeker, start time.Time) (Result, error) {
+	name := c.Name
+	switch {
+	case c.Provider == "":
+		return Result{}, fmt.Errorf("ingest %s: not checked: record a file CheckPass read", name)
+	case c.opts != in.cfg.Options:
+		return Result{}, fmt.Errorf("ingest %s: checked with other options (%+v) than the ingester's (%+v)", name, c.opts, in.cfg.Options)
+	}
+	if st, ok := r.(statter); ok && c.stat {
+		fi, err := st.Stat()
+		if err != nil {
+			return Result{}, fmt.Errorf("read %s: %w", name, err)
+		}
+		if fi.Size() != c.size || !fi.ModTime().Equal(c.mod) {
+			return Result{}, fmt.Errorf("read %s: the file changed since it was checked (%d bytes modified %s, now %d bytes modified %s): nothing was recorded; run it again once it is written", name, c.size, c.mod.Format(time.RFC3339Nano), fi.Size(), fi.ModTime().Format(time.RFC3339Nano))
+		}
+	}
+	res := Result{File: filepath.Base(name), Provider: c.Provider, DryRun: in.cfg.DryRun}
 	res.RunID = in.cfg.RunID
 	if res.RunID == "" {
-		res.RunID = string(sum.Provider) + "-" + hex.EncodeToString(h.Sum(nil))[:12]
+		res.RunID = string(c.Provider) + "-" + hex.EncodeToString(c.Sum[:])[:12]
 	}
 	if in.cfg.NewRun {
 		res.RunID += "-" + in.cfg.Now().UTC().Format("20060102T150405")
@@ -232,23 +316,24 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.ReadSeeker) (R
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return Result{}, fmt.Errorf("read %s: %w", name, err)
 	}
-	rd, err := NewReader(name, r, in.cfg.Options)
+	h := sha256.New()
+	rd, err := NewReader(name, io.TeeReader(r, h), in.cfg.Options)
 	if err != nil {
 		return Result{}, err
 	}
-	if rd.Provider() != sum.Provider {
-		return Result{}, fmt.Errorf("read %s: provider changed between passes (%s, then %s): was the file modified?", name, sum.Provider, rd.Provider())
+	if rd.Provider() != c.Provider {
+		return Result{}, fmt.Errorf("read %s: provider changed between passes (%s, then %s): was the file modified?", name, c.Provider, rd.Provider())
 	}
 
 	if in.cfg.Store != nil {
-		run, err := in.openRun(ctx, name, res, sum, rd.ExtraColumns())
+		run, err := in.openRun(ctx, name, res, c.Summary, rd.ExtraColumns())
 		if err != nil {
 			return Result{}, err
 		}
 		res.Resumed = run.Resumed
 		res.Finished = run.Finished
 	}
-	p := &pass{in: in, name: name, res: res, total: sum.Rows, start: start, rd: rd}
+	p := &pass{in: in, name: name, res: res, total: c.Rows, start: start, rd: rd, r: r, h: h, want: c.Sum}
 	return p.run(ctx)
 }
 
@@ -299,6 +384,10 @@ type pass struct {
 	total int
 	start time.Time
 	rd    *Reader
+	// r is the file rd reads through h, which must come to want, the check pass's sha256.
+	r    io.Reader
+	h    hash.Hash
+	want [sha256.Size]byte
 
 	read                                                   atomic.Int64
 	queued, alreadyQueued, alreadyDone, invalid, duplicate atomic.Int64
@@ -388,14 +477,35 @@ func (p *pass) startProgress() (stop func()) {
 }
 
 // next reads the next record and turns it into a row for the store, applying the Stytch
-// environment check.
+// environment check. At the end of the file it fails unless the bytes read are those the check
+// pass hashed.
 func (p *pass) next() (jobs.IngestRow, error) {
 	rec, err := p.rd.Next()
+	if errors.Is(err, io.EOF) {
+		err = p.sameBytes()
+	}
 	if err != nil {
 		return jobs.IngestRow{}, err
 	}
 	p.read.Add(1)
 	return Prepare(rec, p.in.cfg.StytchEnv), nil
+}
+
+// sameBytes returns io.EOF when the bytes of the file are the ones the check pass hashed, else
+// the error of a file modified between the passes.
+func (p *pass) sameBytes() error {
+	if _, err := io.Copy(p.h, p.r); err != nil { // whatever the reader left unread
+		return fmt.Errorf("read %s: %w", p.name, err)
+	}
+	var got [sha256.Size]byte
+	if p.h.Sum(got[:0]); got != p.want {
+		kept := ""
+		if !p.in.cfg.DryRun {
+			kept = fmt.Sprintf(" (the rows recorded so far stay in run %s)", p.res.RunID)
+		}
+		return fmt.Errorf("read %s: the file changed between the passes (its bytes are not the ones checked): was it modified while it was read? Run it again once it is written%s", p.name, kept)
+	}
+	return io.EOF
 }
 
 // Prepare turns a record into the row ingest records: its input cells for the report, and why it

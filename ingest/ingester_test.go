@@ -611,3 +611,121 @@ func ExampleIngester_IngestFile() {
 	fmt.Printf("run %s: %d rows, %d to queue, %d invalid, %d duplicate\n", res.RunID, res.Rows, res.Queued, res.Invalid, res.Duplicate)
 	// Output: run zitadel-ae0928db9d94: 5 rows, 3 to queue, 1 invalid, 1 duplicate
 }
+
+// checkPassOf is the check pass of the file at path.
+func checkPassOf(t *testing.T, path string) Checked {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := CheckPass(path, f, Options{})
+	if err != nil {
+		t.Fatalf("CheckPass(%s) = %v", path, err)
+	}
+	return c
+}
+
+func TestRecordOfACheckedFileResumesItsRun(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	path := filepath.Join("testdata", "ingest-zitadel.csv")
+	in := b.ingester(t, Config{})
+	first, err := in.IngestFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checkPassOf(t, path)
+	if c.Provider != first.Provider || c.Rows != first.Rows {
+		t.Fatalf("CheckPass(%s) = %+v, want the %s file of %d rows IngestFile read", path, c.Summary, first.Provider, first.Rows)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	again, err := in.Record(ctx, c, f)
+	if err != nil || again.RunID != first.RunID || !again.Resumed || again.AlreadyQueued != first.Queued || again.Queued != 0 {
+		t.Errorf("Record(CheckPass(%s)) after IngestFile = %+v, %v; want run %s resumed, its %d rows already queued", path, again, err, first.RunID, first.Queued)
+	}
+}
+
+func TestRecordRefusesAFileChangedSinceItsCheckPass(t *testing.T) {
+	t.Parallel()
+	b, ctx := setup(t), context.Background()
+	path := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(path, []byte("user_id\n300000000000000001\n300000000000000002\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := checkPassOf(t, path)
+	// Rewritten while `run` asks its question, say.
+	if err := os.WriteFile(path, []byte("user_id\n300000000000000001\n300000000000000003\n300000000000000004\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := b.ingester(t, Config{}).Record(ctx, c, f)
+	if err == nil || !strings.Contains(err.Error(), "changed since it was checked") {
+		t.Errorf("Record of a file rewritten after its check pass = %+v, %v; want an error saying it changed since it was checked", got, err)
+	}
+	if n := b.dbSize(t); n != 0 {
+		t.Errorf("DBSIZE after refusing a changed file = %d, want 0: nothing recorded", n)
+	}
+}
+
+// changingReader reads as first until its second Seek, then as then: a file rewritten between
+// the check pass and the record pass, with the same size.
+type changingReader struct {
+	first, then []byte
+	seeks       int
+	r           *bytes.Reader
+}
+
+func (c *changingReader) Seek(off int64, whence int) (int64, error) {
+	if c.seeks++; c.seeks == 2 {
+		c.r = bytes.NewReader(c.then)
+	} else if c.r == nil {
+		c.r = bytes.NewReader(c.first)
+	}
+	return c.r.Seek(off, whence)
+}
+
+func (c *changingReader) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func TestRecordFailsOnBytesChangedBetweenThePasses(t *testing.T) {
+	t.Parallel()
+	checked := []byte("user_id\n300000000000000001\n300000000000000002\n")
+	other := []byte("user_id\n300000000000000001\n300000000000000003\n")
+	for _, tc := range []struct {
+		name   string
+		ingest func(context.Context, *Ingester) (Result, error)
+	}{
+		{name: "Record", ingest: func(ctx context.Context, in *Ingester) (Result, error) {
+			c, err := CheckPass("users.csv", bytes.NewReader(checked), Options{})
+			if err != nil {
+				return Result{}, err
+			}
+			return in.Record(ctx, c, bytes.NewReader(other))
+		}},
+		{name: "Ingest", ingest: func(ctx context.Context, in *Ingester) (Result, error) {
+			return in.Ingest(ctx, "users.csv", &changingReader{first: checked, then: other})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, ctx := setup(t), context.Background()
+			got, err := tc.ingest(ctx, b.ingester(t, Config{}))
+			if err == nil || !strings.Contains(err.Error(), "changed between the passes") {
+				t.Fatalf("%s of a file whose bytes changed between the passes = %+v, %v; want an error saying so", tc.name, got, err)
+			}
+			run, err := b.store.Run(ctx, got.RunID)
+			if err != nil || run.Total >= 0 || run.State == jobs.RunFinished {
+				t.Errorf("Run(%s) = %+v, %v; want a run whose total is not set: the changed file is not taken as whole", got.RunID, run, err)
+			}
+		})
+	}
+}

@@ -52,6 +52,10 @@ type FilesRequest struct {
 	Limit int
 	// JSON prints the outcome as one Result document on Out.
 	JSON bool
+
+	// reads, when set, is what both passes read each opened input file through (tests count the
+	// bytes read).
+	reads func(*os.File) io.ReadSeeker
 }
 
 // Files works r's files to their reports: it refuses a file that cannot be a CSV and a provider
@@ -65,7 +69,7 @@ func Files(ctx context.Context, r FilesRequest) error {
 		return exitcode.AsUsage(err)
 	}
 	// The files first: one that cannot be a CSV of either kind stops everything before a call.
-	need, err := CheckFiles(targets, r.Options)
+	need, err := checkFiles(targets, r.Options, r.reads)
 	if err != nil {
 		return err
 	}
@@ -98,7 +102,7 @@ func Files(ctx context.Context, r FilesRequest) error {
 		return err
 	}
 	run := r.runner(c)
-	run.Announce, run.Shared, run.Limit, run.JSON = true, shared, r.Limit, r.JSON
+	run.Announce, run.Shared, run.Limit, run.JSON, run.reads = true, shared, r.Limit, r.JSON, r.reads
 	run.Ingest = ingest.Config{Store: c.Store, Enqueuer: asynq.NewClientFromRedisClient(c.Client), Options: r.Options,
 		RunID: r.RunID, NewRun: r.NewRun, StytchEnv: ps.StytchEnv()}
 	return run.Run(ctx, srv, targets)
@@ -113,6 +117,9 @@ type Target struct {
 	Failed string
 	// Rows is the file's number of rows (CheckFiles).
 	Rows int
+	// Checked is the file's check pass (CheckFiles): IngestAll records the file from it, without
+	// reading the file a second time before it records it; nil checks it then.
+	Checked *ingest.Checked
 	// Action is what the run does to its accounts; "" means jobs.ActionReactivate. The failed
 	// rows of an undo run (jobs.ActionDeactivate) are not written to Failed: they are no input.
 	Action jobs.Action
@@ -148,18 +155,23 @@ func Targets(files []string, report string) ([]Target, error) {
 	return t, nil
 }
 
-// CheckFiles reads each target's file and sets its provider, refusing a file that cannot be a
-// CSV of either kind before anything is called. It returns the providers the files hold, in
-// jobs.Providers order.
+// CheckFiles reads each target's file (the check pass of its ingestion, ingest.CheckPass) and
+// sets its provider, rows and Checked, refusing a file that cannot be a CSV of either kind before
+// anything is called. It returns the providers the files hold, in jobs.Providers order.
 func CheckFiles(targets []Target, opts ingest.Options) ([]jobs.Provider, error) {
+	return checkFiles(targets, opts, nil)
+}
+
+// checkFiles is CheckFiles, reading each file through reads when it is set.
+func checkFiles(targets []Target, opts ingest.Options, reads func(*os.File) io.ReadSeeker) ([]jobs.Provider, error) {
 	need := map[jobs.Provider]bool{}
 	for i := range targets {
-		sum, err := checkFile(targets[i].File, opts)
+		c, err := checkFile(targets[i].File, opts, reads)
 		if err != nil {
 			return nil, fmt.Errorf("%w: nothing was called", err)
 		}
-		p := sum.Provider
-		targets[i].Provider, targets[i].Rows = p, sum.Rows
+		p := c.Provider
+		targets[i].Provider, targets[i].Rows, targets[i].Checked = p, c.Rows, &c
 		need[p] = true
 	}
 	var providers []jobs.Provider
@@ -171,28 +183,36 @@ func CheckFiles(targets []Target, opts ingest.Options) ([]jobs.Provider, error) 
 	return providers, nil
 }
 
-// checkFile refuses a file that cannot be a CSV of either kind and returns its provider and
-// number of rows.
-func checkFile(path string, opts ingest.Options) (ingest.Summary, error) {
+// checkFile refuses a file that cannot be a CSV of either kind and returns its check pass: its
+// provider, number of rows and sha256.
+func checkFile(path string, opts ingest.Options, reads func(*os.File) io.ReadSeeker) (ingest.Checked, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return ingest.Summary{}, fmt.Errorf("%s: no such file", path)
+		return ingest.Checked{}, fmt.Errorf("%s: no such file", path)
 	case err != nil:
-		return ingest.Summary{}, fmt.Errorf("%s: %w", path, err)
+		return ingest.Checked{}, fmt.Errorf("%s: %w", path, err)
 	case !st.Mode().IsRegular():
-		return ingest.Summary{}, fmt.Errorf("%s: not a regular file: name CSV files", path)
+		return ingest.Checked{}, fmt.Errorf("%s: not a regular file: name CSV files", path)
 	}
 	fh, err := os.Open(path)
 	if err != nil {
-		return ingest.Summary{}, fmt.Errorf("%s: %w", path, err)
+		return ingest.Checked{}, fmt.Errorf("%s: %w", path, err)
 	}
 	defer fh.Close()
-	sum, err := ingest.Check(path, fh, opts)
+	c, err := ingest.CheckPass(path, readThrough(fh, reads), opts)
 	if err != nil {
-		return ingest.Summary{}, fmt.Errorf("refused %w", err)
+		return ingest.Checked{}, fmt.Errorf("refused %w", err)
 	}
-	return sum, nil
+	return c, nil
+}
+
+// readThrough is fh, or what reads wraps it in when reads is set.
+func readThrough(fh *os.File, reads func(*os.File) io.ReadSeeker) io.ReadSeeker {
+	if reads == nil {
+		return fh
+	}
+	return reads(fh)
 }
 
 // MissingCredentials names the files whose provider is not among have.
@@ -263,6 +283,8 @@ type Runner struct {
 
 	// held is the rows each run left unqueued (Limit).
 	held map[string]int
+	// reads is FilesRequest.reads.
+	reads func(*os.File) io.ReadSeeker
 }
 
 // Run works the targets with srv to the end: it starts srv, ingests each target as a run, waits
@@ -304,7 +326,8 @@ func (r *Runner) finish(ctx context.Context, w *Worker, ids []string, byRun map[
 }
 
 // IngestAll ingests each target as a run and returns the run ids in order (each once) and the
-// target of each run.
+// target of each run. A target with Checked is recorded from its check pass (one more read of
+// the file, which must not have changed since); any other is checked and recorded.
 func (r *Runner) IngestAll(ctx context.Context, targets []Target) ([]string, map[string]Target, error) {
 	var ids []string
 	byRun := map[string]Target{}
@@ -313,7 +336,13 @@ func (r *Runner) IngestAll(ctx context.Context, targets []Target) ([]string, map
 	cfg := r.Ingest
 	cfg.Limit = r.Limit
 	for _, t := range targets {
-		res, err := IngestFile(ctx, cfg, t.File, r.NewBar)
+		var res ingest.Result
+		var err error
+		if t.Checked != nil {
+			res, err = r.record(ctx, cfg, *t.Checked)
+		} else {
+			res, err = IngestFile(ctx, cfg, t.File, r.NewBar)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, err
@@ -348,8 +377,27 @@ func (r *Runner) IngestAll(ctx context.Context, targets []Target) ([]string, map
 	return ids, byRun, nil
 }
 
-// IngestFile ingests one file with cfg, with its progress on a bar from newBar.
+// IngestFile ingests one file with cfg (both passes), with its progress on a bar from newBar.
 func IngestFile(ctx context.Context, cfg ingest.Config, path string, newBar func(string, int) *progress.Bar) (ingest.Result, error) {
+	return ingestWith(cfg, path, newBar, func(in *ingest.Ingester) (ingest.Result, error) {
+		return in.IngestFile(ctx, path)
+	})
+}
+
+// record records the file c checked with cfg (the record pass), with its progress on a bar.
+func (r *Runner) record(ctx context.Context, cfg ingest.Config, c ingest.Checked) (ingest.Result, error) {
+	fh, err := ingest.OpenFile(c.Name)
+	if err != nil {
+		return ingest.Result{}, err
+	}
+	defer fh.Close()
+	return ingestWith(cfg, c.Name, r.NewBar, func(in *ingest.Ingester) (ingest.Result, error) {
+		return in.Record(ctx, c, readThrough(fh, r.reads))
+	})
+}
+
+// ingestWith ingests the file at path with cfg by do, with its progress on a bar from newBar.
+func ingestWith(cfg ingest.Config, path string, newBar func(string, int) *progress.Bar, do func(*ingest.Ingester) (ingest.Result, error)) (ingest.Result, error) {
 	var bar *progress.Bar
 	label := "ingest " + filepath.Base(path)
 	if cfg.DryRun {
@@ -366,7 +414,7 @@ func IngestFile(ctx context.Context, cfg ingest.Config, path string, newBar func
 	if err != nil {
 		return ingest.Result{}, err
 	}
-	res, err := in.IngestFile(ctx, path)
+	res, err := do(in)
 	if bar != nil {
 		bar.Finish()
 	}
