@@ -1,6 +1,6 @@
 // This file is responsible for the words every view (CLI, web, reports) uses for a run's state,
 // so that they say the same thing everywhere (what an outcome means to an operator, its tone, is
-// outcome.go's).
+// row.go's).
 
 package jobs
 

@@ -25,14 +25,14 @@ import (
 //	                                       number of seen buckets, wcur the next line the window looks at,
 //	                                       wstop the last line a canary (run --limit) lets it take
 //	reactivator:{R}:rows:<n>         hash  line%64 -> the row's input as a JSON array (ids, then extra columns),
-//	                                       for lines 64n to 64n+63 (store_window.go)
+//	                                       for lines 64n to 64n+63 (store_rows.go)
 //	reactivator:{R}:seen:<n>         hash  row key (its 10 bytes) -> first line with those ids (dedupe), n = the key's first
-//	                                       8 hex digits modulo the run's field sb (store_window.go)
-//	reactivator:{R}:claims           hash  "<from>-<to>" -> unix ms: window claims not yet queued (store_window.go)
+//	                                       8 hex digits modulo the run's field sb (store_rows.go)
+//	reactivator:{R}:claims           hash  "<from>-<to>" -> unix ms: window claims not yet queued (store_rows.go)
 //	reactivator:{R}:out:<n>          hash  line%64 -> the row's outcome record (compact, see encode), for lines
 //	                                       64n to 64n+63, like the rows buckets; set once, first wins; "~"
 //	                                       for a record longer than 64 bytes, kept in :outx
-//	reactivator:{R}:outx             hash  line -> the outcome records too long for their bucket (store_outcome.go)
+//	reactivator:{R}:outx             hash  line -> the outcome records too long for their bucket (store_rows.go)
 //	reactivator:{R}:att              hash  line -> attempts*4 + flags (1 in flight, 2 ambiguous), line:s the
 //	                                       start of the attempt in flight, line:a of the first ambiguous one
 //	                                       (unix ms); only rows without an outcome: recording one deletes them
@@ -91,215 +91,6 @@ func NewStoreAt(rdb redis.UniversalClient, c clock.Clock) *Store {
 
 // Redis returns the store's client, for the asynq connection that shares it.
 func (s *Store) Redis() redis.UniversalClient { return s.rdb }
-
-// Attempt is what Begin found for a row about to be called.
-type Attempt struct {
-	// Done is true when the row already has an outcome: do not call the provider.
-	Done bool
-	// Cancelled is true when the run was cancelled and Begin recorded the row as cancelled.
-	Cancelled bool
-	// Finished is true when recording the cancellation finished the run.
-	Finished bool
-	// N is this attempt's number, 1 for the first call.
-	N int
-	// MaybeApplied is true when an earlier attempt may have reached the provider: it timed out,
-	// was reset, answered 5xx, or never concluded (its worker died).
-	MaybeApplied bool
-	// Paused is the provider's pause when it was paused at Begin: the row must not be called and
-	// its attempt was not counted.
-	Paused *Pause
-	// AmbiguousSince is when the first attempt that may have reached the provider began; zero
-	// when unknown or when no attempt was ambiguous. A read that finds the account changed at or
-	// after it confirms that attempt's change.
-	AmbiguousSince time.Time
-}
-
-// beginScript marks a row's attempt in flight, unless the row is done, its run gone or cancelled.
-//
-//	KEYS[1] -> reactivator:{R}:run
-//	KEYS[2] -> reactivator:{R}:out:<n>, the outcomes of the line's bucket
-//	KEYS[3] -> reactivator:{R}:att
-//	ARGV[1] -> line
-//	ARGV[2] -> now (unix ms)
-//	ARGV[3] -> the encoded cancelled record ("@AMB@" in its message is replaced by a warning when an
-//	           earlier attempt may have reached the provider)
-//
-// It returns {status (0 call, 1 done, 2 recorded cancelled), run finished (1/0), attempt number,
-// flags (2: an attempt may have reached the provider), start of the first such attempt (ms)}.
-var beginScript = redis.NewScript(luaRecord + `
-local run, out, att = KEYS[1], KEYS[2], KEYS[3]
-local line, now, rec = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('HEXISTS', out, field(line)) == 1 then return {1, 0, 0, 0, 0} end
--- a run that is gone (pruned while this task waited) is never called
-if redis.call('EXISTS', run) == 0 then return {1, 0, 0, 0, 0} end
-local v = tonumber(redis.call('HGET', att, line) or '0')
-local n, f = math.floor(v / 4), v % 4
-if f % 2 == 1 then
-  -- the last attempt never concluded (its worker died mid-call): it may have reached the provider
-  f = 3
-  redis.call('HSETNX', att, line .. ':a', redis.call('HGET', att, line .. ':s') or now)
-end
-local amb = tonumber(redis.call('HGET', att, line .. ':a') or '0')
-if redis.call('HGET', run, 'cancelled') == '1' then
-  if f >= 2 then rec = string.gsub(rec, '@AMB@', 'an earlier attempt may have reached the provider: check the account') else rec = string.gsub(rec, '@AMB@', '') end
-  local fin = record(run, line, 'cancelled', rec, now, false)
-  return {2, fin, n, f, amb}
-end
-n = n + 1
-redis.call('HSET', att, line, n * 4 + (f - f % 2) + 1, line .. ':s', now)
-redis.call('HSETNX', run, 'first_call_at', now)
-tick(run, 'calls', now)
-return {0, 0, n, f, amb}
-`)
-
-// Begin is called right before a row's provider call. It returns Done when the row already has
-// an outcome (a redelivered task must not call again), records the row as cancelled when its run
-// was cancelled, and otherwise counts the attempt and marks it in flight, unless provider p is
-// paused: then it returns Paused and counts nothing. The pause is read in the same round trip
-// (a pipeline: the pause key and the run's keys may live in different cluster slots), so it is
-// the fleet's pause as of the moment before the call.
-func (s *Store) Begin(ctx context.Context, p Provider, runID string, line int) (Attempt, error) {
-	now := s.now()
-	rec := OutcomeRecord{Outcome: Cancelled, Reason: "", Message: "@AMB@", FinishedAt: now}
-	keys, args := []string{runKey(runID), outBucketKey(runID, line), attKey(runID)}, []any{line, now.UnixMilli(), rec.encode()}
-	var pause *redis.StringCmd
-	var begin *redis.Cmd
-	_, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		pause = pipe.HGet(ctx, pausedKey, string(p))
-		begin = beginScript.EvalSha(ctx, pipe, keys, args...)
-		return nil
-	})
-	if err != nil && redis.HasErrorPrefix(begin.Err(), "NOSCRIPT") {
-		// The script cache is empty (a restarted Redis): the same two steps, one at a time.
-		pause = s.rdb.HGet(ctx, pausedKey, string(p))
-		begin = beginScript.Run(ctx, s.rdb, keys, args...)
-		err = begin.Err()
-	}
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return Attempt{}, fmt.Errorf("begin row %d of run %s: %w", line, runID, err)
-	}
-	v, err := begin.Int64Slice()
-	if err != nil {
-		return Attempt{}, fmt.Errorf("begin row %d of run %s: %w", line, runID, err)
-	}
-	a := Attempt{N: int(v[2]), MaybeApplied: v[3] >= 2}
-	if v[4] > 0 {
-		a.AmbiguousSince = time.UnixMilli(v[4]).UTC()
-	}
-	switch v[0] {
-	case 1:
-		a.Done = true
-	case 2:
-		a.Cancelled, a.Finished, a.Done = true, v[1] == 1, true
-	}
-	if raw, perr := pause.Result(); perr == nil && !a.Done {
-		var pz Pause
-		_ = json.Unmarshal([]byte(raw), &pz)
-		pz.Provider = p
-		a.Paused = &pz
-		if err := s.Unbegin(ctx, runID, line); err != nil {
-			return Attempt{}, err
-		}
-	}
-	return a, nil
-}
-
-// endAttemptScript concludes the attempt in flight of one row.
-//
-//	KEYS[1] -> reactivator:{R}:att
-//	KEYS[2] -> reactivator:{R}:minutes
-//	KEYS[3] -> reactivator:{R}:out:<n>, the outcomes of the line's bucket
-//	ARGV[1] -> the row's line
-//	ARGV[2] -> "1" when the attempt may have reached the provider, "0" when it did not
-//	ARGV[3] -> "1" when the attempt never sent its request: it is not counted, nor is its call in
-//	           the run's timeline
-//	ARGV[4] -> now (unix ms), for the timeline's minute
-//
-// It returns the row's flags (2 when some attempt may have reached the provider), 0 and changes
-// nothing when the row has its outcome (another delivery of its task recorded it meanwhile).
-var endAttemptScript = redis.NewScript(`
-local line = ARGV[1]
-if redis.call('HEXISTS', KEYS[3], string.format('%d', tonumber(line) % 64)) == 1 then return 0 end
-local v = tonumber(redis.call('HGET', KEYS[1], line) or '0')
-local n, f = math.floor(v / 4), v % 4
-f = f - f % 2
-if ARGV[3] == '1' and n > 0 then
-  n = n - 1
-  local field = math.floor(tonumber(ARGV[4]) / 60000) .. ':calls'
-  if tonumber(redis.call('HGET', KEYS[2], field) or '0') > 0 then redis.call('HINCRBY', KEYS[2], field, -1) end
-end
-if ARGV[2] == '1' then
-  f = 2
-  redis.call('HSETNX', KEYS[1], line .. ':a', redis.call('HGET', KEYS[1], line .. ':s') or '0')
-end
-redis.call('HSET', KEYS[1], line, n * 4 + f)
-return f
-`)
-
-// EndAttempt concludes an attempt that ended no row (a transient or fatal answer). ambiguous says
-// whether the call may have reached the provider; that mark stays for the row's later attempts.
-func (s *Store) EndAttempt(ctx context.Context, runID string, line int, ambiguous bool) error {
-	amb := "0"
-	if ambiguous {
-		amb = "1"
-	}
-	keys := []string{attKey(runID), minutesKey(runID), outBucketKey(runID, line)}
-	if err := endAttemptScript.Run(ctx, s.rdb, keys, line, amb, "0", 0).Err(); err != nil {
-		return fmt.Errorf("end attempt of row %d of run %s: %w", line, runID, err)
-	}
-	return nil
-}
-
-// Unbegin takes back a Begin whose request was never sent (a stop arrived between Begin and the
-// call): the attempt is not counted and the row is no longer in flight.
-func (s *Store) Unbegin(ctx context.Context, runID string, line int) error {
-	keys := []string{attKey(runID), minutesKey(runID), outBucketKey(runID, line)}
-	if err := endAttemptScript.Run(ctx, s.rdb, keys, line, "0", "1", s.now().UnixMilli()).Err(); err != nil {
-		return fmt.Errorf("take back attempt of row %d of run %s: %w", line, runID, err)
-	}
-	return nil
-}
-
-// recordScript records a row's final outcome; the first outcome wins.
-//
-//	KEYS[1] -> reactivator:{R}:run
-//	KEYS[2] -> reactivator:{R}:out:<n>, the outcomes of the line's bucket (record derives it)
-//	KEYS[3] -> reactivator:{R}:att (record derives it)
-//	ARGV[1] -> line
-//	ARGV[2] -> outcome
-//	ARGV[3] -> the encoded OutcomeRecord
-//	ARGV[4] -> now (unix ms)
-//	ARGV[5] -> "1" when the row is not_deactivated/already_active (counted apart: not a failure)
-//
-// It returns 1 when this outcome finished the run, 0 when not, -1 when the row already had one.
-// The row's attempt fields go either way: a row with an outcome has none.
-var recordScript = redis.NewScript(luaRecord + `
-local r = record(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1')
-if r < 0 then redis.call('HDEL', KEYS[3], ARGV[1], ARGV[1] .. ':s', ARGV[1] .. ':a') end
-if r >= 0 and ARGV[5] == '1' then redis.call('HINCRBY', KEYS[1], 'already_active', 1) end
-return r
-`)
-
-// Record sets a row's final outcome. The first outcome wins: recorded is false when the row
-// already had one. finished is true when this outcome completed the run.
-func (s *Store) Record(ctx context.Context, runID string, line int, o OutcomeRecord) (recorded, finished bool, err error) {
-	if !o.Outcome.Valid() {
-		return false, false, fmt.Errorf("record row %d of run %s: unknown outcome %q", line, runID, o.Outcome)
-	}
-	if o.FinishedAt.IsZero() {
-		o.FinishedAt = s.now()
-	}
-	active := "0"
-	if o.Outcome == NotDeactivated && o.Reason == ReasonAlreadyActive {
-		active = "1"
-	}
-	keys := []string{runKey(runID), outBucketKey(runID, line), attKey(runID)}
-	n, err := recordScript.Run(ctx, s.rdb, keys, line, string(o.Outcome), o.encode(), o.FinishedAt.UnixMilli(), active).Int()
-	if err != nil {
-		return false, false, fmt.Errorf("record row %d of run %s: %w", line, runID, err)
-	}
-	return n >= 0, n == 1, nil
-}
 
 // cancelScript records the cancelled outcome of the rows of a cancelled run that have none and
 // are not in flight.
@@ -432,3 +223,6 @@ func (s *Store) Paused(ctx context.Context) (map[Provider]Pause, error) {
 	}
 	return out, nil
 }
+
+// runPrefix is the prefix of the keys of one run, hash tag included.
+func runPrefix(id string) string { return keyPrefix + "{" + id + "}:" }

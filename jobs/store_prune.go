@@ -5,6 +5,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -374,4 +375,40 @@ func (s *Store) deleteTasks(ctx context.Context, insp *asynq.Inspector, tasks []
 	close(ch)
 	wg.Wait()
 	return deleted, busy, err
+}
+
+// eachSeenKey calls fn with the row keys (Row.Key, hex) of a run's dedupe buckets, which keep
+// them as bytes: the keys of the rows first seen, so of every task the run can have. 64 buckets
+// per round trip.
+func (s *Store) eachSeenKey(ctx context.Context, runID string, fn func(keys []string) error) error {
+	sb, err := s.rdb.HGet(ctx, runKey(runID), "sb").Int()
+	if errors.Is(err, redis.Nil) {
+		return nil // no row was ever added
+	}
+	if err != nil {
+		return fmt.Errorf("read the dedupe buckets of run %s: %w", runID, err)
+	}
+	const group = 64
+	for start := 0; start < sb; start += group {
+		cmds := make([]*redis.StringSliceCmd, 0, group)
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for b := start; b < min(sb, start+group); b++ {
+				cmds = append(cmds, p.HKeys(ctx, runPrefix(runID)+"seen:"+strconv.Itoa(b)))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read the dedupe buckets of run %s: %w", runID, err)
+		}
+		var keys []string
+		for _, c := range cmds {
+			for _, k := range c.Val() {
+				keys = append(keys, hex.EncodeToString([]byte(k)))
+			}
+		}
+		if err := fn(keys); err != nil {
+			return err
+		}
+	}
+	return nil
 }

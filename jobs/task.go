@@ -1,4 +1,5 @@
-// This file holds the task contract: payloads, their constructors and deterministic task ids.
+// This file holds the control queue's tasks: run:finished and inbox:pickup, their payloads and
+// constructors. A row's own task, reactivate:<provider>, is in row.go.
 
 package jobs
 
@@ -11,89 +12,6 @@ import (
 
 	"github.com/hibiken/asynq"
 )
-
-// TaskMaxRetry is asynq's retry limit of a reactivate task. It is deliberately out of reach: the
-// worker ends a row as failed itself after its --max-attempts and past its --max-row-age, counting
-// attempts in the run store, so one setting governs every task however it was queued.
-const TaskMaxRetry = 100000
-
-// TaskTimeout bounds one handling of a reactivate task (asynq's default is 30 minutes). It covers
-// waiting for the rate budget and the call itself; a call has its own, shorter timeout.
-const TaskTimeout = 3 * time.Minute
-
-// ReactivatePayload is the payload of a reactivate:stytch or reactivate:zitadel task.
-// It carries ids only: never a credential.
-type ReactivatePayload struct {
-	RunID    string `json:"r"`
-	Line     int    `json:"l"`
-	OrgID    string `json:"o,omitempty"`
-	MemberID string `json:"m,omitempty"`
-	UserID   string `json:"u,omitempty"`
-	// Lookup and LookupValue name the account of a row without an id (Row.Lookup).
-	Lookup      Lookup `json:"k,omitempty"`
-	LookupValue string `json:"v,omitempty"`
-	// QueuedAt is when the row entered its provider's window (unix seconds); a row older than the
-	// max row age ends failed.
-	QueuedAt int64 `json:"t"`
-	// QueuedAtMs is QueuedAt in unix milliseconds; 0 in tasks queued before it existed.
-	QueuedAtMs int64 `json:"tm,omitempty"`
-}
-
-// Queued returns when the row entered its provider's window, to the millisecond when the task
-// says.
-func (p ReactivatePayload) Queued() time.Time {
-	if p.QueuedAtMs > 0 {
-		return time.UnixMilli(p.QueuedAtMs)
-	}
-	return time.Unix(p.QueuedAt, 0)
-}
-
-// Row returns the row the payload stands for.
-func (p ReactivatePayload) Row(provider Provider) Row {
-	return Row{Line: p.Line, Provider: provider, OrgID: p.OrgID, MemberID: p.MemberID, UserID: p.UserID,
-		Lookup: p.Lookup, LookupValue: p.LookupValue}
-}
-
-// TaskID returns the asynq task id of a run's row: "<run id>:<row key>". It is scoped to the run
-// because asynq refuses a task id while an old task with it exists, archived ones included.
-func TaskID(runID string, r Row) string { return runID + ":" + r.Key() }
-
-// NewReactivateTask returns the task that reactivates row r of run runID, with its task id and
-// queue; queuedAt is when the row entered the window, where its age starts.
-func NewReactivateTask(runID string, r Row, queuedAt time.Time, opts ...asynq.Option) (*asynq.Task, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(ReactivatePayload{RunID: runID, Line: r.Line, OrgID: r.OrgID, MemberID: r.MemberID, UserID: r.UserID,
-		Lookup: r.Lookup, LookupValue: r.LookupValue, QueuedAt: queuedAt.Unix(), QueuedAtMs: queuedAt.UnixMilli()})
-	if err != nil {
-		return nil, err
-	}
-	opts = append([]asynq.Option{asynq.TaskID(TaskID(runID, r)), asynq.Queue(r.Provider.Queue()),
-		asynq.MaxRetry(TaskMaxRetry), asynq.Timeout(TaskTimeout)}, opts...)
-	return asynq.NewTask(r.Provider.TaskType(), b, opts...), nil
-}
-
-// ParseReactivatePayload decodes a reactivate task's payload and returns its row.
-func ParseReactivatePayload(t *asynq.Task) (ReactivatePayload, Row, error) {
-	var p ReactivatePayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return p, Row{}, fmt.Errorf("decode %s payload: %w", t.Type(), err)
-	}
-	var prov Provider
-	switch t.Type() {
-	case TypeReactivateStytch:
-		prov = Stytch
-	case TypeReactivateZitadel:
-		prov = Zitadel
-	default:
-		return p, Row{}, fmt.Errorf("task type %q is not a reactivate task", t.Type())
-	}
-	if p.RunID == "" || p.Line < 2 {
-		return p, Row{}, fmt.Errorf("decode %s payload: run id or line missing", t.Type())
-	}
-	return p, p.Row(prov), nil
-}
 
 // RunFinishedPayload is the payload of a run:finished task.
 type RunFinishedPayload struct {
