@@ -1,5 +1,8 @@
 // This file holds the reactivate handler: it turns one task into at most one provider call and
-// exactly one recorded outcome.
+// exactly one recorded outcome. With it are its lookup of a row without an id (one read finds the
+// account its email, login name or user name names before the call, docs/design.md, "Input", and
+// withResolution puts that account on the outcome) and its retry policy (backoff with full
+// jitter, Retry-After, and the errors that tell asynq a retry is not a failed attempt).
 
 package worker
 
@@ -8,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -342,4 +347,144 @@ func (s *Server) retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 		return s.cfg.Backoff.Delay(n, re.RetryAfter, rand.Float64())
 	}
 	return s.cfg.Backoff.Delay(n, 0, rand.Float64())
+}
+
+// resolve finds the one account a row without an id names, with one read that takes a slot of
+// the rate budget and obeys the stop rule as the state read does: it waits on wait, and a
+// paused provider or a stopping server sends the task back unread. It returns the row with the
+// account's id; done is true when the row ended here (no account: not_found; several: rejected,
+// ambiguous), and err is the task's error (a stop, a pause, a read to retry). A read that meets
+// a fatal answer pauses the provider like a fatal call. The read happens before Begin: a task
+// run twice may read twice, but calls at most once.
+func (h *reactivateHandler) resolve(ctx, wait context.Context, log *slog.Logger, runID string, runRate float64, row jobs.Row) (jobs.Row, bool, error) {
+	s := h.srv
+	resolver, ok := h.caller.(jobs.Resolver)
+	if !ok {
+		err := h.finish(ctx, log, runID, row.Line, jobs.OutcomeRecord{Outcome: jobs.Rejected, Reason: "no_lookup",
+			Message: fmt.Sprintf("the %s client cannot look accounts up by %s: give the id", h.provider, row.Lookup)})
+		return row, true, err
+	}
+	if err := h.pacer.wait(wait, budgetWait, runID, runRate); err != nil {
+		return row, false, notAnAttempt(err)
+	}
+	if err := s.halt(wait, h.provider, true); err != nil {
+		return row, false, err
+	}
+	start := time.Now()
+	accts, err := resolver.Resolve(ctx, row)
+	if m := s.cfg.Metrics; m != nil {
+		class := "lookup"
+		if err != nil {
+			class = "lookup_error"
+		}
+		m.Calls.WithLabelValues(string(h.provider), class).Inc()
+		m.CallDuration.WithLabelValues(string(h.provider)).Observe(time.Since(start).Seconds())
+	}
+	named := fmt.Sprintf("%s %s", row.Lookup, row.LookupValue)
+	if row.OrgID != "" {
+		named += " in organisation " + row.OrgID
+	}
+	switch {
+	case errors.Is(err, jobs.ErrFatal):
+		s.pause(ctx, h.provider, runID, row.Line, jobs.Result{Class: jobs.ClassFatal, Message: err.Error()})
+		return row, false, s.pausedError(h.provider, err.Error())
+	case err != nil && ctx.Err() != nil:
+		return row, false, &RetryError{Reason: "interrupted", RetryAfter: time.Second}
+	case err != nil:
+		if retried, _ := asynq.GetRetryCount(ctx); retried+1 >= s.cfg.MaxAttempts {
+			return row, true, h.finish(ctx, log, runID, row.Line, jobs.OutcomeRecord{Outcome: jobs.Failed, Reason: "lookup_failed",
+				Message: fmt.Sprintf("%d failed look-ups of %s; last: %s", retried+1, named, err)})
+		}
+		log.Debug("look-up failed, will retry", "err", err)
+		return row, false, &RetryError{Reason: err.Error(), Failure: true}
+	case len(accts) == 0:
+		return row, true, h.finish(ctx, log, runID, row.Line, jobs.OutcomeRecord{Outcome: jobs.NotFound, Reason: jobs.ReasonNoAccountWithEmail,
+			Message: fmt.Sprintf("no account with %s that the service user may read: check the %s", named, row.Lookup)})
+	case len(accts) > 1:
+		ids := make([]string, len(accts))
+		for i, a := range accts {
+			ids[i] = a.ID
+		}
+		return row, true, h.finish(ctx, log, runID, row.Line, jobs.OutcomeRecord{Outcome: jobs.Rejected, Reason: jobs.ReasonAmbiguous,
+			RequestID: accts[0].RequestID,
+			Message:   fmt.Sprintf("%d accounts have %s: %s; give the id of the one to reactivate", len(accts), named, strings.Join(ids, ", "))})
+	}
+	return row.Resolved(accts[0]), false, nil
+}
+
+// withResolution records in rec the account the lookup of row found, so the report shows its id
+// (jobs.OutcomeRecord.ResolvedID). It changes nothing for a row that came with its id.
+func withResolution(row jobs.Row, rec jobs.OutcomeRecord) jobs.OutcomeRecord {
+	if row.Lookup == "" {
+		return rec
+	}
+	rec.ResolvedID = row.MemberID + row.UserID
+	rec.ResolvedOrg = row.OrgID
+	return rec
+}
+
+// Backoff says how long to wait between attempts of a row.
+type Backoff struct {
+	// Base is the first attempt's ceiling; 0 means 2s.
+	Base time.Duration
+	// Cap is the largest ceiling; 0 means 10 minutes.
+	Cap time.Duration
+}
+
+// Delay returns the wait before retry n (n = 1 after the first failed attempt): a uniform random
+// share rnd in [0,1) of min(Cap, Base*2^(n-1)) ("full jitter"). A provider's Retry-After wins when
+// it is longer; it is never shortened.
+func (b Backoff) Delay(n int, retryAfter time.Duration, rnd float64) time.Duration {
+	base, ceil := b.Base, b.Cap
+	if base <= 0 {
+		base = 2 * time.Second
+	}
+	if ceil <= 0 {
+		ceil = 10 * time.Minute
+	}
+	if n < 1 {
+		n = 1
+	}
+	window := float64(ceil)
+	if n < 62 {
+		window = math.Min(float64(ceil), float64(base)*math.Pow(2, float64(n-1)))
+	}
+	d := time.Duration(rnd * window)
+	if d < 100*time.Millisecond {
+		d = 100 * time.Millisecond
+	}
+	if retryAfter > d {
+		return retryAfter
+	}
+	return d
+}
+
+// RetryError asks asynq to run the task again after RetryAfter. Failure says whether it counts
+// as a failed attempt: transient provider answers do; waits for the rate budget, 429 cool-downs
+// and a paused provider do not.
+type RetryError struct {
+	Reason     string
+	RetryAfter time.Duration
+	Failure    bool
+}
+
+func (e *RetryError) Error() string { return e.Reason }
+
+// notAnAttempt sends a task back to the queue without using one of its attempts: a Redis error,
+// a stop, a wait that ended. It keeps a *RetryError as it is.
+func notAnAttempt(err error) error {
+	var re *RetryError
+	if errors.As(err, &re) {
+		return err
+	}
+	return &RetryError{Reason: err.Error(), RetryAfter: time.Second}
+}
+
+// isFailure is asynq's IsFailure: only RetryErrors marked Failure, and unknown errors, count.
+func isFailure(err error) bool {
+	var re *RetryError
+	if errors.As(err, &re) {
+		return re.Failure
+	}
+	return true
 }
