@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,14 +48,7 @@ const keyPrefix = "reactivator:"
 
 func runKey(id string) string { return keyPrefix + "{" + id + "}:run" }
 
-// outBucketKey is the hash of the outcomes of line's bucket (rowsPerBucket lines).
-func outBucketKey(id string, line int) string {
-	return runPrefix(id) + "out:" + strconv.Itoa(line/rowsPerBucket)
-}
-
-// outOverflowKey is the hash of the outcomes too long for their bucket (maxStoredOutcome).
-func outOverflowKey(id string) string { return runPrefix(id) + "outx" }
-func attKey(id string) string         { return keyPrefix + "{" + id + "}:att" }
+func attKey(id string) string { return keyPrefix + "{" + id + "}:att" }
 
 func autoRateKey(p Provider) string { return keyPrefix + "{autorate:" + string(p) + "}" }
 

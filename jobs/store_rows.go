@@ -1042,3 +1042,11 @@ local function record(run, line, outcome, rec, now, active)
   return finish_if_done(run, now, done)
 end
 `
+
+// outBucketKey is the hash of the outcomes of line's bucket (rowsPerBucket lines).
+func outBucketKey(id string, line int) string {
+	return runPrefix(id) + "out:" + strconv.Itoa(line/rowsPerBucket)
+}
+
+// outOverflowKey is the hash of the outcomes too long for their bucket (maxStoredOutcome).
+func outOverflowKey(id string) string { return runPrefix(id) + "outx" }
