@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -56,15 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := exitcode.Execute(ctx, root, args)
-	code := exitcode.Of(ctx, err)
-	if err != nil && err.Error() != "" {
-		fmt.Fprintf(stderr, "reactivator: %s\n", err)
-		if code == exitcode.Usage {
-			fmt.Fprintln(stderr, "Run 'reactivator --help' for usage.")
-		}
-	}
-	return code
+	return exitcode.Run(ctx, root, args, stderr)
 }
 
 func (a *app) rootCmd() *cobra.Command {

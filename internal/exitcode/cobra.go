@@ -4,6 +4,8 @@ package exitcode
 
 import (
 	"context"
+	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 )
@@ -60,4 +62,19 @@ func Execute(ctx context.Context, root *cobra.Command, args []string) error {
 		}
 	}
 	return root.ExecuteContext(ctx)
+}
+
+// Run executes root with args (Execute) and returns the process exit code of the error it ends
+// with (Of). An error that says something is written to stderr first, after root's name; a bad
+// command line then points at --help.
+func Run(ctx context.Context, root *cobra.Command, args []string, stderr io.Writer) int {
+	err := Execute(ctx, root, args)
+	code := Of(ctx, err)
+	if err != nil && err.Error() != "" {
+		fmt.Fprintf(stderr, "%s: %s\n", root.Name(), err)
+		if code == Usage {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", root.Name())
+		}
+	}
+	return code
 }

@@ -7,9 +7,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"reactivator/internal/runwait"
 )
 
 func TestExecuteTypesCobraErrors(t *testing.T) {
@@ -56,5 +59,38 @@ func TestExecuteTypesCobraErrors(t *testing.T) {
 				t.Errorf("Of(Execute(%q)) = %d (%v), want %d", tc.args, got, err, tc.want)
 			}
 		})
+	}
+}
+
+// Run writes the error after the root's name, points a bad command line at --help, and writes
+// nothing for success or an error without text.
+func TestRunWritesTheError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args       []string
+		code       int
+		wantStderr string
+	}{
+		{[]string{"ok"}, OK, ""},
+		{[]string{"--frob"}, Usage, "app: unknown flag: --frob\nRun 'app --help' for usage.\n"},
+		{[]string{"fail"}, Error, "app: it failed\n"},
+		{[]string{"quiet"}, SomeFailed, ""},
+	}
+	for _, tc := range tests {
+		root := &cobra.Command{Use: "app", SilenceUsage: true, SilenceErrors: true, Args: cobra.MaximumNArgs(1),
+			RunE: func(_ *cobra.Command, args []string) error {
+				switch {
+				case len(args) == 0 || args[0] == "ok":
+					return nil
+				case args[0] == "quiet":
+					return runwait.Mark(runwait.ErrNotAllReactivated, errors.New(""))
+				}
+				return errors.New("it failed")
+			}}
+		root.SetOut(io.Discard)
+		var stderr strings.Builder
+		if code := Run(context.Background(), root, tc.args, &stderr); code != tc.code || stderr.String() != tc.wantStderr {
+			t.Errorf("Run(%q) = %d, stderr %q; want %d, %q", tc.args, code, stderr.String(), tc.code, tc.wantStderr)
+		}
 	}
 }
