@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,7 +64,7 @@ func (a *app) findCmd() *cobra.Command {
 			Long: findLong, Example: findExample, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				if err := o.Validate(time.Now()); err != nil {
-					return usage(err)
+					return err
 				}
 				ps, err := a.providers(&o.pf)
 				if err != nil {
@@ -73,9 +72,7 @@ func (a *app) findCmd() *cobra.Command {
 				}
 				o.Progress = a.stderr
 				res, err := discover.Find(cmd.Context(), ps, &o.Request)
-				if errors.Is(err, discover.ErrUnknownOrg) {
-					return usage(err)
-				} else if err != nil {
+				if err != nil {
 					return err
 				}
 				return discover.Print(a.stdout, &o.Request, res)

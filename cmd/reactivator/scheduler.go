@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,9 +55,7 @@ which instance is active. A malformed file is refused at start with the line and
   reactivator scheduler --config /etc/reactivator/schedules.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); errors.Is(err, schedule.ErrLockTTL) {
-				return usage(err)
-			} else if err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			if o.check {

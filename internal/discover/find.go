@@ -12,6 +12,7 @@ import (
 	"io"
 	"time"
 
+	"reactivator/internal/exitcode"
 	"reactivator/internal/providers"
 	"reactivator/jobs"
 )
@@ -40,9 +41,16 @@ type Request struct {
 }
 
 // Validate checks r before any call and builds its query, reading After and Before relative to
-// now. Every error it returns is a bad command line: a window whose start is after its end, an
-// unreadable time, no -o.
+// now. Every error it returns is a bad command line (an *exitcode.UsageError): a window whose
+// start is after its end, an unreadable time, no -o.
 func (r *Request) Validate(now time.Time) error {
+	if err := r.validate(now); err != nil {
+		return exitcode.AsUsage(err)
+	}
+	return nil
+}
+
+func (r *Request) validate(now time.Time) error {
 	if r.Output == "" {
 		return errors.New("-o FILE.csv is required: find writes the accounts it finds there")
 	}
@@ -69,8 +77,8 @@ func (r *Request) Validate(now time.Time) error {
 
 // Find builds the client of r.Provider from ps, runs the search Validate built, and writes what
 // it found to r.Output (whole or not at all). A provider ps has no credentials for is an error
-// that says what to set (providers.NotConfigured); an unknown Stytch organization wraps
-// ErrUnknownOrg.
+// that says what to set (providers.NotConfigured); an unknown Stytch organization is a bad
+// command line (an *exitcode.UsageError) wrapping ErrUnknownOrg.
 func Find(ctx context.Context, ps providers.Set, r *Request) (*Result, error) {
 	cl, err := ps.Clients(ctx, r.Provider)
 	if err != nil {
@@ -87,7 +95,9 @@ func Find(ctx context.Context, ps providers.Set, r *Request) (*Result, error) {
 	default:
 		return nil, providers.NotConfigured(r.Provider)
 	}
-	if err != nil {
+	if errors.Is(err, ErrUnknownOrg) {
+		return nil, exitcode.AsUsage(err)
+	} else if err != nil {
 		return nil, err
 	}
 	return res, res.WriteFile(r.Output)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"reactivator/internal/exitcode"
 	"reactivator/jobs"
 )
 
@@ -34,11 +35,11 @@ type Process struct {
 // ErrLockTTL is a Process.LockTTL under a second: a bad command line.
 var ErrLockTTL = errors.New("want 1s or more")
 
-// Validate checks LockTTL (an error wrapping ErrLockTTL) and loads File into Config; a file that
-// does not load is refused with the line and field at fault.
+// Validate checks LockTTL (a bad command line, an *exitcode.UsageError wrapping ErrLockTTL) and
+// loads File into Config; a file that does not load is refused with the line and field at fault.
 func (p *Process) Validate() error {
 	if p.LockTTL < time.Second {
-		return fmt.Errorf("--lock-ttl %s: %w", p.LockTTL, ErrLockTTL)
+		return exitcode.AsUsage(fmt.Errorf("--lock-ttl %s: %w", p.LockTTL, ErrLockTTL))
 	}
 	cfg, err := Load(p.File)
 	if err != nil {
