@@ -36,12 +36,6 @@ func (a *app) providers(f *providerFlags) (providers.Set, error) {
 	return providers.Load(a.env, f.Flags)
 }
 
-// first and secret read a setting from a flag, else from the environment (config.Env).
-func (a *app) first(flag, name string) string { return a.env.First(flag, name) }
-func (a *app) secret(fileFlag, fileEnv, name string) (string, error) {
-	return a.env.Secret(fileFlag, fileEnv, name)
-}
-
 // runsRedis connects to --redis / REDIS_URL or, when none is given, opens the embedded Redis that
 // `run` keeps in its state directory, so a one-shot run stays visible to status, report, cancel,
 // resume and prune. A command that serves a fleet (worker, scheduler, dash, ingest) uses
@@ -70,8 +64,13 @@ func (a *app) closeRedis(rc *redisconn.Conn) {
 
 // connectRedis connects to --redis / REDIS_URL; required for commands that share a Redis.
 func (a *app) connectRedis(ctx context.Context) (*redisconn.Conn, error) {
+	return redisconn.Open(ctx, a.sharedRedis())
+}
+
+// sharedRedis names the Redis of --redis / REDIS_URL; opening it says what is wrong with it.
+func (a *app) sharedRedis() redisconn.Options {
 	opts, _ := a.env.Redis(a.redisURL, a.redisCA, nil)
-	return redisconn.Open(ctx, opts)
+	return opts
 }
 
 // session is what the one-shot commands (run, undo) hand the library from the process: settings,

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/spf13/cobra"
 
@@ -19,31 +18,15 @@ import (
 type dashOptions struct {
 	dash.Access
 	dash.Config
-	user, passwordFile string
 }
 
 func (o *dashOptions) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen address; other than loopback only with basic auth")
 	fs.BoolVar(&o.MonitorWrite, "monitor-write", false, "let the queue monitor delete, run, archive and pause (default read-only)")
-	fs.StringVar(&o.user, "user", "", "basic-auth user name (env REACTIVATOR_DASH_USER)")
-	fs.StringVar(&o.passwordFile, "password-file", "", "file holding the basic-auth password (env REACTIVATOR_DASH_PASSWORD_FILE, or REACTIVATOR_DASH_PASSWORD)")
+	fs.StringVar(&o.User, "user", "", "basic-auth user name (env REACTIVATOR_DASH_USER)")
+	fs.StringVar(&o.PasswordFile, "password-file", "", "file holding the basic-auth password (env REACTIVATOR_DASH_PASSWORD_FILE, or REACTIVATOR_DASH_PASSWORD)")
 	fs.StringVar(&o.GenerateFile, "generate-password", "", "when no password is set, use the one in this file, made up and written there first if the file does not exist, and print it (user: REACTIVATOR_DASH_USER, else "+dash.GeneratedUser+")")
-}
-
-// Validate reads the basic-auth credentials and checks them with the address (dash.Access).
-func (o *dashOptions) Validate(a *app) (err error) {
-	o.User = a.first(o.user, "REACTIVATOR_DASH_USER")
-	if o.Password, err = a.secret(o.passwordFile, "REACTIVATOR_DASH_PASSWORD_FILE", "REACTIVATOR_DASH_PASSWORD"); err != nil {
-		return err
-	}
-	var ae *dash.AddrError
-	if err := o.Access.Validate(); errors.As(err, &ae) {
-		return usage(err)
-	} else if err != nil {
-		return err
-	}
-	return nil
 }
 
 func (a *app) dashCmd() *cobra.Command {
@@ -71,7 +54,7 @@ checkout starts without a .env. The queue monitor is read-only unless --monitor-
   reactivator dash --addr :8080 --password-file /run/secrets/dash-password`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(a); err != nil {
+			if err := o.Load(a.env); err != nil {
 				return err
 			}
 			o.Announce(a.stdout)

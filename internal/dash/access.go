@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"reactivator/internal/config"
+	"reactivator/internal/exitcode"
 )
 
 // Access is where the dashboard listens and who may reach it, as the dash command's flags and
@@ -18,6 +21,8 @@ type Access struct {
 	// User and Password are the basic-auth credentials: both or neither. Validate sets them
 	// when it makes the password up.
 	User, Password string
+	// PasswordFile is the file Load reads Password from (--password-file).
+	PasswordFile string
 	// GenerateFile, when set and Password is not, is the file a made-up password is kept in
 	// (GeneratedPassword); the user then defaults to GeneratedUser.
 	GenerateFile string
@@ -37,6 +42,24 @@ func (e *AddrError) Error() string {
 }
 
 func (e *AddrError) Unwrap() error { return e.Err }
+
+// Load reads the basic-auth credentials the flags leave unset from env: User, else
+// REACTIVATOR_DASH_USER; Password from PasswordFile, else REACTIVATOR_DASH_PASSWORD_FILE's file,
+// else REACTIVATOR_DASH_PASSWORD. Then it settles them with the address (Validate): an address
+// it refuses is a bad command line (an *exitcode.UsageError wrapping the *AddrError).
+func (a *Access) Load(env config.Env) (err error) {
+	a.User = env.First(a.User, "REACTIVATOR_DASH_USER")
+	if a.Password, err = env.Secret(a.PasswordFile, "REACTIVATOR_DASH_PASSWORD_FILE", "REACTIVATOR_DASH_PASSWORD"); err != nil {
+		return err
+	}
+	var ae *AddrError
+	if err := a.Validate(); errors.As(err, &ae) {
+		return exitcode.AsUsage(err)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
 
 // Validate settles the credentials (Credentials) and checks that Addr may be bound with them
 // (CheckBind); an address it refuses is an *AddrError.
