@@ -8,19 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"reactivator/internal/config"
-	"reactivator/internal/dash"
 	"reactivator/internal/oneshot"
 )
 
-// demoOptions are the demo command's flags: the demo (oneshot.DemoRun) and its --rate.
-type demoOptions struct {
-	oneshot.DemoRun
-	rate string
-}
-
 func (a *app) demoCmd() *cobra.Command {
-	var o demoOptions
+	var o oneshot.DemoRun
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run everything in one process against built-in fake Stytch and ZITADEL servers",
@@ -48,7 +40,7 @@ Markdown report and exits.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			o.Redis, _ = a.env.Redis(a.redisURL, a.redisCA, nil)
+			o.Redis = a.sharedRedis()
 			o.Out, o.Err, o.NewBar, o.Log, o.Embed.Log = a.stdout, a.stderr, a.newBar, a.log, a.log
 			return o.Run(cmd.Context())
 		},
@@ -58,7 +50,7 @@ Markdown report and exits.`,
 	fs.StringVar(&o.Dir, "dir", "", "directory for the samples, reports and Redis state (default: a fresh one under the temporary directory)")
 	fs.IntVar(&o.Members, "members", 60, "Stytch members in the sample")
 	fs.IntVar(&o.Users, "users", 60, "ZITADEL users in the sample")
-	fs.StringVar(&o.rate, "rate", "stytch=10,zitadel=10", "requests per second per provider (slow enough to watch)")
+	fs.StringVar(&o.Rate, "rate", "stytch=10,zitadel=10", "requests per second per provider (slow enough to watch)")
 	fs.DurationVar(&o.Latency, "latency", 80*time.Millisecond, "latency the fake providers add to each call")
 	fs.Float64Var(&o.ErrorRate, "error-rate", 0.05, "share of calls the fakes answer with a 5xx (retried)")
 	fs.StringVar(&o.DashAddr, "dash-addr", "127.0.0.1:0", "where the dashboard listens (loopback; port 0 picks a free one)")
@@ -67,23 +59,4 @@ Markdown report and exits.`,
 	fs.BoolVar(&o.Embed.InProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed")
 	_ = fs.MarkHidden("in-process-redis")
 	return cmd
-}
-
-// Validate checks the demo's flags and reads --rate; a bad one is a usage error.
-func (o *demoOptions) Validate() (err error) {
-	switch {
-	case o.Members < 0 || o.Users < 0 || o.Members+o.Users == 0:
-		return usageError("--members %d --users %d: want some accounts", o.Members, o.Users)
-	case o.ErrorRate < 0 || o.ErrorRate >= 1:
-		return usageError("--error-rate %g: want a share from 0 to below 1", o.ErrorRate)
-	case o.Latency < 0:
-		return usageError("--latency %s: want 0 or more", o.Latency)
-	}
-	if err := dash.CheckBind(o.DashAddr, false); err != nil {
-		return usageError("--dash-addr: %v", err)
-	}
-	if o.Limits, err = config.ParseRates(o.rate, 200); err != nil {
-		return usage(err)
-	}
-	return nil
 }

@@ -15,8 +15,7 @@ import (
 // fakeidpOptions are the fakeidp command's flags: the fakes (oneshot.Fakes) and what else to do.
 type fakeidpOptions struct {
 	oneshot.Fakes
-	credentialsDir string
-	probe          bool
+	probe bool
 }
 
 func (a *app) fakeidpCmd() *cobra.Command {
@@ -47,16 +46,10 @@ It is for demos and tests only: it holds everything in memory and never calls an
 				return oneshot.ProbeFakes(cmd.Context(), o.StytchAddr, o.ZitadelAddr)
 			}
 			// The credentials of the environment, or made up in --credentials-dir.
-			o.ProjectID, o.Log = a.env.First("", "STYTCH_PROJECT_ID"), a.log
-			var err error
-			if o.credentialsDir != "" {
-				o.Secret, o.Token, err = oneshot.DemoCredentials(o.credentialsDir)
-			} else if o.Secret, err = a.env.Secret("", "STYTCH_SECRET_FILE", "STYTCH_SECRET"); err == nil {
-				o.Token, err = a.env.Secret("", "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
-			}
-			if err != nil {
+			if err := o.Credentials(a.env); err != nil {
 				return err
 			}
+			o.Log = a.log
 			return o.Serve(cmd.Context())
 		},
 	}
@@ -69,7 +62,7 @@ It is for demos and tests only: it holds everything in memory and never calls an
 	fs.DurationVar(&o.Latency, "latency", 20*time.Millisecond, "latency of each fake call")
 	fs.Float64Var(&o.ErrorRate, "error-rate", 0.02, "share of calls answered 5xx (retried by the workers)")
 	fs.StringVar(&o.WriteCSV, "write-csv", "", "write the sample files of the seeded accounts into this directory")
-	fs.StringVar(&o.credentialsDir, "credentials-dir", "", "make up the fakes' secret and token (or reuse those there) and write them to stytch-secret and zitadel-token in this directory, for workers' *_FILE variables")
+	fs.StringVar(&o.CredentialsDir, "credentials-dir", "", "make up the fakes' secret and token (or reuse those there) and write them to stytch-secret and zitadel-token in this directory, for workers' *_FILE variables")
 	fs.BoolVar(&o.probe, "probe", false, "check that the fakes at the given addresses answer, and exit (a healthcheck)")
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"reactivator/internal/config"
 	"reactivator/internal/fakeidp"
 	"reactivator/internal/httpserve"
 	"reactivator/jobs"
@@ -27,8 +28,10 @@ type Fakes struct {
 	// StytchAddr and ZitadelAddr are where the fakes listen.
 	StytchAddr, ZitadelAddr string
 	// ProjectID (a project-test- id) and Secret are what the fake Stytch accepts; Token what the
-	// fake ZITADEL accepts.
+	// fake ZITADEL accepts. Credentials sets them.
 	ProjectID, Secret, Token string
+	// CredentialsDir, when set, is where Credentials keeps a made-up Secret and Token.
+	CredentialsDir string
 	// Members and Users are the accounts seeded; Seed makes them and the faults repeatable.
 	Members, Users int
 	Seed           uint64
@@ -96,6 +99,19 @@ func (f Fakes) Serve(ctx context.Context) error {
 	case <-servers[1].Done():
 		return fmt.Errorf("fake zitadel: %w", servers[1].Err())
 	}
+}
+
+// Credentials sets the credentials the fakes accept: ProjectID from env (STYTCH_PROJECT_ID), and
+// Secret and Token made up in CredentialsDir (DemoCredentials) or, without one, read from env as a
+// worker reads them (STYTCH_SECRET_FILE or STYTCH_SECRET, ZITADEL_TOKEN_FILE or ZITADEL_TOKEN).
+func (f *Fakes) Credentials(env config.Env) (err error) {
+	f.ProjectID = env.First("", "STYTCH_PROJECT_ID")
+	if f.CredentialsDir != "" {
+		f.Secret, f.Token, err = DemoCredentials(f.CredentialsDir)
+	} else if f.Secret, err = env.Secret("", "STYTCH_SECRET_FILE", "STYTCH_SECRET"); err == nil {
+		f.Token, err = env.Secret("", "ZITADEL_TOKEN_FILE", "ZITADEL_TOKEN")
+	}
+	return err
 }
 
 // DemoCredentials returns the fakes' secret and token from dir, making them up and writing them

@@ -18,7 +18,9 @@ import (
 
 	"reactivator/ingest"
 	"reactivator/internal/asynqlog"
+	"reactivator/internal/config"
 	"reactivator/internal/dash"
+	"reactivator/internal/exitcode"
 	"reactivator/internal/httpserve"
 	"reactivator/internal/progress"
 	"reactivator/internal/providers"
@@ -38,8 +40,10 @@ type DemoRun struct {
 	// Dir/redis unless Embed.StateDir says.
 	Redis redisconn.Options
 	Embed redisconn.Embed
-	// Limits are the providers' rate limits.
+	// Limits are the providers' rate limits; Validate reads them from Rate (--rate,
+	// "stytch=10,zitadel=10").
 	Limits map[jobs.Provider]worker.Limit
+	Rate   string
 	// DashAddr is where the dashboard listens.
 	DashAddr string
 	// Once finishes the samples, prints each run's Markdown report and returns; otherwise the
@@ -51,6 +55,26 @@ type DemoRun struct {
 	NewBar func(label string, total int) *progress.Bar
 	// Log is the process's logger (quietened for the worker and the dashboard). Required.
 	Log *slog.Logger
+}
+
+// Validate checks the demo's settings and reads Rate into Limits; every error it returns is a bad
+// command line (an *exitcode.UsageError) naming the flag at fault.
+func (d *DemoRun) Validate() (err error) {
+	switch {
+	case d.Members < 0 || d.Users < 0 || d.Members+d.Users == 0:
+		return exitcode.Usagef("--members %d --users %d: want some accounts", d.Members, d.Users)
+	case d.ErrorRate < 0 || d.ErrorRate >= 1:
+		return exitcode.Usagef("--error-rate %g: want a share from 0 to below 1", d.ErrorRate)
+	case d.Latency < 0:
+		return exitcode.Usagef("--latency %s: want 0 or more", d.Latency)
+	}
+	if err := dash.CheckBind(d.DashAddr, false); err != nil {
+		return exitcode.Usagef("--dash-addr: %v", err)
+	}
+	if d.Limits, err = config.ParseRates(d.Rate, 200); err != nil {
+		return exitcode.AsUsage(err)
+	}
+	return nil
 }
 
 // Run runs the demo. ctx ending is its normal end, unless Once: then it is
