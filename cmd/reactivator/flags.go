@@ -8,36 +8,24 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"reactivator/ingest"
 	"reactivator/internal/config"
 	"reactivator/jobs"
 	"reactivator/worker"
 )
 
-// fileFlags say how to read input files and name their runs: ingest's and run's.
+// fileFlags bind the flags that say how to read input files and name their runs (config.Files),
+// and --no-check: ingest's and run's.
 type fileFlags struct {
-	provider, delimiter, runID string
-	newRun, noCheck            bool
+	config.Files
+	noCheck bool
 }
 
 func (f *fileFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.provider, "provider", "", "the files' provider, stytch or zitadel (default: from the header)")
-	fs.StringVar(&f.delimiter, "delimiter", "", "field delimiter: ',', ';' or tab (default: detected)")
-	fs.StringVar(&f.runID, "run", "", "the run's id (one file only; default: provider and a hash of the file)")
-	fs.BoolVar(&f.newRun, "new-run", false, "start a fresh run even if this file was queued before")
+	fs.StringVar(&f.Provider, "provider", "", "the files' provider, stytch or zitadel (default: from the header)")
+	fs.StringVar(&f.Delimiter, "delimiter", "", "field delimiter: ',', ';' or tab (default: detected)")
+	fs.StringVar(&f.RunID, "run", "", "the run's id (one file only; default: provider and a hash of the file)")
+	fs.BoolVar(&f.NewRun, "new-run", false, "start a fresh run even if this file was queued before")
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the credentials check")
-}
-
-// options turns the flags into the reader's options, refusing bad values as usage errors.
-func (f fileFlags) options(nFiles int) (ingest.Options, error) {
-	o, err := config.FileOptions(f.provider, f.delimiter)
-	switch {
-	case err != nil:
-		return o, usage(err)
-	case f.runID != "" && nFiles > 1:
-		return o, usageError("--run names one run: give one file, or leave --run out (each file gets its own run)")
-	}
-	return o, nil
 }
 
 // serveFlags bind the flags that tune a worker (config.Serve): the worker command's and the one

@@ -11,16 +11,10 @@ import (
 	"reactivator/internal/enqueue"
 )
 
-// ingestFlags are the ingest command's own flags.
-type ingestFlags struct {
-	fileFlags
-	dryRun, wait bool
-	concurrency  int
-}
-
 func (a *app) ingestCmd() *cobra.Command {
 	var pf providerFlags
-	var f ingestFlags
+	var f fileFlags
+	var r enqueue.Request
 	cmd := &cobra.Command{
 		Use:   "ingest FILE.csv...",
 		Short: "Validate CSV files and queue their rows as runs on the shared Redis",
@@ -53,41 +47,17 @@ With --wait, ingest blocks until every run is finished and exits like run: 0 eve
   reactivator ingest --provider zitadel --delimiter ';' --wait users.csv`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			opts, err := f.options(len(files))
-			if err != nil {
-				return err
-			}
-			ps, err := a.providers(&pf)
-			if err != nil {
-				return err
-			}
-			redis, _ := a.env.Redis(a.redisURL, a.redisCA, nil)
-			return enqueue.Run(cmd.Context(), enqueue.Request{Files: files, Providers: ps, NoCheck: f.noCheck, Redis: redis,
-				Options: enqueue.Options{Wait: f.wait, Out: a.stdout, Err: a.stderr, NewBar: a.newBar, Config: ingest.Config{
-					Options: opts, RunID: f.runID, NewRun: f.newRun, DryRun: f.dryRun, Concurrency: f.concurrency}}})
+			r.Files, r.Read, r.NoCheck, r.Env, r.Providers, r.Redis = files, f.Files, f.noCheck, a.env, pf.Flags, a.sharedRedis()
+			r.Out, r.Err, r.NewBar = a.stdout, a.stderr, a.newBar
+			return enqueue.Run(cmd.Context(), r)
 		},
 	}
 	fs := cmd.Flags()
-	f.fileFlags.register(fs)
+	f.register(fs)
 	_ = cmd.RegisterFlagCompletionFunc("provider", completeProvider)
-	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and print what would be queued; touch nothing (no Redis needed)")
-	fs.BoolVar(&f.wait, "wait", false, "block until every run is finished; the exit code says how they ended")
-	fs.IntVar(&f.concurrency, "concurrency", ingest.DefaultConcurrency, "how many batches of rows go to Redis per round trip")
+	fs.BoolVar(&r.Config.DryRun, "dry-run", false, "validate and print what would be queued; touch nothing (no Redis needed)")
+	fs.BoolVar(&r.Wait, "wait", false, "block until every run is finished; the exit code says how they ended")
+	fs.IntVar(&r.Config.Concurrency, "concurrency", ingest.DefaultConcurrency, "how many batches of rows go to Redis per round trip")
 	pf.register(fs)
 	return cmd
-}
-
-// options is fileFlags.options with ingest's own checks.
-func (f ingestFlags) options(nFiles int) (ingest.Options, error) {
-	o, err := f.fileFlags.options(nFiles)
-	if err != nil {
-		return o, err
-	}
-	switch {
-	case f.dryRun && f.wait:
-		return o, usageError("--dry-run queues nothing, so there is nothing to --wait for")
-	case f.concurrency < 0:
-		return o, usageError("--concurrency %d: want 1 or more", f.concurrency)
-	}
-	return o, nil
 }

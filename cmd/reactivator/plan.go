@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"reactivator/internal/config"
 	"reactivator/internal/plan"
 )
 
@@ -30,7 +31,7 @@ func (o *planOptions) register(fs *pflag.FlagSet) {
 
 // Validate checks the flags before anything is read and sets the reader's options.
 func (o *planOptions) Validate(files []string) (err error) {
-	o.Options, err = fileFlags{provider: o.provider, delimiter: o.delimiter, runID: o.RunID}.options(len(files))
+	o.Options, err = config.Files{Provider: o.provider, Delimiter: o.delimiter, RunID: o.RunID}.Options(len(files))
 	return err
 }
 

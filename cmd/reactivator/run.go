@@ -89,7 +89,7 @@ line.`,
   reactivator run --yes users.csv`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			opts, err := f.fileFlags.options(len(files))
+			opts, err := f.Options(len(files))
 			if err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ line.`,
 			}
 			s.NoCheck, s.Yes, s.Force, s.Embed = f.noCheck, f.yes, f.force, f.embed
 			return oneshot.Files(cmd.Context(), oneshot.FilesRequest{Session: s, Files: files, Report: f.report,
-				Options: opts, RunID: f.runID, NewRun: f.newRun, Limit: f.limit, JSON: f.asJSON})
+				Options: opts, RunID: f.RunID, NewRun: f.NewRun, Limit: f.limit, JSON: f.asJSON})
 		},
 	}
 	fs := cmd.Flags()

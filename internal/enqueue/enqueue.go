@@ -14,6 +14,8 @@ import (
 	"github.com/hibiken/asynq"
 
 	"reactivator/ingest"
+	"reactivator/internal/config"
+	"reactivator/internal/exitcode"
 	"reactivator/internal/oneshot"
 	"reactivator/internal/progress"
 	"reactivator/internal/providers"
@@ -88,26 +90,56 @@ type Options struct {
 	NewBar func(label string, total int) *progress.Bar
 }
 
-// Request is one `reactivator ingest`: the files, the providers' settings, whether to check their
-// credentials, and the shared Redis to queue on (not opened with Config.DryRun).
+// Request is one `reactivator ingest`: the files and how to read them, the providers' settings,
+// whether to check their credentials, and the shared Redis to queue on (not opened with
+// Config.DryRun).
 type Request struct {
 	Options
-	Files     []string
-	Providers providers.Set
+	Files []string
+	// Read says how to read the files and name their runs: Validate sets Config's Options, RunID
+	// and NewRun from it.
+	Read config.Files
+	// Env reads the provider settings Providers (the flags) leave unset (providers.Load).
+	Env       config.Env
+	Providers providers.Flags
 	NoCheck   bool
 	Redis     redisconn.Options
 }
 
-// Run checks the credentials of the files' providers (Check; not with NoCheck), connects to the
-// shared Redis unless Config.DryRun, and queues the files (Files).
+// Validate checks r before anything is read, and sets Config from Read. Every error it returns
+// is a bad command line (an *exitcode.UsageError).
+func (r *Request) Validate() error {
+	opts, err := r.Read.Options(len(r.Files))
+	switch {
+	case err != nil:
+		return err
+	case r.Config.DryRun && r.Wait:
+		return exitcode.Usagef("--dry-run queues nothing, so there is nothing to --wait for")
+	case r.Config.Concurrency < 0:
+		return exitcode.Usagef("--concurrency %d: want 1 or more", r.Config.Concurrency)
+	}
+	r.Config.Options, r.Config.RunID, r.Config.NewRun = opts, r.Read.RunID, r.Read.NewRun
+	return nil
+}
+
+// Run checks r (Validate), reads the providers' settings, checks the credentials of the files'
+// providers (Check; not with NoCheck), connects to the shared Redis unless Config.DryRun, and
+// queues the files (Files).
 func Run(ctx context.Context, r Request) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	ps, err := providers.Load(r.Env, r.Providers)
+	if err != nil {
+		return err
+	}
 	if !r.NoCheck {
-		if err := Check(ctx, r.Providers, r.Config.Options, r.Files, r.Err); err != nil {
+		if err := Check(ctx, ps, r.Config.Options, r.Files, r.Err); err != nil {
 			return err
 		}
 	}
 	o := r.Options
-	o.Config.StytchEnv = r.Providers.StytchEnv()
+	o.Config.StytchEnv = ps.StytchEnv()
 	if !o.Config.DryRun {
 		c, err := redisconn.Open(ctx, r.Redis)
 		if err != nil {
