@@ -17,7 +17,7 @@ var envName = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$`)
 
 // envReadDirs are the packages that read the environment: the commands, and the packages that
 // resolve settings from it (through config.Env).
-var envReadDirs = []string{".", "../../internal/config", "../../internal/providers"}
+var envReadDirs = []string{".", "../../internal/config", "../../internal/providers", "../../internal/dash", "../../internal/oneshot"}
 
 // envReads returns the environment variable names the command files and envReadDirs pass to
 // getenv, first or secret, or config.Env's First and Secret (the only ways the program reads
