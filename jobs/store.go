@@ -37,7 +37,7 @@ import (
 //	                                       (unix ms); only rows without an outcome: recording one deletes them
 //	reactivator:{R}:budget           string the last reserved call slot of a run with its own rate (µs)
 //	reactivator:{R}:minutes          hash  "<unix minute>:<calls|outcome|already_active>" -> count, for the
-//	                                       dashboard's chart; expires timelineTTL after its last change (timeline.go)
+//	                                       dashboard's chart; expires timelineTTL after its last new minute (timeline.go)
 //	reactivator:window:<provider>    zset  run id -> created (unix ms): runs whose rows the window still claims
 //	reactivator:paused               hash  provider -> why its queue was paused (JSON)
 //	reactivator:cooldown:<provider>  string set with an expiry while a 429 cool-down lasts

@@ -716,24 +716,30 @@ var beginScript = redis.NewScript(luaRecord + `
 local run, out, att = KEYS[1], KEYS[2], KEYS[3]
 local line, now, rec = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('HEXISTS', out, field(line)) == 1 then return {1, 0, 0, 0, 0} end
--- a run that is gone (pruned while this task waited) is never called
-if redis.call('EXISTS', run) == 0 then return {1, 0, 0, 0, 0} end
-local v = tonumber(redis.call('HGET', att, line) or '0')
+local r = redis.call('HMGET', run, 'provider', 'cancelled', 'first_call_at')
+-- a run that is gone (pruned while this task waited; a hash without its fields, which an outcome
+-- recorded after the prune leaves, is gone too) is never called
+if not r[1] then return {1, 0, 0, 0, 0} end
+local a = redis.call('HMGET', att, line, line .. ':s', line .. ':a')
+local v = tonumber(a[1] or '0')
 local n, f = math.floor(v / 4), v % 4
+local amb = tonumber(a[3] or '0')
 if f % 2 == 1 then
   -- the last attempt never concluded (its worker died mid-call): it may have reached the provider
   f = 3
-  redis.call('HSETNX', att, line .. ':a', redis.call('HGET', att, line .. ':s') or now)
+  if not a[3] then
+    amb = tonumber(a[2] or now)
+    redis.call('HSET', att, line .. ':a', a[2] or now)
+  end
 end
-local amb = tonumber(redis.call('HGET', att, line .. ':a') or '0')
-if redis.call('HGET', run, 'cancelled') == '1' then
+if r[2] == '1' then
   if f >= 2 then rec = string.gsub(rec, '@AMB@', 'an earlier attempt may have reached the provider: check the account') else rec = string.gsub(rec, '@AMB@', '') end
   local fin = record(run, line, 'cancelled', rec, now, false)
   return {2, fin, n, f, amb}
 end
 n = n + 1
 redis.call('HSET', att, line, n * 4 + (f - f % 2) + 1, line .. ':s', now)
-redis.call('HSETNX', run, 'first_call_at', now)
+if not r[3] then redis.call('HSET', run, 'first_call_at', now) end
 tick(run, 'calls', now)
 return {0, 0, n, f, amb}
 `)
@@ -1002,11 +1008,12 @@ const overflowMark = "~"
 // outcome (active: a not_deactivated row found already active, counted apart in the timeline)
 // and finishes the run when it was the last row. It returns 1 when the run finished, 0 when
 // not, -1 when the row already had an outcome.
-// finish_if_done(run, now[, done]) sets finished_at when every row of a complete run has its
-// outcome, and returns 1 then, 0 otherwise; done, when given, is the run's count of rows done.
+// finish_if_done(run, now[, done[, total]]) sets finished_at when every row of a complete run has
+// its outcome, and returns 1 then, 0 otherwise; done and total, when given, are the run's count of
+// rows done and its total (record reads total with created_at in one HMGET).
 const luaRecord = luaTick + `
-local function finish_if_done(run, now, done)
-  local total = tonumber(redis.call('HGET', run, 'total') or '-1')
+local function finish_if_done(run, now, done, total)
+  total = total or tonumber(redis.call('HGET', run, 'total') or '-1')
   done = done or tonumber(redis.call('HGET', run, 'done') or '0')
   if total >= 0 and done >= total and redis.call('HSETNX', run, 'finished_at', now) == 1 then
     return 1
@@ -1019,12 +1026,10 @@ end
 local function field(line)
   return string.format('%d', tonumber(line) % 64)
 end
-local function stamp(run, now)
-  local created = tonumber(redis.call('HGET', run, 'created_at') or '0')
-  return string.format('%d', math.floor(tonumber(now) / 1000) - math.floor(created / 1000))
-end
 local function record(run, line, outcome, rec, now, active)
-  local v = stamp(run, now) .. rec
+  local rf = redis.call('HMGET', run, 'created_at', 'total')
+  local created = tonumber(rf[1] or '0')
+  local v = string.format('%d', math.floor(tonumber(now) / 1000) - math.floor(created / 1000)) .. rec
   local long = #v > 64 -- maxStoredOutcome
   local kept = v
   if long then kept = '~' end -- overflowMark
@@ -1039,7 +1044,7 @@ local function record(run, line, outcome, rec, now, active)
   redis.call('HINCRBY', run, 'n:' .. outcome, 1)
   local done = redis.call('HINCRBY', run, 'done', 1)
   redis.call('HSET', run, 'last_at', now)
-  return finish_if_done(run, now, done)
+  return finish_if_done(run, now, done, tonumber(rf[2] or '-1'))
 end
 `
 

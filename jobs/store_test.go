@@ -326,3 +326,27 @@ func TestBeginOfAGoneRunCallsNothing(t *testing.T) {
 		t.Fatalf("Begin(a run that is gone) left %d keys of it, want 0", n)
 	}
 }
+
+func TestBeginOfARunPrunedUnderItsOutcomeCallsNothing(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "r8")
+	if _, err := s.AddRows(ctx, "r8", []IngestRow{zrow(2, "1"), zrow(3, "2")}); err != nil {
+		t.Fatal(err)
+	}
+	// The run is pruned while a row's call is on the wire; its outcome, recorded afterwards,
+	// writes counters into a run hash that no longer has the run's fields.
+	if err := s.rdb.Del(ctx, runKey("r8")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Record(ctx, "r8", 2, OutcomeRecord{Outcome: Reactivated}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.rdb.Exists(ctx, runKey("r8")).Result(); n != 1 {
+		t.Fatalf("run key after the late outcome: exists %d, want 1 (the case under test)", n)
+	}
+	a, err := s.Begin(ctx, Zitadel, "r8", 3)
+	if err != nil || !a.Done || a.N != 0 {
+		t.Errorf("Begin of a row of the pruned run = %+v, %v; want Done and no attempt: never called", a, err)
+	}
+}

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// timelineTTL is how long a run's timeline outlives its last change: longer than the default
+// timelineTTL is how long a run's timeline outlives its last new minute: longer than the default
 // retention, so the chart of a kept run stays; a run kept longer loses its chart, nothing else.
 const timelineTTL = 32 * 24 * time.Hour
 
@@ -20,12 +20,14 @@ func minutesKey(id string) string { return keyPrefix + "{" + id + "}:minutes" }
 
 // luaTick counts one event in the minute of now (unix ms) in the run's timeline. The key shares
 // the run key's hash tag, so scripts reach it on a Redis Cluster too.
-// The expiry is timelineTTL in milliseconds (TestTimelineCountsCallsAndOutcomesPerMinute).
+// The expiry is timelineTTL in milliseconds (TestTimelineCountsCallsAndOutcomesPerMinute), set
+// when a minute's field is new: once a minute per field rather than twice a row.
 const luaTick = `
 local function tick(run, field, now)
   local k = string.sub(run, 1, -4) .. 'minutes'
-  redis.call('HINCRBY', k, math.floor(tonumber(now) / 60000) .. ':' .. field, 1)
-  redis.call('PEXPIRE', k, 2764800000)
+  if redis.call('HINCRBY', k, math.floor(tonumber(now) / 60000) .. ':' .. field, 1) == 1 then
+    redis.call('PEXPIRE', k, 2764800000)
+  end
 end
 `
 
