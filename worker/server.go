@@ -99,6 +99,7 @@ type Server struct {
 	inspector *asynq.Inspector
 	pacers    map[jobs.Provider]*pacer
 	windows   map[jobs.Provider]*window
+	warm      *warmStacks
 	clock     clock.Clock
 
 	// stopped ends when the server is asked to stop (Run's ctx is done). Every wait of a task
@@ -175,6 +176,7 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, store: store, log: cfg.Logger, clock: cfg.Clock,
 		client: asynq.NewClientFromRedisClient(cfg.Redis), inspector: asynq.NewInspectorFromRedisClient(cfg.Redis),
 		pacers: map[jobs.Provider]*pacer{}, windows: map[jobs.Provider]*window{}, paused: map[jobs.Provider]string{}, rates: map[string]runRate{},
+		warm: newWarmStacks(cfg.Logger),
 	}
 	s.stopped, s.stop = context.WithCancel(context.Background())
 	queues := map[string]int{}
@@ -212,7 +214,7 @@ func (s *Server) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(s.windowMiddleware)
 	for p, c := range s.cfg.Callers {
-		mux.Handle(p.TaskType(), &reactivateHandler{provider: p, caller: c, srv: s, pacer: s.pacers[p]})
+		mux.Handle(p.TaskType(), s.warm.wrap(&reactivateHandler{provider: p, caller: c, srv: s, pacer: s.pacers[p]}))
 	}
 	if !s.cfg.NoControl {
 		mux.HandleFunc(jobs.TypeRunFinished, s.handleRunFinished)
