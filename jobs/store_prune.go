@@ -190,10 +190,16 @@ func (s *Store) pruneRuns(ctx context.Context, insp *asynq.Inspector, due []Run,
 // KEYS[2..] -> the run's other keys
 // ARGV[1] -> cutoff, unix ms
 // Returns the number of keys deleted, or -1 when the run is not finished before the cutoff.
+// The keys go 1,000 at a time: Lua's unpack cannot spread more than about 8,000 values, and a
+// ten-million-row run has more keys than that.
 var pruneKeysScript = redis.NewScript(`
 local fin = tonumber(redis.call('HGET', KEYS[1], 'finished_at') or '0')
 if fin == 0 or fin >= tonumber(ARGV[1]) then return -1 end
-return redis.call('UNLINK', unpack(KEYS))
+local n = 0
+for i = 1, #KEYS, 1000 do
+  n = n + redis.call('UNLINK', unpack(KEYS, i, math.min(i + 999, #KEYS)))
+end
+return n
 `)
 
 func (s *Store) unindex(ctx context.Context, id string) error {

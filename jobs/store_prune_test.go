@@ -236,6 +236,36 @@ func TestPruneLeavesNoKeyOfPrunedRun(t *testing.T) {
 	}
 }
 
+// A ten-million-row run has more keys than Lua's unpack can spread in one call (about 8,000):
+// prune deletes them all the same.
+func TestPruneRunWithMoreKeysThanLuaUnpacks(t *testing.T) {
+	t.Parallel()
+	w := setupPrune(t)
+	start := w.now
+	w.now = start.Add(-40 * 24 * time.Hour)
+	w.run(t, "big", 2, 1, true)
+	w.now = start
+	const extra = 9000
+	if _, err := w.rdb.Pipelined(w.ctx, func(p redis.Pipeliner) error {
+		for i := range extra {
+			p.Set(w.ctx, fmt.Sprintf("%s{big}:rows:%d", keyPrefix, 100000+i), "x", 0)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.s.Prune(w.ctx, PruneOptions{Before: start.Add(-24 * time.Hour)})
+	if err != nil {
+		t.Fatalf("Prune() of a run with %d more keys: %v", extra, err)
+	}
+	if len(res.Runs) != 1 || res.Keys < extra {
+		t.Errorf("Prune() = %d runs, %d keys; want the run with at least %d keys", len(res.Runs), res.Keys, extra)
+	}
+	if got := w.keysWith(t, "{big}"); len(got) != 0 {
+		t.Errorf("%d keys of the pruned run left, e.g. %v", len(got), got[:min(3, len(got))])
+	}
+}
+
 func keysOf(m map[string]string) []string {
 	var ks []string
 	for k := range m {
