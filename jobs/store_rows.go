@@ -387,6 +387,22 @@ type Claim struct {
 	More bool
 }
 
+// luaBucketLines is the Lua function the claim and reclaim scripts read rows with:
+// bucketLines(prefix, b, from, to) returns the lines from..to, all in bucket b (64 lines a
+// bucket), with their inputs (reactivator:{R}:rows:<b>) and outcomes (reactivator:{R}:out:<b>),
+// false where there is none.
+const luaBucketLines = `
+local function bucketLines(prefix, b, from, to)
+  local lines, fields = {}, {}
+  for l = from, to do
+    lines[#lines + 1] = l
+    fields[#fields + 1] = l % 64
+  end
+  return lines, redis.call('HMGET', prefix .. 'rows:' .. b, unpack(fields)),
+    redis.call('HMGET', prefix .. 'out:' .. b, unpack(fields))
+end
+`
+
 // claimScript advances a run's window cursor over the next rows without an outcome.
 //
 //	KEYS[1] -> reactivator:{R}:run
@@ -399,7 +415,7 @@ type Claim struct {
 //
 // It returns {exhausted (0/1), more (0/1: lines are left to look at), claim id or "", line,
 // input, line, input, ...}, or {-1} for a run that does not exist.
-var claimScript = redis.NewScript(`
+var claimScript = redis.NewScript(luaBucketLines + `
 local run, claims = KEYS[1], KEYS[2]
 local k, now, prefix, budget = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
 local f = redis.call('HMGET', run, 'wcur', 'max_line', 'total', 'provider', 'wstop')
@@ -417,14 +433,7 @@ local res = {0, 0, ''}
 local n = 0
 while n < k and cur <= maxline and budget > 0 do
   local b = math.floor(cur / 64)
-  local last = math.min(b * 64 + 63, maxline, cur + budget - 1)
-  local lines, fields = {}, {}
-  for l = cur, last do
-    lines[#lines + 1] = l
-    fields[#fields + 1] = l % 64
-  end
-  local ins = redis.call('HMGET', prefix .. 'rows:' .. b, unpack(fields))
-  local outs = redis.call('HMGET', prefix .. 'out:' .. b, unpack(fields))
+  local lines, ins, outs = bucketLines(prefix, b, cur, math.min(b * 64 + 63, maxline, cur + budget - 1))
   for i = 1, #lines do
     if n >= k then break end
     cur = lines[i] + 1
@@ -507,7 +516,7 @@ func (s *Store) AckClaim(ctx context.Context, runID, claimID string) error {
 // It renews the claim's lease, so two workers do not both repair it, and returns {0, claim id,
 // line, input, ...} for the claim's rows still without an outcome, or {0, 0, ”} when no claim is
 // stale.
-var reclaimScript = redis.NewScript(`
+var reclaimScript = redis.NewScript(luaBucketLines + `
 local claims = KEYS[1]
 local prefix, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local all = redis.call('HGETALL', claims)
@@ -519,13 +528,7 @@ for j = 1, #all, 2 do
     local from, to = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
     local res = {0, 0, id}
     for b = math.floor(from / 64), math.floor((to - 1) / 64) do
-      local lines, fields = {}, {}
-      for l = math.max(from, b * 64), math.min(to - 1, b * 64 + 63) do
-        lines[#lines + 1] = l
-        fields[#fields + 1] = l % 64
-      end
-      local ins = redis.call('HMGET', prefix .. 'rows:' .. b, unpack(fields))
-      local outs = redis.call('HMGET', prefix .. 'out:' .. b, unpack(fields))
+      local lines, ins, outs = bucketLines(prefix, b, math.max(from, b * 64), math.min(to - 1, b * 64 + 63))
       for i = 1, #lines do
         if ins[i] and not outs[i] then
           res[#res + 1] = lines[i]
