@@ -57,7 +57,7 @@ terminal.
 
 Exit codes: 0 every row deactivated or not active; 3 some rows not deactivated; 4 a provider
 refused the credentials or a permission; 130 interrupted (the same command resumes); 2 a bad
-command line or a RUN that does not exist; 1 any other error, RUN still running included.`,
+command line; 1 any other error, a RUN that does not exist or is still running included.`,
 		Example: `  # take back a run (a one-shot run on this machine)
   reactivator undo zitadel-3f2a9c1b7d4e
 

@@ -129,12 +129,12 @@ func TestUndoOneShotMixedOutcomes(t *testing.T) {
 	}
 	contains(t, "undo again", r.stderr, "was undone before")
 
-	// An undo run is not undone in turn; an unknown run is a bad command line.
+	// An undo run is not undone in turn; an unknown run is an error (exit 1), as for cancel and status.
 	if r := w.run("undo", "undo-"+id); r.code != exitError || !strings.Contains(r.stderr, "cannot be undone") {
 		t.Errorf("undo of an undo run = %s, want exit %d saying it cannot be undone", r, exitError)
 	}
-	if r := w.run("undo", "zitadel-000000000000"); r.code != exitUsage || !strings.Contains(r.stderr, `no run "zitadel-000000000000"`) {
-		t.Errorf("undo of an unknown run = %s, want exit %d", r, exitUsage)
+	if r := w.run("undo", "zitadel-000000000000"); r.code != exitError || !strings.Contains(r.stderr, `no run "zitadel-000000000000"`) {
+		t.Errorf("undo of an unknown run = %s, want exit %d", r, exitError)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"io"
 	"slices"
 
-	"reactivator/internal/exitcode"
 	"reactivator/internal/providers"
 	"reactivator/internal/runwait"
 	"reactivator/internal/status"
@@ -31,7 +30,7 @@ type UndoRequest struct {
 }
 
 // Undo undoes r.Run: it opens the Redis (an embedded one works the undo in this process, a
-// shared one leaves it to the fleet), plans the undo (PlanUndo; an unknown run is a *exitcode.UsageError (a bad command line)),
+// shared one leaves it to the fleet), plans the undo (PlanUndo; an unknown run is an error (exit 1), as for cancel, status and report),
 // checks the provider's credentials (required when working in this process; else checked when
 // present), asks (when Ask and not Yes, and there is something to undo), and hands it to
 // Runner.Undo, whose errors it returns.
@@ -46,10 +45,8 @@ func Undo(ctx context.Context, r UndoRequest) error {
 	}
 	defer r.close(c)
 	plan, err := PlanUndo(ctx, c.Store, r.Run)
-	if errors.Is(err, jobs.ErrRunNotFound) {
-		return exitcode.AsUsage(status.UnknownRun(r.Run, err))
-	} else if err != nil {
-		return err
+	if err != nil {
+		return status.UnknownRun(r.Run, err)
 	}
 	p, local := plan.Run.Provider, c.Embedded() != nil
 	if err := r.undoCheck(ctx, ps, p, local); err != nil {
