@@ -135,7 +135,18 @@ func TestDashServesUntilStopped(t *testing.T) {
 	if status, _ := dashFetch(t, "POST", base+"/monitoring/api/queues/reactivator-stytch:pause", http.Header{"Origin": {base}}, "", ""); status != http.StatusMethodNotAllowed {
 		t.Errorf("POST to the monitor's write API = %d, want 405", status)
 	}
-	// The resume button resumes for real.
+	// The resume button checks the credentials first, as `reactivator resume` does: refused
+	// while the provider refuses them, the provider stays paused ...
+	w.stytch.SetSecret("secret-test-rotated-elsewhere-0123456789")
+	if status, body := dashFetch(t, "POST", base+"/providers/stytch/resume", http.Header{"Origin": {base}}, "", ""); status != http.StatusConflict ||
+		!strings.Contains(body, "stytch stays paused") {
+		t.Errorf("POST resume with refused credentials = %d, want 409 saying stytch stays paused:\n%s", status, body)
+	}
+	if paused, err := w.store.Paused(context.Background()); err != nil || len(paused) != 1 {
+		t.Errorf("Paused() after a refused resume = %v, %v; want stytch", paused, err)
+	}
+	w.stytch.SetSecret(wSecret)
+	// ... and resumes for real once they work.
 	if status, _ := dashFetch(t, "POST", base+"/providers/stytch/resume", http.Header{"Origin": {base}}, "", ""); status != http.StatusSeeOther {
 		t.Errorf("POST resume = %d, want 303", status)
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	BasicAuthUser, BasicAuthPassword string
 	// Resume unpauses a provider (worker.Resume). Nil hides the resume button.
 	Resume func(ctx context.Context, p jobs.Provider) error
+	// CheckResume, when set, runs before Resume, as `reactivator resume` checks the credentials
+	// first: an error refuses the resume (409, its text shown) and the provider stays paused.
+	CheckResume func(ctx context.Context, p jobs.Provider) error
 	// Refresh is how often an open page polls for fresh numbers (no reload: the page updates in
 	// place); 0 means 5s, a negative value never.
 	Refresh time.Duration

@@ -681,6 +681,27 @@ func TestResumeErrors(t *testing.T) {
 			t.Errorf("logs lack the cause of the failed resume:\n%s", b.logs.String())
 		}
 	})
+	t.Run("check refuses", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, func(c *Config) {
+			c.CheckResume = func(_ context.Context, p jobs.Provider) error {
+				return fmt.Errorf("zitadel answered 401 <invalid token>: %s stays paused; fix the cause first", p)
+			}
+		})
+		if err := b.store.SetPaused(b.ctx, jobs.Pause{Provider: jobs.Zitadel, Reason: "401"}); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := b.do(http.MethodPost, "/providers/zitadel/resume", b.sameOrigin())
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "zitadel stays paused") || !strings.Contains(body, "&lt;invalid token&gt;") {
+			t.Errorf("POST resume refused by its check = %d, want 409 with the check's words, escaped:\n%s", resp.StatusCode, body)
+		}
+		if got := b.resumed(); len(got) != 0 {
+			t.Errorf("Resume calls after a refused check = %v, want none", got)
+		}
+		if paused, err := b.store.Paused(b.ctx); err != nil || len(paused) != 1 {
+			t.Errorf("Paused() after a refused check = %v, %v; want zitadel", paused, err)
+		}
+	})
 	t.Run("no resume configured", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, func(c *Config) { c.Resume = nil })

@@ -518,6 +518,13 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotImplemented, "this dashboard cannot resume providers: run `reactivator resume "+string(p)+"`", nil)
 		return
 	}
+	if check := h.cfg.CheckResume; check != nil {
+		if err := check(r.Context(), p); err != nil {
+			h.log.Warn("dashboard: resume refused", "provider", p, "remote", r.RemoteAddr, "err", err)
+			h.fail(w, r, http.StatusConflict, "not resumed: "+err.Error(), nil)
+			return
+		}
+	}
 	if err := h.cfg.Resume(r.Context(), p); err != nil {
 		h.fail(w, r, http.StatusInternalServerError, "resume "+string(p)+" failed; try `reactivator resume "+string(p)+"`", err)
 		return
