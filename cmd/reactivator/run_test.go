@@ -591,3 +591,41 @@ func TestRunRefusesBadInput(t *testing.T) {
 		t.Errorf("calls = %d, want 0", got)
 	}
 }
+
+// TestRunExitsZeroForAlreadyActiveAndDuplicates: a cron job reads exit 0 as "nothing to fix";
+// an account already active and a row repeating another are not failures, so a run whose other
+// rows were all reactivated exits 0 (and 3 once a real failure is among them).
+func TestRunExitsZeroForAlreadyActiveAndDuplicates(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorld(t)
+	path := w.stytchCSV("members.csv", 3)
+	w.stytch.AddMember(wOrgID, stytchMember(2), fakeidp.StytchActive, true)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := fmt.Sprintf("%s,%s,again@example.com\n", wOrgID, stytchMember(1))
+	if err := os.WriteFile(path, append(data, dup...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(w.dir, "members.report.csv")
+	res := w.run("run", "--report", report, path)
+	if res.code != exitOK {
+		t.Fatalf("run of reactivated, already active and duplicate rows = exit %d, want %d\n%s", res.code, exitOK, res)
+	}
+	_, rows := readReport(t, report)
+	for line, want := range map[int]jobs.Outcome{2: jobs.Reactivated, 3: jobs.NotDeactivated, 4: jobs.Reactivated, 5: jobs.Duplicate} {
+		if got := jobs.Outcome(rows[line]["outcome"]); got != want {
+			t.Errorf("line %d outcome = %s (%s), want %s", line, got, rows[line]["reason"], want)
+		}
+	}
+	if rows[3]["reason"] != jobs.ReasonAlreadyActive {
+		t.Errorf("line 3 reason = %q, want %q", rows[3]["reason"], jobs.ReasonAlreadyActive)
+	}
+
+	// A file with a member that does not exist is a run with a failure: exit 3.
+	other := w.stytchCSV("more.csv", 5, 5)
+	if res := w.run("run", "--report", filepath.Join(w.dir, "more.report.csv"), other); res.code != exitSomeFailed {
+		t.Errorf("run with a not_found row = exit %d, want %d\n%s", res.code, exitSomeFailed, res)
+	}
+}

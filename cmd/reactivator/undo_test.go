@@ -287,3 +287,42 @@ func TestUndoInterruptedResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestUndoExitCodes: undo exits 3 when a row is not deactivated (a user removed since the run:
+// not_found) and 4 when ZITADEL refuses the credentials; the refused undo calls nothing, and the
+// same command finishes once the cause is fixed.
+func TestUndoExitCodes(t *testing.T) {
+	t.Parallel()
+	w := oneShotWorld(t)
+	const n = 3
+	in := w.mixedZitadelCSV("users.csv", n)
+	if r := w.run("run", "--report", filepath.Join(w.dir, "users.report.csv"), in); r.code != exitSomeFailed {
+		t.Fatalf("run = %s, want exit %d", r, exitSomeFailed)
+	}
+	id := w.runIDOf(w.statusRuns(), "")
+
+	// Revoked credentials: refused before any call, exit 4.
+	w.zitadel.RevokeTokens()
+	calls := w.zitadel.TotalCalls()
+	report := filepath.Join(w.dir, "undo.report.csv")
+	if r := w.run("undo", "--report", report, id); r.code != exitFatal {
+		t.Errorf("undo with revoked credentials = %s, want exit %d", r, exitFatal)
+	}
+	if got := w.zitadel.TotalCalls() - calls; got != 0 {
+		t.Errorf("undo with revoked credentials made %d calls, want 0", got)
+	}
+
+	// Credentials back, user 2 removed since the run: the undo finishes with one failure, exit 3.
+	w.zitadel.AddToken(wToken, wZOrg)
+	w.zitadel.Script(zUser(2), caseNamed(t, "zitadel_v2/deactivate_removed"))
+	r := w.run("undo", "--report", report, id)
+	if r.code != exitSomeFailed {
+		t.Fatalf("undo with a removed user = %s, want exit %d", r, exitSomeFailed)
+	}
+	_, rows := readReport(t, report)
+	for line, want := range map[int]jobs.Outcome{2: jobs.Deactivated, 3: jobs.NotFound, 4: jobs.Deactivated} {
+		if got := jobs.Outcome(rows[line]["outcome"]); got != want {
+			t.Errorf("undo report line %d = %s (%s), want %s", line, got, rows[line]["message"], want)
+		}
+	}
+}
