@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -191,6 +192,42 @@ func TestCancelEndsRowsNotInFlight(t *testing.T) {
 	}
 	if a, _ := s.Begin(ctx, Zitadel, "r5", 4); !a.Done {
 		t.Fatalf("Begin(cancelled row) = %+v; want Done", a)
+	}
+}
+
+// TestCancelSaysWhenAnEarlierAttemptMayHaveReached: a row whose earlier attempt may have reached
+// the provider (a timeout or 5xx after sending) ends cancelled saying so, to be checked by hand;
+// a row whose attempt surely did not, and a row never called, end cancelled as not called.
+func TestCancelSaysWhenAnEarlierAttemptMayHaveReached(t *testing.T) {
+	t.Parallel()
+	s, ctx := setupStore(t)
+	newRun(t, s, ctx, "r5a")
+	if _, err := s.AddRows(ctx, "r5a", []IngestRow{zrow(2, "1"), zrow(3, "2"), zrow(4, "3")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetTotal(ctx, "r5a", 3); err != nil {
+		t.Fatal(err)
+	}
+	for line, ambiguous := range map[int]bool{2: true, 3: false} {
+		if _, err := s.Begin(ctx, Zitadel, "r5a", line); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EndAttempt(ctx, "r5a", line, ambiguous); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, fin, err := s.Cancel(ctx, "r5a"); err != nil || n != 3 || !fin {
+		t.Fatalf("Cancel = %d, %v, %v; want 3 rows cancelled and the run finished", n, fin, err)
+	}
+	for line, want := range map[int]string{
+		2: "an earlier attempt may have reached the provider: check the account",
+		3: "before this row was called",
+		4: "before this row was called",
+	} {
+		o, ok, err := s.Outcome(ctx, "r5a", line)
+		if err != nil || !ok || o.Outcome != Cancelled || !strings.Contains(o.Message, want) {
+			t.Errorf("line %d = %+v, %v, %v; want cancelled saying %q", line, o, ok, err, want)
+		}
 	}
 }
 
