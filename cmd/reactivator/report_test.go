@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +121,28 @@ func TestReportToFile(t *testing.T) {
 		if strings.HasSuffix(e.Name(), ".tmp") {
 			t.Errorf("report left a temporary file behind: %s", e.Name())
 		}
+	}
+
+	// An existing file is kept: the next report takes the next number, and says so ...
+	if err := os.WriteFile(out, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	numbered := filepath.Join(w.dir, "report.1.json")
+	r = w.run("report", id, "-o", out)
+	contains(t, "report -o over an existing file", r.stderr, "wrote "+numbered)
+	if b, _ := os.ReadFile(out); r.code != exitOK || string(b) != "mine" {
+		t.Errorf("report -o over an existing file = %s, left %q; want exit 0 and the file kept", r, b)
+	}
+	if b, err := os.ReadFile(numbered); err != nil || !json.Valid(b) {
+		t.Errorf("numbered report = %q, %v; want the JSON report", b, err)
+	}
+	// ... unless --force, which overwrites it.
+	r = w.run("report", id, "-o", out, "--force")
+	if b, _ := os.ReadFile(out); r.code != exitOK || !json.Valid(b) {
+		t.Errorf("report -o --force = %s, left %q; want exit 0 and the report in place", r, b)
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, "report.2.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("report -o --force made another numbered file: %v", err)
 	}
 }
 
