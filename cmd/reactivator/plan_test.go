@@ -67,6 +67,20 @@ func TestPlanRefusals(t *testing.T) {
 	if r := w.run("plan", "--dir", w.dir, file); r.code != exitFatal || !strings.Contains(r.stderr, "ORG_USER_MANAGER") {
 		t.Errorf("plan with a viewer = %v, want exit 4 naming the role to grant", r)
 	}
+	// Refused credentials are fatal too, for either provider, and read nothing.
+	w.zitadel.RevokeTokens()
+	if r := w.run("plan", "--dir", w.dir, file); r.code != exitFatal {
+		t.Errorf("plan with a revoked ZITADEL token = %v, want exit 4", r)
+	}
+	members := w.stytchCSV("members.csv", 2)
+	w.stytch.SetSecret("secret-test-rotated-elsewhere-0123456789")
+	calls := w.stytch.TotalCalls()
+	if r := w.run("plan", "--dir", w.dir, members); r.code != exitFatal || !strings.Contains(r.stderr, "STYTCH_SECRET") {
+		t.Errorf("plan with a rotated Stytch secret = %v, want exit 4 naming STYTCH_SECRET", r)
+	}
+	if got := w.stytch.TotalCalls() - calls; got != 0 {
+		t.Errorf("plan with a rotated Stytch secret made %d reactivate calls, want 0", got)
+	}
 }
 
 // TestPlanAfterRunWithoutRedis: without REDIS_URL plan opens run's embedded store, so the rows
