@@ -28,28 +28,40 @@ import (
 )
 
 // BenchmarkRetentionBytes measures what a finished run costs Redis before and after prune, on a
-// private redis-server, through the code the commands run: a 100k-row ZITADEL file goes through
-// ingest (ingest.New with an asynq client over the store's connection, as the ingest command
-// builds it), a worker.Server (its window queues the rows, its handler calls and records each
-// one) whose ZITADEL caller answers from memory with ZITADEL's own answers classified by
-// zitadel.Classify (a 20-character X-Request-Id each; every 50th row "User could not be found",
-// whose task asynq archives), then Store.Prune. Bytes are INFO memory's used_memory above a base
-// taken after a small run was worked and pruned, so that connections, loaded scripts and asynq's
-// per-queue keys are in the base. It runs once whatever b.N; REACTIVATOR_RETENTION_ROWS sets the
-// number of rows (make bench-large: ten million).
+// private redis-server, through the code the commands run: a ZITADEL file goes through ingest
+// (ingest.New with an asynq client over the store's connection, as the ingest command builds
+// it), a worker.Server (its window queues the rows, its handler calls and records each one) whose
+// ZITADEL caller answers from memory with ZITADEL's own answers classified by zitadel.Classify (a
+// 20-character X-Request-Id each; every 50th row "User could not be found", whose task asynq
+// archives), then Store.Prune. Bytes are INFO memory's used_memory above a base taken after a
+// small run was worked and pruned, so that connections, loaded scripts and asynq's per-queue keys
+// are in the base. It runs once whatever b.N, for 100,000 rows then 1,000,000 (a fresh
+// redis-server and worker each); REACTIVATOR_RETENTION_ROWS sets the sizes, comma-separated
+// (make bench-large: ten million).
 //
 //	go test -run '^$' -bench RetentionBytes -benchtime 1x ./jobs
 func BenchmarkRetentionBytes(b *testing.B) {
-	n := 100_000
+	sizes := []int{100_000, 1_000_000}
 	if testing.Short() {
-		n = 10_000
+		sizes = []int{10_000}
 	}
 	if v := os.Getenv("REACTIVATOR_RETENTION_ROWS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			b.Fatalf("REACTIVATOR_RETENTION_ROWS=%q: want a number of rows", v)
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("REACTIVATOR_RETENTION_ROWS=%q: want numbers of rows, comma-separated", v)
+			}
+			sizes = append(sizes, n)
 		}
 	}
+	for _, n := range sizes {
+		retention(b, n)
+	}
+}
+
+// retention measures one run of n rows on its own redis-server and worker.
+func retention(b *testing.B, n int) {
 	dir := b.TempDir()
 	srv, err := redistest.Start(dir, redistest.Options{})
 	if err != nil {
@@ -147,7 +159,7 @@ func BenchmarkRetentionBytes(b *testing.B) {
 		perRow(pruned), pruned-base, len(pr.Runs), pr.Keys, pr.Tasks, left)
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
-		fmt.Fprintf(os.Stderr, "  peak RSS of this process (ingest and the worker): %.1f MiB\n", float64(ru.Maxrss)/1024) // kilobytes on Linux
+		fmt.Fprintf(os.Stderr, "  peak RSS of this process so far (ingest and the worker; sizes run in the order given): %.1f MiB\n", float64(ru.Maxrss)/1024) // kilobytes on Linux
 	}
 	if left != 0 || len(pr.Runs) != 1 {
 		b.Errorf("prune left %d keys naming the run (pruned %d runs), want 0 (1)", left, len(pr.Runs))
