@@ -33,7 +33,8 @@ import (
 // BenchmarkWorkerTable prints the workers' performance table (make bench): achieved rate against
 // the limit with 1 and 3 worker processes, the busiest calendar second, 429s provoked when the
 // fake enforces the same limit, worker CPU per 1000 rows; and the unlimited pipeline beside a bare
-// asynq server with a no-op handler.
+// asynq server with a no-op handler. The rows are ingested as `reactivator ingest` does and the
+// workers' window queues them, as with the commands.
 func BenchmarkWorkerTable(b *testing.B) {
 	if b.N > 1 {
 		b.Skip("a table, not a loop: run with -benchtime 1x")
@@ -100,12 +101,15 @@ func benchLimited(b *testing.B, limit, procs int) {
 	// windows would.
 	bd.stytch.SetRateLimit(fakeidp.RateLimit{PerSecond: limit, Burst: max(1, limit/10)})
 	runID := fmt.Sprintf("bench-%d-%d", limit, procs)
-	benchRows(bd, runID, n)
+	ingestDeleted(b, bd.rdb, bd.stytch, runID, n)
 	var kids []*exec.Cmd
 	for range procs {
 		kids = append(kids, bd.startChildConc(float64(limit), 200))
 	}
 	r := bd.waitFinished(runID, 10*time.Minute)
+	if r.Counts[jobs.Reactivated] != n {
+		b.Errorf("run %s: counts %v, want all %d rows reactivated", runID, r.Counts, n)
+	}
 	var cpu time.Duration
 	for _, k := range kids {
 		_ = k.Process.Signal(syscall.SIGTERM)
@@ -140,20 +144,8 @@ func benchUnlimited(b *testing.B, n int) float64 {
 	fake.AddOrg(orgID, "acme")
 	url, stop := fakeidp.Serve(fake)
 	b.Cleanup(stop)
-	var csv bytes.Buffer
-	csv.WriteString("organization_id,member_id\n")
-	for i := 1; i <= n; i++ {
-		fake.AddMember(orgID, member(i), "deleted", true)
-		fmt.Fprintf(&csv, "%s,%s\n", orgID, member(i))
-	}
+	ingestDeleted(b, rdb, fake, "bench-free", n)
 	store := jobs.NewStore(rdb)
-	in, err := ingest.New(ingest.Config{Store: store, Enqueuer: asynq.NewClientFromRedisClient(rdb), RunID: "bench-free"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if res, err := in.Ingest(context.Background(), "bench-free.csv", bytes.NewReader(csv.Bytes())); err != nil || res.Queued != n {
-		b.Fatalf("Ingest = %+v, %v; want %d queued", res, err, n)
-	}
 	before, cpu0 := redisStats(b, rdb), processCPU()
 	start := time.Now()
 	kid := startBenchWorker(b, srv.URL(0), url)
@@ -173,6 +165,26 @@ func benchUnlimited(b *testing.B, n int) float64 {
 	fmt.Printf("| the fake Stytch answering it (this benchmark's process, polling Redis every 5 ms besides) | | | %.0f | | |\n",
 		float64(fakeCPU.Microseconds())/float64(n))
 	return float64(n) / el.Seconds()
+}
+
+// ingestDeleted adds members 1..n to the fake, deleted with a verified email (each can be
+// reactivated), and ingests their CSV as `reactivator ingest` does: the rows wait in the run store
+// of rdb, no asynq task, until a worker's window queues them.
+func ingestDeleted(b *testing.B, rdb redis.UniversalClient, fake *fakeidp.Stytch, runID string, n int) {
+	b.Helper()
+	var csv bytes.Buffer
+	csv.WriteString("organization_id,member_id\n")
+	for i := 1; i <= n; i++ {
+		fake.AddMember(orgID, member(i), "deleted", true)
+		fmt.Fprintf(&csv, "%s,%s\n", orgID, member(i))
+	}
+	in, err := ingest.New(ingest.Config{Store: jobs.NewStore(rdb), Enqueuer: asynq.NewClientFromRedisClient(rdb), RunID: runID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res, err := in.Ingest(context.Background(), runID+".csv", bytes.NewReader(csv.Bytes())); err != nil || res.Queued != n {
+		b.Fatalf("Ingest(%s) = %+v, %v; want %d queued", runID, res, err, n)
+	}
 }
 
 // benchBareAsynq times a bare asynq server with a no-op handler draining n tasks queued before
