@@ -228,7 +228,7 @@ func TestWindowIngestThenDrain10kRows(t *testing.T) {
 			t.Errorf("row %d = %+v, want reactivated", r.Line, r)
 		}
 		if c := b.stytch.Calls(orgID + "/" + r.Input[1]); c != 1 {
-			t.Errorf("calls to line %d = %d, want 1", r.Line, c)
+			t.Errorf("calls to line %d = %d, want 1 (outcome %s, reason %s: %s; attempts %d)", r.Line, c, r.Outcome.Outcome, r.Outcome.Reason, r.Outcome.Message, r.Outcome.Attempts)
 		}
 		return nil
 	})
