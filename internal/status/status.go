@@ -92,10 +92,19 @@ type Undone struct {
 // to find run ids.
 func UnknownRun(id string, err error) error {
 	if errors.Is(err, jobs.ErrRunNotFound) {
-		return fmt.Errorf("no run %q: `reactivator status` lists the runs; ingest prints the id of each run it queues", id)
+		return unknownRunError{id: id}
 	}
 	return err
 }
+
+// unknownRunError says no run has the id, and is still jobs.ErrRunNotFound to errors.Is.
+type unknownRunError struct{ id string }
+
+func (e unknownRunError) Error() string {
+	return fmt.Sprintf("no run %q: `reactivator status` lists the runs; ingest prints the id of each run it queues", e.id)
+}
+
+func (e unknownRunError) Unwrap() error { return jobs.ErrRunNotFound }
 
 // RunOf is r as a View shows it; paused are the paused providers.
 func RunOf(r jobs.Run, paused map[jobs.Provider]jobs.Pause) Run {

@@ -2,7 +2,10 @@ package status
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,5 +73,18 @@ func TestOptionsValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, Limit %d, want an error: %v, Limit %d", err, tt.o.Limit, tt.wantErr, tt.wantLimit)
 			}
 		})
+	}
+}
+
+// TestUnknownRunIsStillRunNotFound: the error that tells the operator how to find run ids
+// still says, to errors.Is, that the store has no such run; other errors pass unchanged.
+func TestUnknownRunIsStillRunNotFound(t *testing.T) {
+	err := UnknownRun("zitadel-0000", fmt.Errorf("read run: %w", jobs.ErrRunNotFound))
+	if !errors.Is(err, jobs.ErrRunNotFound) || !strings.Contains(err.Error(), `no run "zitadel-0000"`) || !strings.Contains(err.Error(), "reactivator status") {
+		t.Errorf("UnknownRun = %v, want ErrRunNotFound naming the run and reactivator status", err)
+	}
+	other := errors.New("redis: connection refused")
+	if got := UnknownRun("x", other); got != other {
+		t.Errorf("UnknownRun(other) = %v, want it unchanged", got)
 	}
 }
