@@ -37,7 +37,7 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.serve.MaxRate, "max-rate", 200, "the most requests per second --rate auto may reach")
 	fs.IntVar(&f.serve.Concurrency, "concurrency", 100, "how many rows are handled at once")
 	fs.IntVar(&f.serve.MaxAttempts, "max-attempts", 12, "transient failures a row may have before it ends failed")
-	fs.DurationVar(&f.serve.MaxRowAge, "max-row-age", 24*time.Hour, "a row queued longer ago than this ends failed")
+	fs.DurationVar(&f.serve.MaxRowAge, "max-row-age", 24*time.Hour, "a row that entered its provider's window of queued tasks longer ago than this ends failed (time waiting in the run store before that does not count)")
 	fs.DurationVar(&f.serve.ShutdownTimeout, "shutdown-timeout", 40*time.Second, "how long calls in flight may finish on shutdown or Ctrl-C")
 }
 

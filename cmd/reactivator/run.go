@@ -46,7 +46,8 @@ provider for every row at the rate limit with retries, waits until every row has
 and writes each run's report.
 
 Without --redis or REDIS_URL it keeps its queue in a private redis-server whose state lives in
-~/.local/state/reactivator/redis (or --state-dir, REACTIVATOR_STATE_DIR): press Ctrl-C and the
+--state-dir, else REACTIVATOR_STATE_DIR, else $XDG_STATE_HOME/reactivator/redis (when
+XDG_STATE_HOME is an absolute path), else ~/.local/state/reactivator/redis: press Ctrl-C and the
 calls in flight finish, the progress is kept, and the same command resumes where it stopped,
 calling no account twice. Without redis-server installed it uses an in-process Redis, and says
 so: such a run cannot resume.
@@ -114,7 +115,7 @@ line.`,
 	fs.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation on a terminal")
 	fs.BoolVar(&f.asJSON, "json", false, "print the runs' outcome as one JSON document on stdout (progress stays on stderr)")
 	fs.BoolVar(&f.force, "force", false, "overwrite existing reports (default: keep them and number the new ones, FILE.csv.report.1.csv)")
-	fs.StringVar(&f.embed.StateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default ~/.local/state/reactivator/redis)")
+	fs.StringVar(&f.embed.StateDir, "state-dir", "", "directory of the embedded redis-server's state (env REACTIVATOR_STATE_DIR; default $XDG_STATE_HOME/reactivator/redis, else ~/.local/state/reactivator/redis)")
 	fs.BoolVar(&f.embed.InProcess, "in-process-redis", false, "use the in-process Redis even when redis-server is installed (an interrupted run cannot resume)")
 	_ = fs.MarkHidden("in-process-redis")
 	pf.register(fs)

@@ -31,8 +31,9 @@ replicas as you like: the rate limit of each provider is one budget shared by th
 It checks the credentials first and exits 4 at once when a provider refuses them, rather than
 start and pause that provider's queue. Later, a fatal answer (credentials revoked, permission
 taken away) pauses the provider's queue for every worker until ` + "`reactivator resume PROVIDER`" + `.
-Transient answers (429, 5xx, timeouts) are retried with backoff up to --max-attempts; a row
-queued longer ago than --max-row-age ends as failed.
+Transient answers (429, 5xx, timeouts) are retried with backoff up to --max-attempts; a row that
+entered its provider's window of queued tasks longer ago than --max-row-age ends as failed (time
+waiting in the run store before that does not count).
 
 On SIGTERM or SIGINT it stops taking rows, lets calls in flight finish for --shutdown-timeout
 (rows still running then go back to the queue for another worker), and exits 0.`,

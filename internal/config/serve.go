@@ -24,7 +24,8 @@ type Serve struct {
 	Concurrency int
 	// MaxAttempts is how many transient failures a row may have before it ends failed (default 12).
 	MaxAttempts int
-	// MaxRowAge ends a row failed when it was queued longer ago than this (default 24h).
+	// MaxRowAge ends a row failed when it entered its provider's window longer ago than this
+	// (default 24h); the time it waited in the run store before that does not count.
 	MaxRowAge time.Duration
 	// ShutdownTimeout is how long calls in flight may finish on shutdown or Ctrl-C (default 40s).
 	ShutdownTimeout time.Duration

@@ -29,7 +29,7 @@ var Vars = []Var{
 	{"ZITADEL_KEY_FILE", "ZITADEL service-user key file (JWT profile)"},
 	{"ZITADEL_ORG_ID", "x-zitadel-orgid for v1 rows without org_id"},
 	{"REACTIVATOR_RATE", "per-provider rate limits, e.g. stytch=50,zitadel=40"},
-	{"REACTIVATOR_STATE_DIR", "where run and demo keep their embedded Redis"},
+	{"REACTIVATOR_STATE_DIR", "where run and undo keep their embedded Redis (default $XDG_STATE_HOME/reactivator/redis, else ~/.local/state/reactivator/redis)"},
 	{"REACTIVATOR_DASH_USER", "dash basic-auth user"},
 	{"REACTIVATOR_DASH_PASSWORD", "dash basic-auth password (or REACTIVATOR_DASH_PASSWORD_FILE)"},
 	{"REACTIVATOR_DASH_PASSWORD_FILE", "file holding the dash basic-auth password"},
