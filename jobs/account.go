@@ -84,7 +84,10 @@ const (
 	ReasonPending       = "pending"
 	ReasonStateUnknown  = "state_unknown"
 	// ReasonAssumedOnRetry marks a row whose earlier attempt may have reached the provider and
-	// whose retry answered "not deactivated", but whose account could not be read to decide.
+	// whose retry answered "not deactivated", but whose read did not decide it: the read failed,
+	// gave no change time, or showed the account still deactivated or missing (lagging behind
+	// the write side). An undo row ends deactivated with it when the retry of such an attempt
+	// finds the account already deactivated.
 	ReasonAssumedOnRetry = "assumed_on_retry"
 	// ReasonNoPermissionInOrg marks a ZITADEL row refused with 403 because the service user has
 	// user.write in some organisations but not in the row's.

@@ -236,43 +236,74 @@ const clockSkew = 2 * time.Second
 // decideNotDeactivated reads the account after a "not deactivated" answer and lets its state
 // decide the reason (design: "not_deactivated says the account's state"), and, after an attempt
 // that may have reached the provider, whether that attempt is what reactivated it. The read
-// takes a slot of the same rate budget and obeys the stop rule; a read that cannot be made or
-// gives nothing usable says so in the reason.
+// takes a slot of the same rate budget and obeys the stop rule; settleNotDeactivated decides.
 func (h *reactivateHandler) decideNotDeactivated(ctx, wait context.Context, log *slog.Logger, runID string, runRate float64, row jobs.Row, att jobs.Attempt, rec jobs.OutcomeRecord) jobs.OutcomeRecord {
 	acct, err := h.read(ctx, wait, runID, runRate, row)
 	if err != nil {
 		log.Debug("account read failed", "err", err)
 	}
-	read := err == nil && acct.State != jobs.StateNotFound && acct.State != jobs.StateUnknown
-	if att.MaybeApplied {
-		switch {
-		case read && acct.State == jobs.StateActive && !att.AmbiguousSince.IsZero() && !acct.ChangedAt.IsZero():
-			if !acct.ChangedAt.Before(att.AmbiguousSince.Add(-clockSkew)) {
-				rec.Outcome, rec.Reason = jobs.Reactivated, jobs.ReasonConfirmedOnRetry
-				rec.Message = fmt.Sprintf("an earlier attempt timed out or failed after reaching the provider; the account is active and changed at %s, after that attempt began at %s",
-					acct.ChangedAt.UTC().Format(time.RFC3339), att.AmbiguousSince.UTC().Format(time.RFC3339))
-				return rec
-			}
-			rec.Reason = jobs.ReasonAlreadyActive
-			rec.Message = fmt.Sprintf("already active: the account last changed at %s, before the first attempt began: nothing to do",
-				acct.ChangedAt.UTC().Format(time.RFC3339))
-			return rec
-		case read && acct.State != jobs.StateActive && acct.State != jobs.StateDeactivated:
-			rec.Reason = jobs.NotDeactivatedReason(acct.State)
-			rec.Message = jobs.ReasonAdvice(rec.Reason)
+	return settleNotDeactivated(att, acct, err, rec)
+}
+
+// settleNotDeactivated decides a "not deactivated" row from the read of its account (acct, or
+// the read's error err). A read that names the state decides the reason; after an attempt that
+// may have reached the provider, an active account's change time decides whether that attempt
+// reactivated it. Any other read leaves the provider's write side, which just said "not
+// deactivated", as the one answer: after such an attempt the row is reactivated,
+// assumed_on_retry, otherwise not_deactivated, state_unknown; either way the message says what
+// the read gave (whyUnconfirmed).
+func settleNotDeactivated(att jobs.Attempt, acct jobs.Account, err error, rec jobs.OutcomeRecord) jobs.OutcomeRecord {
+	timed := !att.AmbiguousSince.IsZero() && !acct.ChangedAt.IsZero()
+	switch {
+	case err != nil:
+	case acct.State == jobs.StateActive && att.MaybeApplied && timed:
+		if !acct.ChangedAt.Before(att.AmbiguousSince.Add(-clockSkew)) {
+			rec.Outcome, rec.Reason = jobs.Reactivated, jobs.ReasonConfirmedOnRetry
+			rec.Message = fmt.Sprintf("an earlier attempt timed out or failed after reaching the provider; the account is active and changed at %s, after that attempt began at %s",
+				acct.ChangedAt.UTC().Format(time.RFC3339), att.AmbiguousSince.UTC().Format(time.RFC3339))
 			return rec
 		}
-		rec.Outcome, rec.Reason = jobs.Reactivated, jobs.ReasonAssumedOnRetry
-		rec.Message = "an earlier attempt timed out or failed after reaching the provider and this retry found the account not deactivated, but the account could not be read to confirm it: check it"
+		rec.Reason = jobs.ReasonAlreadyActive
+		rec.Message = fmt.Sprintf("already active: the account last changed at %s, before the first attempt began: nothing to do",
+			acct.ChangedAt.UTC().Format(time.RFC3339))
+		return rec
+	case acct.State == jobs.StateActive && !att.MaybeApplied,
+		acct.State != jobs.StateActive && jobs.NotDeactivatedReason(acct.State) != jobs.ReasonStateUnknown:
+		rec.Reason = jobs.NotDeactivatedReason(acct.State)
+		rec.Message = jobs.ReasonAdvice(rec.Reason)
 		return rec
 	}
-	if !read || acct.State == jobs.StateDeactivated {
-		rec.Reason = jobs.ReasonStateUnknown
-	} else {
-		rec.Reason = jobs.NotDeactivatedReason(acct.State)
+	why := whyUnconfirmed(att, acct, err)
+	if att.MaybeApplied {
+		rec.Outcome, rec.Reason = jobs.Reactivated, jobs.ReasonAssumedOnRetry
+		rec.Message = "an earlier attempt timed out or failed after reaching the provider and this retry found the account not deactivated, so that attempt most likely reactivated it; " + why + ": check it"
+		return rec
 	}
-	rec.Message = jobs.ReasonAdvice(rec.Reason)
+	rec.Reason = jobs.ReasonStateUnknown
+	rec.Message = "the provider says the account is not deactivated, but " + why + ": look it up"
 	return rec
+}
+
+// whyUnconfirmed says, for a row the provider's write side called not deactivated, why the read
+// of its account (acct, or the read's error err) does not confirm it: the read failed, or it
+// shows the account active without a change time to compare with the ambiguous attempt's start,
+// or deactivated, missing or in a state we do not know. A provider's reads may lag behind its
+// write side (ZITADEL reads from projections), so a read that contradicts the write side most
+// likely has not caught up.
+func whyUnconfirmed(att jobs.Attempt, acct jobs.Account, err error) string {
+	switch {
+	case err != nil:
+		return fmt.Sprintf("the account could not be read to confirm it (%v)", err)
+	case acct.State == jobs.StateActive && acct.ChangedAt.IsZero():
+		return "a read shows the account active but gives no change time to compare with when that attempt began"
+	case acct.State == jobs.StateActive:
+		return "a read shows the account active, but when the first ambiguous attempt began was not recorded, so its change time cannot be compared with it"
+	case acct.State == jobs.StateDeactivated:
+		return fmt.Sprintf("a read still shows the account deactivated (%s), most likely a read lagging behind the change", acct.Raw)
+	case acct.State == jobs.StateNotFound:
+		return "a read finds no such account, most likely a read lagging behind the provider's change"
+	}
+	return fmt.Sprintf("a read shows the account in a state we do not know (%q)", acct.Raw)
 }
 
 // errNoRead says why no read of the account was made.
