@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"reactivator/jobs"
+	"reactivator/worker/stytch"
 )
 
 // ErrUnknownOrg is an --org that names no organization of the Stytch project.
@@ -147,7 +148,7 @@ func stytchOrg(ctx context.Context, c Caller, ref string, res *Result) (string, 
 	}
 	err := stytchCall(ctx, c, http.MethodGet, "/v1/b2b/organizations/"+url.PathEscape(ref), nil, &o, res)
 	var se *stytchError
-	if errors.As(err, &se) && se.Type == "organization_not_found" {
+	if errors.As(err, &se) && stytch.NoSuchOrganization(se.Type) {
 		return "", fmt.Errorf("--org %q: %w: give an organization id or slug of this project", ref, ErrUnknownOrg)
 	}
 	if err != nil {

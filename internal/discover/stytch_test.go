@@ -3,6 +3,7 @@ package discover_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -110,5 +111,29 @@ func TestStytchSearchesWaitForTheLimiter(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("searches sent = %d, want 2", n)
+	}
+}
+
+// orgAnswer is a Caller that answers every call with one Stytch error, as an organization read
+// of a reference naming nothing does.
+type orgAnswer struct{ errorType string }
+
+func (a orgAnswer) Call(context.Context, string, string, []byte) (int, []byte, error) {
+	return http.StatusNotFound, []byte(`{"status_code":404,"request_id":"request-id-test-1","error_type":"` + a.errorType +
+		`","error_message":"x","error_url":"https://stytch.com/docs/api/errors/404"}`), nil
+}
+
+// TestStytchEveryNoSuchOrgTypeIsAnUnknownOrg: each error type the worker counts as "no such
+// organization" makes find's --org unknown too (exit 2), not a failed call (exit 1).
+func TestStytchEveryNoSuchOrgTypeIsAnUnknownOrg(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{"organization_not_found", "invalid_organization_slug", "invalid_organization_external_id"} {
+		_, err := discover.Stytch(t.Context(), orgAnswer{typ}, discover.StytchQuery{Orgs: []string{"nope"}, Limiter: rate.NewLimiter(rate.Inf, 1)})
+		if !errors.Is(err, discover.ErrUnknownOrg) {
+			t.Errorf("Stytch with %s = %v, want ErrUnknownOrg", typ, err)
+		}
+	}
+	if _, err := discover.Stytch(t.Context(), orgAnswer{"invalid_organization_id"}, discover.StytchQuery{Orgs: []string{"nope"}, Limiter: rate.NewLimiter(rate.Inf, 1)}); errors.Is(err, discover.ErrUnknownOrg) {
+		t.Errorf("Stytch with invalid_organization_id = %v, want another error (a malformed id, not a missing org)", err)
 	}
 }

@@ -62,7 +62,7 @@ func (c *Client) Organization(ctx context.Context, ref string) (id string, found
 	switch {
 	case err != nil:
 		return "", false, err
-	case res.ErrorType == "organization_not_found" || res.ErrorType == "invalid_organization_slug" || res.ErrorType == "invalid_organization_external_id":
+	case NoSuchOrganization(res.ErrorType):
 		return "", false, nil
 	case res.HTTPStatus != http.StatusOK:
 		return "", false, fmt.Errorf("stytch read of organization %s: HTTP %d: %s", ref, res.HTTPStatus, c.scrub(res.Message))
@@ -70,6 +70,17 @@ func (c *Client) Organization(ctx context.Context, ref string) (id string, found
 		return "", false, fmt.Errorf("stytch read of organization %s: HTTP 200 without an organization: not Stytch's answer", ref)
 	}
 	return o.Organization.OrganizationID, true, nil
+}
+
+// NoSuchOrganization says whether a Stytch error type means that an organization id, slug or
+// external id names no organization of the project: organization_not_found,
+// invalid_organization_slug or invalid_organization_external_id (docs/providers.md).
+func NoSuchOrganization(errorType string) bool {
+	switch errorType {
+	case "organization_not_found", "invalid_organization_slug", "invalid_organization_external_id":
+		return true
+	}
+	return false
 }
 
 // SearchMembers reads the members of ids (at most MaxSearchMembers) in the canonical
