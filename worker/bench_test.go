@@ -94,37 +94,21 @@ func benchAsynqCall(b *testing.B, n int) float64 {
 	cl := asynq.NewClientFromRedisClient(rdb)
 	for i := 1; i <= n; i++ {
 		fake.AddMember(orgID, member(i), "deleted", true)
-		if _, err := cl.Enqueue(asynq.NewTask("call", []byte(member(i)), asynq.Queue("bare"))); err != nil {
+		if _, err := cl.Enqueue(asynq.NewTask("bare", []byte(member(i)), asynq.Queue("bare"))); err != nil {
 			b.Fatal(err)
 		}
 	}
-	var done, bad atomic.Int64
-	cpu0 := processCPU()
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 100, Queues: map[string]int{"bare": 1}, LogLevel: asynq.ErrorLevel,
-		Logger: asynqlog.New(slog.New(slog.NewTextHandler(io.Discard, nil)))})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc("call", func(ctx context.Context, t *asynq.Task) error {
-		res := client.Reactivate(ctx, jobs.Row{Provider: jobs.Stytch, OrgID: orgID, MemberID: string(t.Payload())})
-		if res.Class != jobs.ClassReactivated {
-			bad.Add(1)
-		}
-		done.Add(1)
-		return nil
-	})
-	start := time.Now()
-	if err := srv.Start(mux); err != nil {
-		b.Fatal(err)
-	}
-	waitFor(b, "asynq with the call to drain", 10*time.Minute, func() bool { return done.Load() >= int64(n) })
-	el := time.Since(start)
-	srv.Shutdown()
+	var bad atomic.Int64
+	rate := drainBare(b, rdb, n, "bare asynq server whose handler makes the row's call with the same client to a fake in process and records nothing", before,
+		func(ctx context.Context, t *asynq.Task) {
+			if res := client.Reactivate(ctx, jobs.Row{Provider: jobs.Stytch, OrgID: orgID, MemberID: string(t.Payload())}); res.Class != jobs.ClassReactivated {
+				bad.Add(1)
+			}
+		})
 	if bad.Load() != 0 {
 		b.Errorf("%d of %d calls were not reactivated", bad.Load(), n)
 	}
-	cmds := redisStats(b, rdb).minus(before)
-	fmt.Printf("| bare asynq server whose handler makes the row's call (same client, fake in process, nothing recorded), tasks queued beforehand | %d | %.0f | %.0f | %s |\n", n, float64(n)/el.Seconds(),
-		float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(n), cmds.perRow(n))
-	return float64(n) / el.Seconds()
+	return rate
 }
 
 func benchRows(bd *bundle, runID string, n int) { bd.queue(runID, bd.deletedMembers(n)) }
@@ -248,25 +232,33 @@ func benchBareAsynq(b *testing.B, n int) float64 {
 	before := redisStats(b, rdb)
 	cl := asynq.NewClientFromRedisClient(rdb)
 	for i := range n {
-		if _, err := cl.Enqueue(asynq.NewTask("noop", []byte(strconv.Itoa(i)), asynq.Queue("bare"))); err != nil {
+		if _, err := cl.Enqueue(asynq.NewTask("bare", []byte(strconv.Itoa(i)), asynq.Queue("bare"))); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return drainBare(b, rdb, n, "bare asynq server, no-op handler", before, func(context.Context, *asynq.Task) {})
+}
+
+// drainBare starts a bare asynq server (in process, concurrency 100) on the queue "bare" whose
+// handler runs handle, times it draining the n tasks queued there before its clock starts,
+// prints its line of the pipeline table (what, with Redis counted from before) and returns its
+// rows per second.
+func drainBare(b *testing.B, rdb *redis.Client, n int, what string, before redisWork, handle func(context.Context, *asynq.Task)) float64 {
 	var done atomic.Int64
 	cpu0 := processCPU()
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 100, Queues: map[string]int{"bare": 1}, LogLevel: asynq.ErrorLevel,
 		Logger: asynqlog.New(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc("noop", func(context.Context, *asynq.Task) error { done.Add(1); return nil })
+	mux.HandleFunc("bare", func(ctx context.Context, t *asynq.Task) error { handle(ctx, t); done.Add(1); return nil })
 	start := time.Now()
 	if err := srv.Start(mux); err != nil {
 		b.Fatal(err)
 	}
-	waitFor(b, "the bare asynq server to drain", 10*time.Minute, func() bool { return done.Load() >= int64(n) })
+	waitFor(b, what+" to drain", 10*time.Minute, func() bool { return done.Load() >= int64(n) })
 	el := time.Since(start)
 	srv.Shutdown()
 	cmds := redisStats(b, rdb).minus(before)
-	fmt.Printf("| bare asynq server, no-op handler (in process, concurrency 100), tasks queued beforehand | %d | %.0f | %.0f | %s |\n", n, float64(n)/el.Seconds(),
+	fmt.Printf("| %s (in process, concurrency 100), tasks queued beforehand | %d | %.0f | %.0f | %s |\n", what, n, float64(n)/el.Seconds(),
 		float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(n), cmds.perRow(n))
 	return float64(n) / el.Seconds()
 }
