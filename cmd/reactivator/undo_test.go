@@ -41,6 +41,17 @@ func (w *cliWorld) mixedZitadelCSV(name string, n int) string {
 	return w.file(name, sb.String())
 }
 
+// ranMixed runs (one shot) a mixedZitadelCSV of n inactive users, which exits 3 for its not found
+// user, and returns the run's id.
+func (w *cliWorld) ranMixed(n int) string {
+	w.t.Helper()
+	in := w.mixedZitadelCSV("users.csv", n)
+	if r := w.run("run", "--report", filepath.Join(w.dir, "users.report.csv"), in); r.code != exitSomeFailed {
+		w.t.Fatalf("run = %s, want exit %d", r, exitSomeFailed)
+	}
+	return w.runIDOf(w.statusRuns(), "")
+}
+
 // statusRuns is `status --json`'s runs, by id.
 func (w *cliWorld) statusRuns(args ...string) map[string]map[string]any {
 	w.t.Helper()
@@ -65,11 +76,7 @@ func TestUndoOneShotMixedOutcomes(t *testing.T) {
 	t.Parallel()
 	w := oneShotWorld(t)
 	const n = 4
-	in := w.mixedZitadelCSV("users.csv", n)
-	if r := w.run("run", "--report", filepath.Join(w.dir, "users.report.csv"), in); r.code != exitSomeFailed {
-		t.Fatalf("run = %s, want exit %d", r, exitSomeFailed)
-	}
-	id := w.runIDOf(w.statusRuns(), "")
+	id := w.ranMixed(n)
 	before := map[int]int{}
 	for i := 1; i <= n+2; i++ {
 		before[i] = w.zitadel.Calls(zUser(i))
@@ -221,11 +228,7 @@ func TestUndoInterruptedResumes(t *testing.T) {
 	t.Parallel()
 	w := oneShotWorld(t)
 	const n = 40
-	in := w.mixedZitadelCSV("users.csv", n)
-	if r := w.run("run", "--report", filepath.Join(w.dir, "users.report.csv"), in); r.code != exitSomeFailed {
-		t.Fatalf("run = %s, want exit %d", r, exitSomeFailed)
-	}
-	id := w.runIDOf(w.statusRuns(), "")
+	id := w.ranMixed(n)
 	reactivateCalls := w.zitadel.TotalCalls()
 	w.zitadel.SetFaults(fakeidp.Faults{Latency: 100 * time.Millisecond})
 
@@ -295,11 +298,7 @@ func TestUndoExitCodes(t *testing.T) {
 	t.Parallel()
 	w := oneShotWorld(t)
 	const n = 3
-	in := w.mixedZitadelCSV("users.csv", n)
-	if r := w.run("run", "--report", filepath.Join(w.dir, "users.report.csv"), in); r.code != exitSomeFailed {
-		t.Fatalf("run = %s, want exit %d", r, exitSomeFailed)
-	}
-	id := w.runIDOf(w.statusRuns(), "")
+	id := w.ranMixed(n)
 
 	// Revoked credentials: refused before any call, exit 4.
 	w.zitadel.RevokeTokens()
