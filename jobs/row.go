@@ -419,7 +419,8 @@ func (o Outcome) Valid() bool {
 // Reasons that qualify an outcome.
 const (
 	// ReasonConfirmedOnRetry marks a row whose earlier attempt may have reached the provider
-	// (timeout, reset, 5xx) and whose retry answered "not deactivated": the earlier call worked.
+	// (timeout, reset, 5xx) and whose retry answered "not deactivated" (an undo row of Stytch:
+	// "member not found"), with a read of the account that shows the earlier call worked.
 	ReasonConfirmedOnRetry = "confirmed_on_retry"
 )
 

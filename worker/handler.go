@@ -37,6 +37,15 @@ type Deactivator interface {
 	Deactivate(ctx context.Context, r jobs.Row) jobs.Result
 }
 
+// Deleter is a Deactivator whose deactivate deletes the account (worker/stytch.Client: Stytch
+// has no deactivate, undo deletes the member), so that the repeat of a delete that worked answers
+// "not found", where a repeated deactivate answers "not active" (docs/providers.md, "Delete").
+type Deleter interface {
+	// DeletedAnswer reports whether res, an answer of Deactivate, is the one the repeat of a
+	// delete that worked gets.
+	DeletedAnswer(res jobs.Result) bool
+}
+
 // budgetWait is the longest a task holds a worker slot waiting for the rate budget or a
 // cool-down before it goes back to the queue.
 const budgetWait = 20 * time.Second
@@ -150,6 +159,11 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		if out == jobs.NotActive && att.MaybeApplied {
 			rec = assumeDeactivated(rec)
 		}
+		if out == jobs.NotFound && att.MaybeApplied && action == jobs.ActionDeactivate {
+			if d, ok := h.caller.(Deleter); ok && d.DeletedAnswer(res) {
+				rec = h.decideDeleted(ctx, wait, log, p.RunID, runRate, row, att, rec)
+			}
+		}
 		return h.finish(ctx, log, p.RunID, row.Line, withResolution(row, rec))
 	}
 
@@ -226,6 +240,59 @@ func (h *reactivateHandler) change(ctx context.Context, action jobs.Action, row 
 func assumeDeactivated(rec jobs.OutcomeRecord) jobs.OutcomeRecord {
 	rec.Outcome, rec.Reason = jobs.Deactivated, jobs.ReasonAssumedOnRetry
 	rec.Message = "an earlier attempt timed out or failed after reaching the provider and this retry found the account not active: that attempt most likely deactivated it"
+	return rec
+}
+
+// decideDeleted settles an undo row of a Deleter whose earlier attempt may have reached the
+// provider and whose retry answered that the account is not found, as the repeat of a delete
+// that worked does. The row exists because the run reactivated the account, so that attempt most
+// likely deleted it; a read of the account, deleted ones included, decides (settleDeleted).
+func (h *reactivateHandler) decideDeleted(ctx, wait context.Context, log *slog.Logger, runID string, runRate float64, row jobs.Row, att jobs.Attempt, rec jobs.OutcomeRecord) jobs.OutcomeRecord {
+	acct, err := h.read(ctx, wait, runID, runRate, row)
+	if err != nil {
+		log.Debug("account read failed", "err", err)
+	}
+	return settleDeleted(att, acct, err, rec)
+}
+
+// settleDeleted decides an undo row whose retry of a delete answered "not found" after an attempt
+// that may have reached the provider, from the read of its account (acct, or the read's error
+// err): deleted and changed at or after that attempt began is deactivated, confirmed_on_retry;
+// deleted well before it is not_active (someone else deleted it: nothing to undo); no account,
+// deleted or not, stays not_found. Any other read (it failed, gave no change time, or does not
+// show the delete yet) leaves the delete's answer as the one answer: deactivated,
+// assumed_on_retry, and the message says what the read gave.
+func settleDeleted(att jobs.Attempt, acct jobs.Account, err error, rec jobs.OutcomeRecord) jobs.OutcomeRecord {
+	const earlier = "an earlier attempt timed out or failed after reaching the provider and this retry found the account gone"
+	switch {
+	case err != nil:
+	case acct.State == jobs.StateNotFound:
+		rec.Message += "; a read finds no such account, deleted or not"
+		return rec
+	case acct.State == jobs.StateDeactivated && !att.AmbiguousSince.IsZero() && !acct.ChangedAt.IsZero():
+		at, since := acct.ChangedAt.UTC().Format(time.RFC3339), att.AmbiguousSince.UTC().Format(time.RFC3339)
+		if !acct.ChangedAt.Before(att.AmbiguousSince.Add(-clockSkew)) {
+			rec.Outcome, rec.Reason = jobs.Deactivated, jobs.ReasonConfirmedOnRetry
+			rec.Message = fmt.Sprintf("%s; a read shows it deleted at %s, after that attempt began at %s", earlier, at, since)
+			return rec
+		}
+		rec.Outcome = jobs.NotActive
+		rec.Message = fmt.Sprintf("the account was deleted at %s, before the first attempt began at %s: not by this undo; nothing to do", at, since)
+		return rec
+	}
+	var why string
+	switch {
+	case err != nil:
+		why = fmt.Sprintf("the account could not be read to confirm it (%v)", err)
+	case acct.State == jobs.StateDeactivated && acct.ChangedAt.IsZero():
+		why = "a read shows it deleted but gives no change time to compare with when that attempt began"
+	case acct.State == jobs.StateDeactivated:
+		why = "a read shows it deleted, but when the first ambiguous attempt began was not recorded, so its change time cannot be compared with it"
+	default:
+		why = fmt.Sprintf("a read still shows it %s (%s), most likely a read lagging behind the delete", acct.State, acct.Raw)
+	}
+	rec.Outcome, rec.Reason = jobs.Deactivated, jobs.ReasonAssumedOnRetry
+	rec.Message = earlier + " (the run had reactivated it), so that attempt most likely deleted it; " + why + ": check it"
 	return rec
 }
 

@@ -80,6 +80,15 @@ func (c readsAs) ReadAccount(ctx context.Context, r jobs.Row) (jobs.Account, err
 	return c.read(ctx, r)
 }
 
+func (c readsAs) Deactivate(ctx context.Context, r jobs.Row) jobs.Result {
+	return c.Caller.(Deactivator).Deactivate(ctx, r)
+}
+
+func (c readsAs) DeletedAnswer(res jobs.Result) bool {
+	d, ok := c.Caller.(Deleter)
+	return ok && d.DeletedAnswer(res)
+}
+
 // TestNotDeactivatedUnconfirmedSaysWhatTheReadGave: a "not deactivated" answer whose read does
 // not confirm it. After a 503 that may have reached ZITADEL the row is reactivated,
 // assumed_on_retry (the write side's answer stands), otherwise not_deactivated, state_unknown;

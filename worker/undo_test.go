@@ -1,6 +1,9 @@
 package worker
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,6 +127,141 @@ func TestUndoZitadelNotActive(t *testing.T) {
 	for _, id := range []string{"1001", "1002", "1003"} {
 		if st := z.State(id); st != "inactive" {
 			t.Errorf("user %s is %s after the undo, want inactive", id, st)
+		}
+	}
+}
+
+// TestUndoStytchDeleteThatWorkedBeforeItsAnswerWasLost undoes a Stytch run while half the deletes
+// are applied, then their connection dropped: the retry of such a delete answers member_not_found,
+// and a read of the member, deleted ones included, shows it deleted after the attempt began, so
+// the row is deactivated, confirmed_on_retry, not not_found.
+func TestUndoStytchDeleteThatWorkedBeforeItsAnswerWasLost(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rows := b.deletedMembers(20)
+	b.ingestRun("orig", rows)
+	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	cfg.MaxAttempts = 30
+	b.serve(b.windowServer(cfg))
+	if r := b.waitFinished("orig", time.Minute); r.Counts[jobs.Reactivated] != 20 {
+		t.Fatalf("run orig counts = %v, want 20 reactivated", r.Counts)
+	}
+	b.stytch.SetFaults(fakeidp.Faults{RateDrop: 0.5, Seed: 7})
+	undo, _, err := b.store.CreateUndoRun(b.ctx, "orig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := b.waitFinished(undo.ID, time.Minute)
+	confirmed := 0
+	for _, row := range rows {
+		got := b.outcome(undo.ID, row.Line)
+		switch {
+		case got.Outcome != jobs.Deactivated:
+			t.Errorf("undo line %d = %s / %s (%s) after %d attempts, want deactivated", row.Line, got.Outcome, got.Reason, got.Message, got.Attempts)
+		case got.Attempts > 1 && (got.Reason != jobs.ReasonConfirmedOnRetry || !strings.Contains(got.Message, "a read shows it deleted at")):
+			t.Errorf("undo line %d = %s / %s (%s) after %d attempts, want confirmed_on_retry by the read", row.Line, got.Outcome, got.Reason, got.Message, got.Attempts)
+		case got.Attempts > 1:
+			confirmed++
+		}
+		if st := b.stytch.Status(orgID, row.MemberID); st != fakeidp.StytchDeleted {
+			t.Errorf("member of line %d is %s after the undo, want deleted", row.Line, st)
+		}
+	}
+	if confirmed == 0 || u.Failures() != 0 {
+		t.Errorf("undo: %d rows confirmed on retry, %d failures (counts %v); want some confirmed (half the deletes dropped after applying), no failures", confirmed, u.Failures(), u.Counts)
+	}
+}
+
+// TestUndoStytchAssumedWhenTheReadDoesNotConfirm: after a 500 that may have deleted the member
+// and a retry answering member_not_found, a read that fails or still shows the member active
+// leaves the delete's answer standing: deactivated, assumed_on_retry, the message saying what the
+// read gave. A member deleted behind the undo's back, with no such attempt, stays not_found.
+func TestUndoStytchAssumedWhenTheReadDoesNotConfirm(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rows := b.deletedMembers(3)
+	b.ingestRun("orig", rows)
+	readErr := errors.New("read refused by the test")
+	caller := readsAs{Caller: b.client, read: func(ctx context.Context, r jobs.Row) (jobs.Account, error) {
+		switch r.MemberID {
+		case member(1):
+			return jobs.Account{}, readErr
+		case member(2):
+			a, err := b.client.ReadAccount(ctx, r)
+			a.State, a.Raw = jobs.StateActive, fakeidp.StytchActive // a read that has not caught up
+			return a, err
+		}
+		return b.client.ReadAccount(ctx, r)
+	}}
+	b.serve(b.windowServer(b.config(map[jobs.Provider]Caller{jobs.Stytch: caller})))
+	if r := b.waitFinished("orig", time.Minute); r.Counts[jobs.Reactivated] != 3 {
+		t.Fatalf("run orig counts = %v, want 3 reactivated", r.Counts)
+	}
+	// Members 1 and 2: the first delete is applied (the member is deleted) but answered 500.
+	// Member 3 is deleted by someone else before the undo.
+	internal := fakeidp.Case{Status: 500, Body: fakeidp.StytchError(500, "internal_server_error", "Oops")}
+	for _, i := range []int{1, 2} {
+		b.stytch.AddMember(orgID, member(i), fakeidp.StytchDeleted, true)
+		b.stytch.Script(orgID, member(i), internal)
+	}
+	b.stytch.AddMember(orgID, member(3), fakeidp.StytchDeleted, true)
+	undo, _, err := b.store.CreateUndoRun(b.ctx, "orig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.waitFinished(undo.ID, time.Minute)
+	tests := []struct {
+		line     int
+		outcome  jobs.Outcome
+		reason   string
+		attempts int
+		says     string
+	}{
+		{2, jobs.Deactivated, jobs.ReasonAssumedOnRetry, 2, "the account could not be read to confirm it (" + readErr.Error() + ")"},
+		{3, jobs.Deactivated, jobs.ReasonAssumedOnRetry, 2, "a read still shows it active (active), most likely a read lagging behind the delete"},
+		{4, jobs.NotFound, "member_not_found", 1, ""},
+	}
+	for _, tt := range tests {
+		got := b.outcome(undo.ID, tt.line)
+		if got.Outcome != tt.outcome || got.Reason != tt.reason || got.Attempts != tt.attempts || !strings.Contains(got.Message, tt.says) {
+			t.Errorf("undo line %d = %s / %s after %d attempts (%s), want %s / %s after %d saying %q", tt.line, got.Outcome, got.Reason, got.Attempts, got.Message, tt.outcome, tt.reason, tt.attempts, tt.says)
+		}
+	}
+}
+
+// TestSettleDeleted decides the reads a Stytch undo row's retry can meet after an attempt that
+// may have deleted the member, the ones the fake cannot give in a test's time included (a member
+// deleted long before the attempt began).
+func TestSettleDeleted(t *testing.T) {
+	t.Parallel()
+	began := time.Date(2026, 12, 1, 4, 0, 0, 0, time.UTC)
+	att := jobs.Attempt{N: 2, MaybeApplied: true, AmbiguousSince: began}
+	gone := jobs.OutcomeRecord{Outcome: jobs.NotFound, Reason: "member_not_found", Attempts: 2, Message: "Member could not be found."}
+	deleted := func(at time.Time) jobs.Account {
+		return jobs.Account{State: jobs.StateDeactivated, Raw: "deleted", ChangedAt: at}
+	}
+	tests := []struct {
+		name    string
+		att     jobs.Attempt
+		acct    jobs.Account
+		err     error
+		outcome jobs.Outcome
+		reason  string
+		says    string
+	}{
+		{"deleted after the attempt began", att, deleted(began.Add(time.Second)), nil, jobs.Deactivated, jobs.ReasonConfirmedOnRetry, "a read shows it deleted at 2026-12-01T04:00:01Z"},
+		{"deleted within the clock skew", att, deleted(began.Add(-time.Second)), nil, jobs.Deactivated, jobs.ReasonConfirmedOnRetry, "after that attempt began"},
+		{"deleted long before", att, deleted(began.Add(-time.Hour)), nil, jobs.NotActive, "member_not_found", "before the first attempt began at 2026-12-01T04:00:00Z: not by this undo"},
+		{"deleted, no change time", att, deleted(time.Time{}), nil, jobs.Deactivated, jobs.ReasonAssumedOnRetry, "gives no change time"},
+		{"deleted, attempt start unknown", jobs.Attempt{N: 2, MaybeApplied: true}, deleted(began), nil, jobs.Deactivated, jobs.ReasonAssumedOnRetry, "was not recorded"},
+		{"read failed", att, jobs.Account{}, errors.New("HTTP 503"), jobs.Deactivated, jobs.ReasonAssumedOnRetry, "could not be read to confirm it (HTTP 503)"},
+		{"read lags", att, jobs.Account{State: jobs.StateActive, Raw: "active", ChangedAt: began.Add(-time.Hour)}, nil, jobs.Deactivated, jobs.ReasonAssumedOnRetry, "still shows it active"},
+		{"no such member at all", att, jobs.Account{State: jobs.StateNotFound}, nil, jobs.NotFound, "member_not_found", "Member could not be found.; a read finds no such account, deleted or not"},
+	}
+	for _, tt := range tests {
+		got := settleDeleted(tt.att, tt.acct, tt.err, gone)
+		if got.Outcome != tt.outcome || got.Reason != tt.reason || !strings.Contains(got.Message, tt.says) || got.Attempts != 2 {
+			t.Errorf("%s: %s / %s (%s) after %d attempts, want %s / %s saying %q after 2", tt.name, got.Outcome, got.Reason, got.Message, got.Attempts, tt.outcome, tt.reason, tt.says)
 		}
 	}
 }

@@ -45,3 +45,11 @@ func (c *Client) Deactivate(ctx context.Context, r jobs.Row) jobs.Result {
 	res.RequestID = c.scrub(res.RequestID)
 	return res
 }
+
+// DeletedAnswer reports whether res, an answer of Deactivate, is the one the repeat of a delete
+// that worked gets (worker.Deleter): member_not_found, as Delete finds no deleted member (the
+// fake's answer; Stytch does not document it). The worker then reads the member to settle an
+// undo row whose earlier attempt may have deleted it.
+func (c *Client) DeletedAnswer(res jobs.Result) bool {
+	return res.Class == jobs.ClassNotFound && res.ErrorType == "member_not_found"
+}

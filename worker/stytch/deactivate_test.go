@@ -26,6 +26,9 @@ func TestDeactivateCases(t *testing.T) {
 			if got.Class != tc.Want || got.ErrorType != tc.WantType || got.HTTPStatus != tc.Status || !got.Called || got.RequestID != fakeidp.StytchRequestID {
 				t.Errorf("Deactivate(%s) = %+v, want class %q type %q status %d, called, request id", tc.Name, got, tc.Want, tc.WantType, tc.Status)
 			}
+			if deleted := c.DeletedAnswer(got); deleted != (tc.WantType == "member_not_found") {
+				t.Errorf("DeletedAnswer(%s) = %v, want true only for member_not_found", tc.Name, deleted)
+			}
 			req := f.last(t)
 			if want := "/v1/b2b/organizations/" + testOrg + "/members/" + testMember; req.method != "DELETE" || req.escapedPath != want || req.pass != testSecret {
 				t.Errorf("Deactivate(%s) sent %s %s, want DELETE %s with the project's credentials", tc.Name, req.method, req.escapedPath, want)
