@@ -91,7 +91,7 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 				return err
 			}
 			return h.finish(ctx, log, p.RunID, row.Line, jobs.OutcomeRecord{Outcome: jobs.Failed, Reason: "max_row_age",
-				Message: fmt.Sprintf("not reactivated within --max-row-age %s of being queued", s.cfg.MaxRowAge)})
+				Message: fmt.Sprintf("not reactivated within --max-row-age %s of entering the window of queued tasks", s.cfg.MaxRowAge)})
 		}
 		if row.NeedsLookup() {
 			var done bool
