@@ -37,7 +37,8 @@ ZITADEL: inactive users (POST /v2/users), by organization and email domain; colu
 user_id,org_id,email,state,deactivated_at,deactivated_by. --deactivated-after, --deactivated-before
 and --deactivated-by read who deactivated whom and when from the events API, which needs the
 events.read permission (the role IAM_OWNER): without it find says so and stops (exit 4). A time is
-RFC 3339 (2026-11-30T14:02:00Z) or a duration ago (2h).
+RFC 3339 (2026-11-30T14:02:00Z) or a duration ago (2h). A service user that may reactivate users
+nowhere (grant it ORG_USER_MANAGER or IAM_USER_MANAGER) is refused before listing (exit 4).
 
 Stytch: deleted members of the given organizations (ids or slugs, resolved first), searched at
 most 100 times a minute; columns organization_id,member_id,email,state.

@@ -73,6 +73,12 @@ func TestFindRefusals(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorld(t)
 	w.zitadel.AddServiceUser("weak-token-1234567890", wZOrg, fakeidp.Membership{OrgID: wZOrg, Roles: []string{fakeidp.RoleOrgUserManager}})
+	// ZITADEL answers ListUsers of a service user without a role with 200 and only itself: find
+	// must refuse it (and a viewer, who may reactivate no one) before listing.
+	w.zitadel.AddServiceUser("norole-token-1234567890", wZOrg)
+	w.zitadel.AddServiceUser("viewer-token-1234567890", wZOrg, fakeidp.Membership{OrgID: wZOrg, Roles: []string{fakeidp.RoleOrgOwnerViewer}})
+	w.zitadel.AddUser("300000000000000001", wZOrg, fakeidp.ZitadelInactive)
+	w.secrets = append(w.secrets, "norole-token-1234567890", "viewer-token-1234567890")
 	empty := filepath.Join(w.dir, "empty.csv")
 	if r := w.run("find", "zitadel", "--email-domain", "nobody.test", "-o", empty); r.code != exitOK || !strings.Contains(r.stdout, "header only") {
 		t.Errorf("find with no match = %v, want exit 0 saying header only", r)
@@ -92,6 +98,8 @@ func TestFindRefusals(t *testing.T) {
 		{"unknown slug", nil, []string{"stytch", "--org", "acme", "--org", "no-such-org"}, exitUsage, "no-such-org"},
 		{"no org", nil, []string{"stytch"}, exitUsage, "--org"},
 		{"no events.read", map[string]string{"ZITADEL_TOKEN": "weak-token-1234567890"}, []string{"zitadel", "--deactivated-after", "2h"}, exitFatal, "IAM_OWNER"},
+		{"no role", map[string]string{"ZITADEL_TOKEN": "norole-token-1234567890"}, []string{"zitadel"}, exitFatal, "has no role at all, so find would list no one a run could reactivate: grant the service user a role with user.write: ORG_USER_MANAGER"},
+		{"viewer", map[string]string{"ZITADEL_TOKEN": "viewer-token-1234567890"}, []string{"zitadel"}, exitFatal, "ORG_USER_MANAGER"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for k, v := range tc.env {

@@ -108,7 +108,8 @@ func Find(ctx context.Context, ps providers.Set, r *Request) (*Result, error) {
 type Summary struct {
 	// Accounts is the number of accounts found: the file's rows.
 	Accounts int `json:"accounts"`
-	// Calls counts the requests the search made (listing, events, look-ups).
+	// Calls counts the requests the search made (listing, events, organization look-ups; not
+	// ZITADEL's permission look-up).
 	Calls int `json:"calls"`
 	// File is the CSV written (Request.Output).
 	File string `json:"file"`

@@ -22,7 +22,8 @@ type Result struct {
 	Provider string     `json:"provider"`
 	Header   []string   `json:"-"`
 	Rows     [][]string `json:"-"`
-	// Calls counts the requests the search made (listing, events, look-ups).
+	// Calls counts the requests the search made (listing, events, organization look-ups; not
+	// ZITADEL's permission look-up).
 	Calls int `json:"calls"`
 }
 

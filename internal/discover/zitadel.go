@@ -73,9 +73,28 @@ func (q ZitadelQuery) pageSize() int {
 // deactivation is who deactivated a user and when.
 type deactivation struct{ at, by string }
 
-// Zitadel finds the inactive users of q through c, in ListUsers' order.
-func Zitadel(ctx context.Context, c Caller, q ZitadelQuery) (*Result, error) {
+// ZitadelCaller is the ZITADEL client find needs: calls, and the read-only look-up of where the
+// service user may write users (worker/zitadel.Client is one).
+type ZitadelCaller interface {
+	Caller
+	Permissions(ctx context.Context) (zitadel.Permissions, error)
+}
+
+// Zitadel finds the inactive users of q through c, in ListUsers' order. It first looks up where
+// the service user may reactivate users, as plan does, and refuses one that may nowhere (an
+// error wrapping jobs.ErrFatal that names the role to grant): ZITADEL answers such a service
+// user's ListUsers with 200 and only itself (no role at all) or only users it could not
+// reactivate, so the list would be empty or useless without a word. The look-up's calls are not
+// counted in Result.Calls.
+func Zitadel(ctx context.Context, c ZitadelCaller, q ZitadelQuery) (*Result, error) {
 	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	perms, err := c.Permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := perms.Refusal("find would list no one a run could reactivate"); err != nil {
 		return nil, err
 	}
 	res := &Result{Provider: string(jobs.Zitadel), Header: ZitadelColumns}

@@ -158,7 +158,6 @@ func TestZitadelWithoutEventsReadRefuses(t *testing.T) {
 		ms   []fakeidp.Membership
 	}{
 		{"user manager (403 AUTH-5mWD2)", []fakeidp.Membership{{IAM: true, Roles: []string{fakeidp.RoleIAMUserManager}}}},
-		{"no role (404 AUTHZ-cdgFk)", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := zsetup(t)
@@ -171,6 +170,44 @@ func TestZitadelWithoutEventsReadRefuses(t *testing.T) {
 				t.Errorf("Zitadel error = %q, want it to name events.read and IAM_OWNER", err)
 			}
 		})
+	}
+}
+
+// TestZitadelRefusesAServiceUserThatMayReactivateNowhere: ZITADEL answers ListUsers of a service
+// user without any role with 200 and only itself, so Zitadel must look up its permissions first
+// and refuse, naming the role to grant, before any listing or events call.
+func TestZitadelRefusesAServiceUserThatMayReactivateNowhere(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		ms   []fakeidp.Membership
+		want string
+		q    discover.ZitadelQuery
+	}{
+		{"no role", nil, "has no role at all", discover.ZitadelQuery{}},
+		{"no role, with a window", nil, "has no role at all", discover.ZitadelQuery{After: time.Unix(0, 0)}},
+		{"viewer", []fakeidp.Membership{{OrgID: orgA, Roles: []string{fakeidp.RoleOrgOwnerViewer}}}, "no user.write anywhere", discover.ZitadelQuery{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := zsetup(t)
+			w.fake.AddServiceUser("weak", orgA, tc.ms...)
+			res, err := discover.Zitadel(t.Context(), zclient(t, w.base, "weak"), tc.q)
+			if !errors.Is(err, jobs.ErrFatal) || !strings.Contains(err.Error(), tc.want) ||
+				!strings.Contains(err.Error(), "ORG_USER_MANAGER") || !strings.Contains(err.Error(), "IAM_USER_MANAGER") {
+				t.Fatalf("Zitadel = %v, %v; want a fatal refusal saying %q and naming ORG_USER_MANAGER or IAM_USER_MANAGER", res, err, tc.want)
+			}
+			if n, e := w.fake.Requests("/v2/users"), w.fake.Requests("/admin/v1/events/_search"); n != 0 || e != 0 {
+				t.Errorf("Zitadel made %d ListUsers and %d events calls, want none", n, e)
+			}
+		})
+	}
+	// The fake answers such a caller's ListUsers as the real server does: 200, nothing it may
+	// reactivate, no error; so without the look-up the search would end empty and silent.
+	w := zsetup(t)
+	w.fake.AddServiceUser("weak", orgA)
+	status, body, err := zclient(t, w.base, "weak").Call(t.Context(), "POST", "/v2/users", discover.ListUsersBody(discover.ZitadelQuery{}, 0, 10))
+	if err != nil || status != 200 || strings.Contains(string(body), `"result"`) {
+		t.Errorf("ListUsers without a role = %d %s, %v; want 200 with no result", status, body, err)
 	}
 }
 

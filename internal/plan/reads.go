@@ -88,8 +88,8 @@ func (p *planner) zitadel(ctx context.Context, todo []int) error {
 	if err != nil {
 		return err
 	}
-	if !perms.Anywhere() {
-		return fmt.Errorf("the ZITADEL service user %s, so a run would reactivate no one: grant it a role with user.write: ORG_USER_MANAGER (in the organisations of the rows) or IAM_USER_MANAGER: %w", perms, jobs.ErrFatal)
+	if err := perms.Refusal("a run would reactivate no one"); err != nil {
+		return err
 	}
 	rules := Rules{ZitadelAPI: p.cfg.ZitadelAPI, ActingOrg: p.cfg.DefaultOrgID, Writes: Writes{Instance: perms.Instance, Orgs: perms.Orgs}}
 	if own, ok := c.(interface {

@@ -276,8 +276,8 @@ func (c *Client) checkPermissions(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("zitadel check: %w", err)
 	}
-	if !p.Anywhere() {
-		return fmt.Errorf("zitadel check: the service user %s, so it cannot reactivate anyone: %s: %w", p, grantAdvice, jobs.ErrFatal)
+	if err := p.Refusal("it cannot reactivate anyone"); err != nil {
+		return fmt.Errorf("zitadel check: %w", err)
 	}
 	return nil
 }

@@ -50,6 +50,17 @@ func (p Permissions) String() string {
 // grantAdvice is what to do when the service user lacks user.write.
 const grantAdvice = "grant the service user a role with user.write: ORG_USER_MANAGER (in the organisations of the rows) or IAM_USER_MANAGER"
 
+// Refusal is the refusal of a service user that may write users nowhere (not Anywhere): an error
+// wrapping jobs.ErrFatal that says what the look-up found, what the caller cannot do for it
+// (so, e.g. "a run would reactivate no one") and the role to grant. It is nil when the service
+// user may write users somewhere. plan, find and check refuse with it.
+func (p Permissions) Refusal(so string) error {
+	if p.Anywhere() {
+		return nil
+	}
+	return fmt.Errorf("the ZITADEL service user %s, so %s: %s: %w", p, so, grantAdvice, jobs.ErrFatal)
+}
+
 // maxProbedOrgs bounds the permission look-ups of one probe.
 const maxProbedOrgs = 50
 
