@@ -5,14 +5,11 @@ package main
 
 import (
 	"context"
-	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"reactivator/internal/control"
 	"reactivator/internal/dash"
-	"reactivator/internal/providers"
 	"reactivator/internal/redisconn"
 	"reactivator/jobs"
 	"reactivator/worker"
@@ -23,21 +20,6 @@ type dashOptions struct {
 	dash.Access
 	dash.Config
 }
-
-// checkResume checks p's credentials of this process's environment before the resume button
-// unpauses p, as `reactivator resume` does (control.CheckResume): without credentials for p it
-// checks nothing.
-func (a *app) checkResume(ctx context.Context, p jobs.Provider) error {
-	ps, err := providers.Load(a.env, providers.Flags{Timeout: resumeCheckTimeout})
-	if err != nil {
-		return err
-	}
-	return control.CheckResume(ctx, ps, p, io.Discard)
-}
-
-// resumeCheckTimeout bounds the resume button's credentials check, as --call-timeout's default
-// bounds the resume command's.
-const resumeCheckTimeout = 30 * time.Second
 
 func (o *dashOptions) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
@@ -84,7 +66,7 @@ checkout starts without a .env. The queue monitor is read-only unless --monitor-
 			defer rc.Close()
 			o.Store, o.Redis, o.Logger, o.BasicAuthUser, o.BasicAuthPassword = rc.Store, redisconn.ConnOpt(rc.Client), a.log, o.User, o.Password
 			o.Resume = func(ctx context.Context, p jobs.Provider) error { return worker.Resume(ctx, rc.Client, p) }
-			o.CheckResume = a.checkResume
+			o.CheckResume = func(ctx context.Context, p jobs.Provider) error { return control.CheckResumeEnv(ctx, a.env, p) }
 			return dash.Serve(cmd.Context(), o.Addr, o.Config, a.stdout)
 		},
 	}

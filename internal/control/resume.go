@@ -7,9 +7,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"reactivator/internal/config"
 	"reactivator/internal/providers"
 	"reactivator/internal/status"
 	"reactivator/jobs"
@@ -32,6 +34,20 @@ func CheckResume(ctx context.Context, ps providers.Set, p jobs.Provider, w io.Wr
 	}
 	return nil
 }
+
+// CheckResumeEnv is CheckResume with the provider settings of env alone (no flags), each call
+// bounded by resumeCheckTimeout, saying nothing on success: the dashboard's resume button.
+func CheckResumeEnv(ctx context.Context, env config.Env, p jobs.Provider) error {
+	ps, err := providers.Load(env, providers.Flags{Timeout: resumeCheckTimeout})
+	if err != nil {
+		return err
+	}
+	return CheckResume(ctx, ps, p, io.Discard)
+}
+
+// resumeCheckTimeout bounds one call of CheckResumeEnv's check, as --call-timeout's default
+// bounds the resume command's.
+const resumeCheckTimeout = 30 * time.Second
 
 // Resume unpauses p on rdb for every worker (worker.Resume) and tells out what the pause was:
 // since when, by which run and row, and why; or that p was not paused.
