@@ -24,6 +24,9 @@ import (
 	"reactivator/jobs"
 )
 
+// TestMain stops the package's redis-server after the tests (redistest.Main).
+func TestMain(m *testing.M) { redistest.Main(m) }
+
 var (
 	tAdd   = time.Date(2025, 3, 4, 5, 0, 0, 0, time.UTC)
 	tBegin = time.Date(2025, 3, 4, 5, 1, 0, 0, time.UTC)
