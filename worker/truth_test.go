@@ -19,12 +19,8 @@ import (
 func TestNotDeactivatedSaysTheAccountsState(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	z := fakeidp.NewZitadel("127.0.0.1")
-	url, stop := fakeidp.Serve(z)
-	t.Cleanup(stop)
 	const org, pat = "400907376431008806", "pat-truth-token-value"
-	z.AddOrg(org)
-	z.AddToken(pat, org)
+	z, url := zitadelFake(t, org, pat)
 	long := time.Now().Add(-time.Hour)
 	z.AddZitadelUser(fakeidp.ZitadelUser{ID: "2001", OrgID: org, State: fakeidp.ZitadelActive, Changed: long})
 	z.AddZitadelUser(fakeidp.ZitadelUser{ID: "2002", OrgID: org, State: fakeidp.ZitadelLocked, Changed: long})
@@ -97,12 +93,8 @@ func (c readsAs) DeletedAnswer(res jobs.Result) bool {
 func TestNotDeactivatedUnconfirmedSaysWhatTheReadGave(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	z := fakeidp.NewZitadel("127.0.0.1")
-	url, stop := fakeidp.Serve(z)
-	t.Cleanup(stop)
 	const org, pat = "400907376431008806", "pat-truth-token-value"
-	z.AddOrg(org)
-	z.AddToken(pat, org)
+	z, url := zitadelFake(t, org, pat)
 	unavailable := fakeidp.Case{Status: 503, Body: fakeidp.ZitadelError(14, "Errors.Internal", "QUERY-Dh42f")}
 	notInactive := fakeidp.Case{Status: 400, Header: map[string]string{"X-Request-Id": fakeidp.ZitadelRequestID},
 		Body: fakeidp.ZitadelError(9, "User is not inactive", "COMMAND-s5qqcz97hf")}
@@ -166,4 +158,16 @@ func TestNotDeactivatedUnconfirmedSaysWhatTheReadGave(t *testing.T) {
 			t.Errorf("line %d: the account was read, but the message says %q", tt.line, got.Message)
 		}
 	}
+}
+
+// zitadelFake serves a fake ZITADEL (on 127.0.0.1, stopped with the test) with organisation org
+// and a personal access token pat of it, and returns it with its URL.
+func zitadelFake(t *testing.T, org, pat string) (*fakeidp.Zitadel, string) {
+	t.Helper()
+	z := fakeidp.NewZitadel("127.0.0.1")
+	url, stop := fakeidp.Serve(z)
+	t.Cleanup(stop)
+	z.AddOrg(org)
+	z.AddToken(pat, org)
+	return z, url
 }

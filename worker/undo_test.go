@@ -83,12 +83,8 @@ func TestUndoDeactivatesOnlyTheReactivatedRows(t *testing.T) {
 func TestUndoZitadelNotActive(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	z := fakeidp.NewZitadel("127.0.0.1")
-	url, stop := fakeidp.Serve(z)
-	t.Cleanup(stop)
 	const own, pat = "400907376431008806", "pat-secret-token-value"
-	z.AddOrg(own)
-	z.AddToken(pat, own)
+	z, url := zitadelFake(t, own, pat)
 	for _, id := range []string{"1001", "1002", "1003"} {
 		z.AddUser(id, own, "inactive")
 	}
