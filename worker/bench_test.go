@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -24,6 +26,7 @@ import (
 	"reactivator/ingest"
 	"reactivator/internal/asynqlog"
 	"reactivator/internal/fakeidp"
+	"reactivator/internal/httpapi"
 	"reactivator/internal/redisconn"
 	"reactivator/internal/redistest"
 	"reactivator/jobs"
@@ -67,19 +70,35 @@ func pipelineTable(b *testing.B) {
 	fmt.Println()
 	fmt.Println("| what | rows | rows/s | its CPU µs / row | Redis CPU µs / row | Redis commands / row (the most called) |")
 	fmt.Println("|---|---:|---:|---:|---:|---|")
-	pipeline := benchUnlimited(b, 20000)
-	ceiling := benchBareAsynq(b, 20000)
-	withCall := benchAsynqCall(b, 20000)
-	fmt.Printf("| pipeline / ceiling (aim: 0.7 or more) | | %.2f | | | |\n", pipeline/ceiling)
-	fmt.Printf("| pipeline / asynq with the call (what the run store, window and handler cost) | | %.2f | | | |\n", pipeline/withCall)
+	const n = 20000
+	alone := benchUnlimited(b, n, false)
+	pipeline := benchUnlimited(b, n, true)
+	ceiling := benchBareAsynq(b, n)
+	withCall := benchAsynqCall(b, n, false)
+	queuing := benchAsynqCall(b, n, true)
+	leastCall := benchAsynqEmptyCall(b, n)
+	fmt.Printf("| pipeline beside the fake / ceiling (aim: 0.7 or more) | | %.2f | | | |\n", pipeline.rate/ceiling.rate)
+	fmt.Printf("| worker process / ceiling | | %.2f | | | |\n", alone.rate/ceiling.rate)
+	fmt.Printf("| pipeline beside the fake / asynq with the call (what the run store, window and handler cost) | | %.2f | | | |\n", pipeline.rate/withCall.rate)
+	fmt.Printf("| asynq with the call, queued while it drains / ceiling (the window's place: its rows become tasks inside the timed span) | | %.2f | | | |\n", queuing.rate/ceiling.rate)
+	fmt.Printf("| asynq with the least HTTP exchange / ceiling (the HTTP exchange alone) | | %.2f | | | |\n", leastCall.rate/ceiling.rate)
+	// The ceiling keeps the machine's cores about as busy as they get; 0.7 of its rate on the
+	// same cores leaves each row the CPU below, for everything: asynq, the call, the fake
+	// answering it, the run store and Redis.
+	cores := ceiling.rate * ceiling.total() / 1e6
+	fmt.Printf("| CPU a row may take at 0.7 of the ceiling (the %.2f cores the ceiling kept busy, at 0.7 of its rate) | | | %.0f (this process and Redis) | | |\n",
+		cores, cores*1e6/(0.7*ceiling.rate))
+	fmt.Printf("| CPU a row took: asynq with the call; the pipeline beside the fake | | | %.0f; %.0f | | |\n", withCall.total(), pipeline.total())
 	fmt.Println()
 }
 
 // benchAsynqCall times a bare asynq server whose handler makes the row's reactivate call, with
 // the same Stytch client over HTTP to the same kind of fake, and records nothing: asynq's
 // dequeue and done plus the HTTP exchange, without the run store, the window or the stop rule.
-// The fake answers in this process, as it does for the pipeline.
-func benchAsynqCall(b *testing.B, n int) float64 {
+// The fake answers in this process, as it does for the pipeline. With duringDrain the tasks are
+// queued by asynq's client from the moment the server starts, as the window queues the
+// pipeline's rows while it drains; otherwise they are queued before the clock starts.
+func benchAsynqCall(b *testing.B, n int, duringDrain bool) drained {
 	_, rdb := privateRedis(b)
 	fake := fakeidp.NewStytch(projectID, secret)
 	fake.AddOrg(orgID, "acme")
@@ -89,24 +108,73 @@ func benchAsynqCall(b *testing.B, n int) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
+	for i := 1; i <= n; i++ {
+		fake.AddMember(orgID, member(i), "deleted", true)
+	}
 	// Redis counts from before the tasks are queued, as for the no-op server.
 	before := redisStats(b, rdb)
 	cl := asynq.NewClientFromRedisClient(rdb)
-	for i := 1; i <= n; i++ {
-		fake.AddMember(orgID, member(i), "deleted", true)
-		if _, err := cl.Enqueue(asynq.NewTask("bare", []byte(member(i)), asynq.Queue("bare"))); err != nil {
+	queue := func() error {
+		for i := 1; i <= n; i++ {
+			if _, err := cl.Enqueue(asynq.NewTask("bare", []byte(member(i)), asynq.Queue("bare"))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	what := "bare asynq server whose handler makes the row's call with the same client to a fake in process and records nothing"
+	var during func() error
+	if duringDrain {
+		during = queue
+	} else if err := queue(); err != nil {
+		b.Fatal(err)
+	}
+	var bad atomic.Int64
+	rate := drainBare(b, rdb, n, what, before, during, func(ctx context.Context, t *asynq.Task) {
+		if res := client.Reactivate(ctx, jobs.Row{Provider: jobs.Stytch, OrgID: orgID, MemberID: string(t.Payload())}); res.Class != jobs.ClassReactivated {
+			bad.Add(1)
+		}
+	})
+	if bad.Load() != 0 {
+		b.Errorf("%d of %d calls were not reactivated", bad.Load(), n)
+	}
+	return rate
+}
+
+// benchAsynqEmptyCall times a bare asynq server whose handler makes the cheapest HTTP exchange
+// there is: a POST without a body to a server in this process that answers 204 without reading
+// or writing anything, over kept connections (the provider clients' transport). No handler that
+// makes one provider call a task can do better on this machine; the ratio of this line to the
+// ceiling bounds every pipeline of one task a row.
+func benchAsynqEmptyCall(b *testing.B, n int) drained {
+	_, rdb := privateRedis(b)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	b.Cleanup(srv.Close)
+	hc := httpapi.NewClient(10 * time.Second)
+	before := redisStats(b, rdb)
+	cl := asynq.NewClientFromRedisClient(rdb)
+	for i := range n {
+		if _, err := cl.Enqueue(asynq.NewTask("bare", []byte(strconv.Itoa(i)), asynq.Queue("bare"))); err != nil {
 			b.Fatal(err)
 		}
 	}
 	var bad atomic.Int64
-	rate := drainBare(b, rdb, n, "bare asynq server whose handler makes the row's call with the same client to a fake in process and records nothing", before,
-		func(ctx context.Context, t *asynq.Task) {
-			if res := client.Reactivate(ctx, jobs.Row{Provider: jobs.Stytch, OrgID: orgID, MemberID: string(t.Payload())}); res.Class != jobs.ClassReactivated {
+	rate := drainBare(b, rdb, n, "bare asynq server whose handler makes an empty HTTP exchange (204, no body) with a server in process", before, nil,
+		func(ctx context.Context, _ *asynq.Task) {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, nil)
+			resp, err := hc.Do(req)
+			if err != nil {
+				bad.Add(1)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent {
 				bad.Add(1)
 			}
 		})
 	if bad.Load() != 0 {
-		b.Errorf("%d of %d calls were not reactivated", bad.Load(), n)
+		b.Errorf("%d of %d exchanges failed", bad.Load(), n)
 	}
 	return rate
 }
@@ -173,36 +241,64 @@ func benchLimited(b *testing.B, limit, procs int) {
 }
 
 // benchUnlimited ingests n rows as `reactivator ingest` does (into the run store, no asynq task),
-// then times one worker process built as `reactivator worker` builds it (benchWorker), without a
-// limit, from its start to the run's finish: the window queues the rows, the handler calls the
-// fake over HTTP and records each outcome.
-func benchUnlimited(b *testing.B, n int) float64 {
+// then times one worker built as `reactivator worker` builds it (benchProcess), without a limit,
+// from its start to the run's finish: the window queues the rows, the handler calls the fake
+// over HTTP and records each outcome. besideFake runs it in this process beside the fake, the
+// layout of the asynq lines it is compared with; otherwise it is a process of its own, whose CPU
+// is its alone.
+func benchUnlimited(b *testing.B, n int, besideFake bool) drained {
 	srv, rdb := privateRedis(b)
 	fake := fakeidp.NewStytch(projectID, secret)
 	fake.AddOrg(orgID, "acme")
 	url, stop := fakeidp.Serve(fake)
 	b.Cleanup(stop)
-	ingestDeleted(b, rdb, fake, "bench-free", n)
+	runID := "bench-free"
+	ingestDeleted(b, rdb, fake, runID, n)
 	store := jobs.NewStore(rdb)
 	before, cpu0 := redisStats(b, rdb), processCPU()
 	start := time.Now()
-	kid := startBenchWorker(b, srv.URL(0), url)
+	var (
+		kid  *exec.Cmd
+		done = make(chan error, 1)
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	if besideFake {
+		p, err := benchProcess(srv.URL(0), url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() { done <- p.Run(ctx) }()
+	} else {
+		kid = startBenchWorker(b, srv.URL(0), url)
+	}
 	waitFor(b, "the run to finish", 10*time.Minute, func() bool {
-		r, err := store.Run(context.Background(), "bench-free")
+		r, err := store.Run(context.Background(), runID)
 		return err == nil && r.State == jobs.RunFinished
 	})
 	el := time.Since(start)
-	cmds, fakeCPU := redisStats(b, rdb).minus(before), processCPU()-cpu0
-	_ = kid.Process.Signal(syscall.SIGTERM)
-	_ = kid.Wait()
+	cmds, cpu := redisStats(b, rdb).minus(before), processCPU()-cpu0
+	cancel()
+	if besideFake {
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	} else {
+		_ = kid.Process.Signal(syscall.SIGTERM)
+		_ = kid.Wait()
+	}
 	if c := fake.TotalCalls(); c != n {
 		b.Errorf("calls to the fake = %d, want %d: one per row", c, n)
 	}
-	fmt.Printf("| reactivator worker (1 process, concurrency 100), rows ingested beforehand | %d | %.0f | %.0f | %s |\n", n, float64(n)/el.Seconds(),
+	d := drained{rate: float64(n) / el.Seconds(), cpu: float64(cpu.Microseconds()) / float64(n), redis: float64(cmds.cpu.Microseconds()) / float64(n)}
+	if besideFake {
+		fmt.Printf("| reactivator worker (concurrency 100) in this process beside the fake, rows ingested beforehand | %d | %.0f | %.0f | %s |\n", n, d.rate, d.cpu, cmds.perRow(n))
+		return d
+	}
+	fmt.Printf("| reactivator worker (1 process of its own, concurrency 100), rows ingested beforehand | %d | %.0f | %.0f | %s |\n", n, d.rate,
 		float64(childCPU(kid).Microseconds())/float64(n), cmds.perRow(n))
-	fmt.Printf("| the fake Stytch answering it (this benchmark's process, polling Redis every 5 ms besides) | | | %.0f | | |\n",
-		float64(fakeCPU.Microseconds())/float64(n))
-	return float64(n) / el.Seconds()
+	fmt.Printf("| the fake Stytch answering it (this benchmark's process, polling Redis every 5 ms besides) | | | %.0f | | |\n", d.cpu)
+	d.cpu += float64(childCPU(kid).Microseconds()) / float64(n)
+	return d
 }
 
 // ingestDeleted adds members 1..n to the fake, deleted with a verified email (each can be
@@ -227,7 +323,7 @@ func ingestDeleted(b *testing.B, rdb redis.UniversalClient, fake *fakeidp.Stytch
 
 // benchBareAsynq times a bare asynq server with a no-op handler draining n tasks queued before
 // its clock starts: the ceiling of asynq's dequeue and done on this machine.
-func benchBareAsynq(b *testing.B, n int) float64 {
+func benchBareAsynq(b *testing.B, n int) drained {
 	_, rdb := privateRedis(b)
 	before := redisStats(b, rdb)
 	cl := asynq.NewClientFromRedisClient(rdb)
@@ -236,14 +332,21 @@ func benchBareAsynq(b *testing.B, n int) float64 {
 			b.Fatal(err)
 		}
 	}
-	return drainBare(b, rdb, n, "bare asynq server, no-op handler", before, func(context.Context, *asynq.Task) {})
+	return drainBare(b, rdb, n, "bare asynq server, no-op handler", before, nil, func(context.Context, *asynq.Task) {})
 }
 
+// drained is what a line of the pipeline table measured: rows per second, and the CPU a row
+// took in this process and in Redis, in µs.
+type drained struct{ rate, cpu, redis float64 }
+
+// total is the CPU a row took, this process and Redis together, in µs.
+func (d drained) total() float64 { return d.cpu + d.redis }
+
 // drainBare starts a bare asynq server (in process, concurrency 100) on the queue "bare" whose
-// handler runs handle, times it draining the n tasks queued there before its clock starts,
-// prints its line of the pipeline table (what, with Redis counted from before) and returns its
-// rows per second.
-func drainBare(b *testing.B, rdb *redis.Client, n int, what string, before redisWork, handle func(context.Context, *asynq.Task)) float64 {
+// handler runs handle, times it draining n tasks (queued there before its clock starts, or by
+// during, run from the moment it starts, when given), prints its line of the pipeline table
+// (what, with Redis counted from before) and returns what it measured.
+func drainBare(b *testing.B, rdb *redis.Client, n int, what string, before redisWork, during func() error, handle func(context.Context, *asynq.Task)) drained {
 	var done atomic.Int64
 	cpu0 := processCPU()
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 100, Queues: map[string]int{"bare": 1}, LogLevel: asynq.ErrorLevel,
@@ -254,13 +357,22 @@ func drainBare(b *testing.B, rdb *redis.Client, n int, what string, before redis
 	if err := srv.Start(mux); err != nil {
 		b.Fatal(err)
 	}
+	if during != nil {
+		if err := during(); err != nil {
+			b.Fatal(err)
+		}
+	}
 	waitFor(b, what+" to drain", 10*time.Minute, func() bool { return done.Load() >= int64(n) })
 	el := time.Since(start)
 	srv.Shutdown()
 	cmds := redisStats(b, rdb).minus(before)
-	fmt.Printf("| %s (in process, concurrency 100), tasks queued beforehand | %d | %.0f | %.0f | %s |\n", what, n, float64(n)/el.Seconds(),
-		float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(n), cmds.perRow(n))
-	return float64(n) / el.Seconds()
+	when := "tasks queued beforehand"
+	if during != nil {
+		when = "tasks queued while it drains"
+	}
+	d := drained{rate: float64(n) / el.Seconds(), cpu: float64((processCPU() - cpu0).Microseconds()) / float64(n), redis: float64(cmds.cpu.Microseconds()) / float64(n)}
+	fmt.Printf("| %s (in process, concurrency 100), %s | %d | %.0f | %.0f | %s |\n", what, when, n, d.rate, d.cpu, cmds.perRow(n))
+	return d
 }
 
 // privateRedis starts a redis-server of the benchmark's own, so that its command counts are the
@@ -357,17 +469,10 @@ func init() {
 	os.Exit(benchWorker())
 }
 
-// benchWorker serves Stytch without a limit as `reactivator worker` does with --rate stytch=0: a
-// Process (the server and its janitor) over a client made from the Redis URL by redisconn, with
-// the command's defaults, until SIGTERM. REACTIVATOR_BENCH_CPUPROFILE names a file for its CPU
-// profile.
+// benchWorker serves Stytch without a limit as `reactivator worker` does with --rate stytch=0
+// (benchProcess), until SIGTERM. REACTIVATOR_BENCH_CPUPROFILE names a file for its CPU profile.
 func benchWorker() int {
-	rdb, err := redisconn.NewClient(os.Getenv("BENCH_REDIS_URL"), "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	c, err := stytch.New(stytch.Config{ProjectID: projectID, Secret: secret, BaseURL: os.Getenv("BENCH_STYTCH_URL")})
+	p, err := benchProcess(os.Getenv("BENCH_REDIS_URL"), os.Getenv("BENCH_STYTCH_URL"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -385,9 +490,6 @@ func benchWorker() int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	p := Process{Config: Config{Redis: rdb, Callers: map[jobs.Provider]Caller{jobs.Stytch: c},
-		Limits: map[jobs.Provider]Limit{jobs.Stytch: {}}, Concurrency: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		Retention: Retention(jobs.DefaultRetention)}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := p.Run(ctx); err != nil {
@@ -395,6 +497,23 @@ func benchWorker() int {
 		return 1
 	}
 	return 0
+}
+
+// benchProcess builds the worker `reactivator worker --rate stytch=0` runs: a Process (the
+// server and its janitor) over a client made from the Redis URL by redisconn, with the command's
+// defaults, serving Stytch at stytchURL.
+func benchProcess(redisURL, stytchURL string) (Process, error) {
+	rdb, err := redisconn.NewClient(redisURL, "")
+	if err != nil {
+		return Process{}, err
+	}
+	c, err := stytch.New(stytch.Config{ProjectID: projectID, Secret: secret, BaseURL: stytchURL})
+	if err != nil {
+		return Process{}, err
+	}
+	return Process{Config: Config{Redis: rdb, Callers: map[jobs.Provider]Caller{jobs.Stytch: c},
+		Limits: map[jobs.Provider]Limit{jobs.Stytch: {}}, Concurrency: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		Retention: Retention(jobs.DefaultRetention)}, nil
 }
 
 // startBenchWorker starts a benchWorker process; it is killed when the benchmark ends.
