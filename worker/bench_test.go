@@ -179,8 +179,6 @@ func benchAsynqEmptyCall(b *testing.B, n int) drained {
 	return rate
 }
 
-func benchRows(bd *bundle, runID string, n int) { bd.queue(runID, bd.deletedMembers(n)) }
-
 // processCPU returns this process's user+system CPU time so far.
 func processCPU() time.Duration {
 	var ru syscall.Rusage
@@ -543,9 +541,9 @@ func (b *bundle) startChildConc(rate float64, conc int) *exec.Cmd {
 	return cmd
 }
 
-// BenchmarkStopTable prints the stop rule's table (make bench): a worker process serving a run at
-// 5, 50 and 500 req/s (fake latency 50 ms, concurrency 200, so most tasks wait for the budget)
-// gets SIGTERM; the fake counts the requests that arrive after the signal (aim: 0), and the table
+// BenchmarkStopTable prints the stop rule's table (make bench): a worker process serving a run
+// (ingested as `reactivator ingest` does, queued by the worker's window) at 5, 50 and 500 req/s
+// (fake latency 50 ms, concurrency 200, so most tasks wait for the budget) gets SIGTERM; the fake counts the requests that arrive after the signal (aim: 0), and the table
 // says how long the process took to exit.
 func BenchmarkStopTable(b *testing.B) {
 	if b.N > 1 {
@@ -558,7 +556,7 @@ func BenchmarkStopTable(b *testing.B) {
 	for _, limit := range []int{5, 50, 500} {
 		bd := setup(b)
 		bd.stytch.SetFaults(fakeidp.Faults{Latency: 50 * time.Millisecond})
-		benchRows(bd, "bench-stop", max(limit*10, 200))
+		ingestDeleted(b, bd.rdb, bd.stytch, "bench-stop", max(limit*10, 200))
 		kid := bd.startChildConc(float64(limit), 200)
 		want := max(limit*2, 5) // about two seconds of calls
 		bd.wait("calls before the signal", time.Minute, func() bool { return bd.stytch.TotalCalls() >= want })

@@ -70,7 +70,8 @@ func (b *bundle) deletedMembers(n int) []jobs.Row {
 	return rows
 }
 
-// queue records a run of the given rows and queues their tasks, as ingest does.
+// queue records a run of the given rows and queues their tasks itself, as the window would, for
+// tests of the handler (ingestDeleted goes through ingest and the window).
 func (b *bundle) queue(runID string, rows []jobs.Row) { b.queueRun(jobs.Run{ID: runID}, rows) }
 
 // queueRun is queue for a run with settings of its own (a rate limit, say).
