@@ -102,3 +102,24 @@ func TestStytchDeleteAnswersAreTheTables(t *testing.T) {
 		t.Errorf("delete of a deleted member = %d %s, want 404 member_not_found", a.status, a.body)
 	}
 }
+
+// TestStytchRemoveMember: a removed member is unknown to a delete and to a read, deleted members
+// included, as one that never existed.
+func TestStytchRemoveMember(t *testing.T) {
+	t.Parallel()
+	s := NewStytch(tProject, tSecret)
+	s.AddMember(tOrg, tMember, StytchDeleted, true)
+	s.RemoveMember(tMember)
+	url, auth := serve(t, s), map[string]string{"Authorization": basic(tProject, tSecret)}
+	del := call(t, plain, http.MethodDelete, url+"/v1/b2b/organizations/"+tOrg+"/members/"+tMember, auth, "")
+	read := call(t, plain, http.MethodGet, url+"/v1/b2b/organizations/members/dangerously_get/"+tMember+"?include_deleted=true", auth, "")
+	if want := normaliseStytch(caseNamed(t, "stytch/delete_member_not_found").Body); del.status != 404 || normaliseStytch(del.body) != want {
+		t.Errorf("delete of a removed member = %d %s, want 404 %s", del.status, del.body, want)
+	}
+	if want := normaliseStytch(caseNamed(t, "stytch/read_member_not_found").Body); read.status != 404 || !sameJSON(t, normaliseStytch(read.body), want) {
+		t.Errorf("read of a removed member = %d %s, want 404 %s", read.status, read.body, want)
+	}
+	if st := s.Status(tOrg, tMember); st != "" {
+		t.Errorf("Status of a removed member = %q, want \"\"", st)
+	}
+}

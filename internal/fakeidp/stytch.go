@@ -160,6 +160,14 @@ func (s *Stytch) AddMember(orgID, memberID string, status string, verifiedEmail 
 		success: split(StytchSuccess(orgID, memberID), StytchRequestID), created: now, updated: now}
 }
 
+// RemoveMember forgets a member, as if it never existed: a delete, a reactivate and a read
+// (deleted members included) of it answer member_not_found.
+func (s *Stytch) RemoveMember(memberID string) {
+	s.state.Lock()
+	defer s.state.Unlock()
+	delete(s.members, memberID)
+}
+
 // UpdatedAt returns a member's updated_at, zero for an unknown member.
 func (s *Stytch) UpdatedAt(memberID string) time.Time {
 	s.state.RLock()
