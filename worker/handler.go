@@ -38,11 +38,13 @@ type Deactivator interface {
 }
 
 // Deleter is a Deactivator whose deactivate deletes the account (worker/stytch.Client: Stytch
-// has no deactivate, undo deletes the member), so that the repeat of a delete that worked answers
-// "not found", where a repeated deactivate answers "not active" (docs/providers.md, "Delete").
+// has no deactivate, undo deletes the member), so that a delete of an account already deleted,
+// by an earlier attempt of ours or by someone else, answers "not found", where a deactivate of
+// an inactive account answers "not active" (docs/providers.md, "Delete"). A read of the account,
+// deleted ones included, tells which (decideDeleted).
 type Deleter interface {
-	// DeletedAnswer reports whether res, an answer of Deactivate, is the one the repeat of a
-	// delete that worked gets.
+	// DeletedAnswer reports whether res, an answer of Deactivate, is the one a delete of an
+	// account already deleted gets.
 	DeletedAnswer(res jobs.Result) bool
 }
 
@@ -159,7 +161,7 @@ func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) erro
 		if out == jobs.NotActive && att.MaybeApplied {
 			rec = assumeDeactivated(rec)
 		}
-		if out == jobs.NotFound && att.MaybeApplied && action == jobs.ActionDeactivate {
+		if out == jobs.NotFound && action == jobs.ActionDeactivate {
 			if d, ok := h.caller.(Deleter); ok && d.DeletedAnswer(res) {
 				rec = h.decideDeleted(ctx, wait, log, p.RunID, runRate, row, att, rec)
 			}
@@ -243,10 +245,11 @@ func assumeDeactivated(rec jobs.OutcomeRecord) jobs.OutcomeRecord {
 	return rec
 }
 
-// decideDeleted settles an undo row of a Deleter whose earlier attempt may have reached the
-// provider and whose retry answered that the account is not found, as the repeat of a delete
-// that worked does. The row exists because the run reactivated the account, so that attempt most
-// likely deleted it; a read of the account, deleted ones included, decides (settleDeleted).
+// decideDeleted settles an undo row of a Deleter whose delete answered that the account is not
+// found, as a delete of an account already deleted does: the repeat of our own delete, after an
+// attempt that may have reached the provider, or a delete of an account someone else deleted
+// between the run and its undo. A read of the account, deleted ones included, with a slot of the
+// same rate budget and under the same stop rule as any read, decides (settleDeleted).
 func (h *reactivateHandler) decideDeleted(ctx, wait context.Context, log *slog.Logger, runID string, runRate float64, row jobs.Row, att jobs.Attempt, rec jobs.OutcomeRecord) jobs.OutcomeRecord {
 	acct, err := h.read(ctx, wait, runID, runRate, row)
 	if err != nil {
@@ -255,44 +258,66 @@ func (h *reactivateHandler) decideDeleted(ctx, wait context.Context, log *slog.L
 	return settleDeleted(att, acct, err, rec)
 }
 
-// settleDeleted decides an undo row whose retry of a delete answered "not found" after an attempt
-// that may have reached the provider, from the read of its account (acct, or the read's error
-// err): deleted and changed at or after that attempt began is deactivated, confirmed_on_retry;
-// deleted well before it is not_active (someone else deleted it: nothing to undo); no account,
-// deleted or not, stays not_found. Any other read (it failed, gave no change time, or does not
-// show the delete yet) leaves the delete's answer as the one answer: deactivated,
-// assumed_on_retry, and the message says what the read gave.
+// settleDeleted decides an undo row whose delete answered "not found" (rec) from the read of
+// its account (acct, or the read's error err). No account, deleted or not, stays not_found. An
+// account the read shows deleted is not_active (someone else deleted it: nothing to undo),
+// unless an earlier attempt may have reached the provider (att.MaybeApplied) and the account
+// changed at or after that attempt began: then that attempt deleted it, deactivated,
+// confirmed_on_retry. Any other read (it failed, gave no change time, or does not show the
+// delete) decides nothing: after such an attempt the delete's answer stands as the one answer,
+// deactivated, assumed_on_retry; without one the row stays not_found. Either way the message
+// says what the read gave.
 func settleDeleted(att jobs.Attempt, acct jobs.Account, err error, rec jobs.OutcomeRecord) jobs.OutcomeRecord {
 	const earlier = "an earlier attempt timed out or failed after reaching the provider and this retry found the account gone"
+	deleted := err == nil && acct.State == jobs.StateDeactivated
 	switch {
-	case err != nil:
-	case acct.State == jobs.StateNotFound:
+	case err == nil && acct.State == jobs.StateNotFound:
 		rec.Message += "; a read finds no such account, deleted or not"
 		return rec
-	case acct.State == jobs.StateDeactivated && !att.AmbiguousSince.IsZero() && !acct.ChangedAt.IsZero():
+	case deleted && !att.MaybeApplied:
+		return alreadyDeleted(rec, acct, "before this undo's delete, which found it gone")
+	case deleted && !att.AmbiguousSince.IsZero() && !acct.ChangedAt.IsZero():
 		at, since := acct.ChangedAt.UTC().Format(time.RFC3339), att.AmbiguousSince.UTC().Format(time.RFC3339)
 		if !acct.ChangedAt.Before(att.AmbiguousSince.Add(-clockSkew)) {
 			rec.Outcome, rec.Reason = jobs.Deactivated, jobs.ReasonConfirmedOnRetry
 			rec.Message = fmt.Sprintf("%s; a read shows it deleted at %s, after that attempt began at %s", earlier, at, since)
 			return rec
 		}
-		rec.Outcome = jobs.NotActive
-		rec.Message = fmt.Sprintf("the account was deleted at %s, before the first attempt began at %s: not by this undo; nothing to do", at, since)
+		return alreadyDeleted(rec, acct, "before the first attempt began at "+since)
+	}
+	if !att.MaybeApplied {
+		if err != nil {
+			rec.Message += fmt.Sprintf("; the read that tells an account someone else deleted (nothing to undo) from one that does not exist failed (%v): check it", err)
+		} else {
+			rec.Message += fmt.Sprintf("; a read shows it %s (%s), not deleted: check it", acct.State, acct.Raw)
+		}
 		return rec
 	}
 	var why string
 	switch {
 	case err != nil:
 		why = fmt.Sprintf("the account could not be read to confirm it (%v)", err)
-	case acct.State == jobs.StateDeactivated && acct.ChangedAt.IsZero():
+	case deleted && acct.ChangedAt.IsZero():
 		why = "a read shows it deleted but gives no change time to compare with when that attempt began"
-	case acct.State == jobs.StateDeactivated:
+	case deleted:
 		why = "a read shows it deleted, but when the first ambiguous attempt began was not recorded, so its change time cannot be compared with it"
 	default:
 		why = fmt.Sprintf("a read still shows it %s (%s), most likely a read lagging behind the delete", acct.State, acct.Raw)
 	}
 	rec.Outcome, rec.Reason = jobs.Deactivated, jobs.ReasonAssumedOnRetry
 	rec.Message = earlier + " (the run had reactivated it), so that attempt most likely deleted it; " + why + ": check it"
+	return rec
+}
+
+// alreadyDeleted makes rec, an undo row whose delete found the account gone, not_active: a read
+// shows the account deleted (acct), before, so not by this undo, and nothing was undone.
+func alreadyDeleted(rec jobs.OutcomeRecord, acct jobs.Account, before string) jobs.OutcomeRecord {
+	at := " (the read gives no time)"
+	if !acct.ChangedAt.IsZero() {
+		at = " at " + acct.ChangedAt.UTC().Format(time.RFC3339)
+	}
+	rec.Outcome = jobs.NotActive
+	rec.Message = "the account was already deleted" + at + ", " + before + ": not by this undo; nothing was undone"
 	return rec
 }
 

@@ -14,7 +14,8 @@ import (
 
 // TestUndoDeactivatesOnlyTheReactivatedRows works a Stytch run with mixed outcomes, then its undo
 // run through the same worker: only the members the run reactivated are deleted again, each with
-// one call, and no other member is called.
+// one call, and no other member is called. One of them someone else deleted before the undo:
+// not_active, not a failure.
 func TestUndoDeactivatesOnlyTheReactivatedRows(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -42,7 +43,8 @@ func TestUndoDeactivatesOnlyTheReactivatedRows(t *testing.T) {
 	for i := 1; i <= 6; i++ {
 		before[i] = b.stytch.Calls(orgID + "/" + member(i))
 	}
-	// Member 6 is deleted again by someone else before the undo: the undo finds it not found.
+	// Member 6 is deleted again by someone else before the undo: its delete finds it gone, and a
+	// read shows it deleted: nothing to undo.
 	b.stytch.AddMember(orgID, member(6), "deleted", true)
 
 	undo, created, err := b.store.CreateUndoRun(b.ctx, "orig")
@@ -50,10 +52,10 @@ func TestUndoDeactivatesOnlyTheReactivatedRows(t *testing.T) {
 		t.Fatalf("CreateUndoRun(orig) = %+v, created %v, %v; want 3 rows", undo, created, err)
 	}
 	u := b.waitFinished(undo.ID, time.Minute)
-	if u.Counts[jobs.Deactivated] != 2 || u.Counts[jobs.NotFound] != 1 || u.Done != 3 || u.Failures() != 1 {
-		t.Errorf("undo run counts = %v, failures %d; want deactivated 2, not_found 1", u.Counts, u.Failures())
+	if u.Counts[jobs.Deactivated] != 2 || u.Counts[jobs.NotActive] != 1 || u.Done != 3 || u.Failures() != 0 {
+		t.Errorf("undo run counts = %v, failures %d; want deactivated 2, not_active 1, no failure", u.Counts, u.Failures())
 	}
-	for line, want := range map[int]jobs.Outcome{2: jobs.Deactivated, 5: jobs.Deactivated, 7: jobs.NotFound} {
+	for line, want := range map[int]jobs.Outcome{2: jobs.Deactivated, 5: jobs.Deactivated, 7: jobs.NotActive} {
 		if got := b.outcome(undo.ID, line); got.Outcome != want || got.Attempts != 1 {
 			t.Errorf("undo line %d = %s after %d attempts, want %s after 1", line, got.Outcome, got.Attempts, want)
 		}
@@ -171,11 +173,12 @@ func TestUndoStytchDeleteThatWorkedBeforeItsAnswerWasLost(t *testing.T) {
 // TestUndoStytchAssumedWhenTheReadDoesNotConfirm: after a 500 that may have deleted the member
 // and a retry answering member_not_found, a read that fails or still shows the member active
 // leaves the delete's answer standing: deactivated, assumed_on_retry, the message saying what the
-// read gave. A member deleted behind the undo's back, with no such attempt, stays not_found.
+// read gave (a member deleted behind the undo's back, with no such attempt:
+// TestUndoStytchMemberDeletedBySomeoneElse).
 func TestUndoStytchAssumedWhenTheReadDoesNotConfirm(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	rows := b.deletedMembers(3)
+	rows := b.deletedMembers(2)
 	b.ingestRun("orig", rows)
 	readErr := errors.New("read refused by the test")
 	caller := readsAs{Caller: b.client, read: func(ctx context.Context, r jobs.Row) (jobs.Account, error) {
@@ -190,17 +193,15 @@ func TestUndoStytchAssumedWhenTheReadDoesNotConfirm(t *testing.T) {
 		return b.client.ReadAccount(ctx, r)
 	}}
 	b.serve(b.windowServer(b.config(map[jobs.Provider]Caller{jobs.Stytch: caller})))
-	if r := b.waitFinished("orig", time.Minute); r.Counts[jobs.Reactivated] != 3 {
-		t.Fatalf("run orig counts = %v, want 3 reactivated", r.Counts)
+	if r := b.waitFinished("orig", time.Minute); r.Counts[jobs.Reactivated] != 2 {
+		t.Fatalf("run orig counts = %v, want 2 reactivated", r.Counts)
 	}
 	// Members 1 and 2: the first delete is applied (the member is deleted) but answered 500.
-	// Member 3 is deleted by someone else before the undo.
 	internal := fakeidp.Case{Status: 500, Body: fakeidp.StytchError(500, "internal_server_error", "Oops")}
 	for _, i := range []int{1, 2} {
 		b.stytch.AddMember(orgID, member(i), fakeidp.StytchDeleted, true)
 		b.stytch.Script(orgID, member(i), internal)
 	}
-	b.stytch.AddMember(orgID, member(3), fakeidp.StytchDeleted, true)
 	undo, _, err := b.store.CreateUndoRun(b.ctx, "orig")
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +216,6 @@ func TestUndoStytchAssumedWhenTheReadDoesNotConfirm(t *testing.T) {
 	}{
 		{2, jobs.Deactivated, jobs.ReasonAssumedOnRetry, 2, "the account could not be read to confirm it (" + readErr.Error() + ")"},
 		{3, jobs.Deactivated, jobs.ReasonAssumedOnRetry, 2, "a read still shows it active (active), most likely a read lagging behind the delete"},
-		{4, jobs.NotFound, "member_not_found", 1, ""},
 	}
 	for _, tt := range tests {
 		got := b.outcome(undo.ID, tt.line)
@@ -225,13 +225,82 @@ func TestUndoStytchAssumedWhenTheReadDoesNotConfirm(t *testing.T) {
 	}
 }
 
-// TestSettleDeleted decides the reads a Stytch undo row's retry can meet after an attempt that
-// may have deleted the member, the ones the fake cannot give in a test's time included (a member
-// deleted long before the attempt began).
+// TestUndoStytchMemberDeletedBySomeoneElse undoes a Stytch run whose members changed between the
+// run and its undo, so that each first delete answers member_not_found, with no earlier attempt
+// that may have deleted them. A read of the member, deleted ones included, decides: shown deleted
+// (someone else deleted it) is not_active, nothing undone, the message saying when; no such
+// member at all stays not_found; a read that fails or shows the member not deleted leaves
+// not_found, the message saying what the read gave.
+func TestUndoStytchMemberDeletedBySomeoneElse(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rows := b.deletedMembers(5)
+	b.ingestRun("orig", rows)
+	readErr := errors.New("read refused by the test")
+	caller := readsAs{Caller: b.client, read: func(ctx context.Context, r jobs.Row) (jobs.Account, error) {
+		switch r.MemberID {
+		case member(3):
+			return jobs.Account{}, readErr
+		case member(4):
+			a, err := b.client.ReadAccount(ctx, r)
+			a.State, a.Raw = jobs.StateActive, fakeidp.StytchActive // reactivated again since the delete answered
+			return a, err
+		}
+		return b.client.ReadAccount(ctx, r)
+	}}
+	b.serve(b.windowServer(b.config(map[jobs.Provider]Caller{jobs.Stytch: caller})))
+	if r := b.waitFinished("orig", time.Minute); r.Counts[jobs.Reactivated] != 5 {
+		t.Fatalf("run orig counts = %v, want 5 reactivated", r.Counts)
+	}
+	// Members 1, 3 and 4 are deleted by someone else, member 2 is gone altogether; member 5 is
+	// left for the undo.
+	for _, i := range []int{1, 3, 4} {
+		b.stytch.AddMember(orgID, member(i), fakeidp.StytchDeleted, true)
+	}
+	b.stytch.RemoveMember(member(2))
+	deletedAt := b.stytch.UpdatedAt(member(1)).UTC().Format(time.RFC3339)
+	undo, _, err := b.store.CreateUndoRun(b.ctx, "orig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := b.waitFinished(undo.ID, time.Minute)
+	tests := []struct {
+		line    int
+		outcome jobs.Outcome
+		reason  string
+		says    string
+	}{
+		{2, jobs.NotActive, "member_not_found", "the account was already deleted at " + deletedAt + ", before this undo's delete, which found it gone: not by this undo; nothing was undone"},
+		{3, jobs.NotFound, "member_not_found", "; a read finds no such account, deleted or not"},
+		{4, jobs.NotFound, "member_not_found", "failed (" + readErr.Error() + "): check it"},
+		{5, jobs.NotFound, "member_not_found", "; a read shows it active (active), not deleted: check it"},
+		{6, jobs.Deactivated, "", ""},
+	}
+	for _, tt := range tests {
+		got := b.outcome(undo.ID, tt.line)
+		if got.Outcome != tt.outcome || got.Reason != tt.reason || got.Attempts != 1 || !strings.Contains(got.Message, tt.says) {
+			t.Errorf("undo line %d = %s / %s after %d attempts (%s), want %s / %s after 1 saying %q", tt.line, got.Outcome, got.Reason, got.Attempts, got.Message, tt.outcome, tt.reason, tt.says)
+		}
+	}
+	if u.Counts[jobs.NotActive] != 1 || u.Failures() != 3 {
+		t.Errorf("undo run counts = %v, failures %d; want not_active 1 (not a failure), 3 failures (not_found)", u.Counts, u.Failures())
+	}
+	for i, want := range map[int]string{1: fakeidp.StytchDeleted, 2: "", 5: fakeidp.StytchDeleted} {
+		if st := b.stytch.Status(orgID, member(i)); st != want {
+			t.Errorf("member %d is %q after the undo, want %q", i, st, want)
+		}
+	}
+}
+
+// TestSettleDeleted decides the reads a Stytch undo row can meet after a delete answered
+// member_not_found: after an attempt that may have deleted the member, the ones the fake cannot
+// give in a test's time included (a member deleted long before the attempt began), and without
+// one (someone else deleted it, or it never existed).
 func TestSettleDeleted(t *testing.T) {
 	t.Parallel()
 	began := time.Date(2026, 12, 1, 4, 0, 0, 0, time.UTC)
 	att := jobs.Attempt{N: 2, MaybeApplied: true, AmbiguousSince: began}
+	certain := jobs.Attempt{N: 2} // the earlier attempt's answer (a 429, say) changed nothing
 	gone := jobs.OutcomeRecord{Outcome: jobs.NotFound, Reason: "member_not_found", Attempts: 2, Message: "Member could not be found."}
 	deleted := func(at time.Time) jobs.Account {
 		return jobs.Account{State: jobs.StateDeactivated, Raw: "deleted", ChangedAt: at}
@@ -247,12 +316,18 @@ func TestSettleDeleted(t *testing.T) {
 	}{
 		{"deleted after the attempt began", att, deleted(began.Add(time.Second)), nil, jobs.Deactivated, jobs.ReasonConfirmedOnRetry, "a read shows it deleted at 2026-12-01T04:00:01Z"},
 		{"deleted within the clock skew", att, deleted(began.Add(-time.Second)), nil, jobs.Deactivated, jobs.ReasonConfirmedOnRetry, "after that attempt began"},
-		{"deleted long before", att, deleted(began.Add(-time.Hour)), nil, jobs.NotActive, "member_not_found", "before the first attempt began at 2026-12-01T04:00:00Z: not by this undo"},
+		{"deleted long before", att, deleted(began.Add(-time.Hour)), nil, jobs.NotActive, "member_not_found", "already deleted at 2026-12-01T03:00:00Z, before the first attempt began at 2026-12-01T04:00:00Z: not by this undo; nothing was undone"},
 		{"deleted, no change time", att, deleted(time.Time{}), nil, jobs.Deactivated, jobs.ReasonAssumedOnRetry, "gives no change time"},
 		{"deleted, attempt start unknown", jobs.Attempt{N: 2, MaybeApplied: true}, deleted(began), nil, jobs.Deactivated, jobs.ReasonAssumedOnRetry, "was not recorded"},
 		{"read failed", att, jobs.Account{}, errors.New("HTTP 503"), jobs.Deactivated, jobs.ReasonAssumedOnRetry, "could not be read to confirm it (HTTP 503)"},
 		{"read lags", att, jobs.Account{State: jobs.StateActive, Raw: "active", ChangedAt: began.Add(-time.Hour)}, nil, jobs.Deactivated, jobs.ReasonAssumedOnRetry, "still shows it active"},
 		{"no such member at all", att, jobs.Account{State: jobs.StateNotFound}, nil, jobs.NotFound, "member_not_found", "Member could not be found.; a read finds no such account, deleted or not"},
+		{"no uncertain attempt, deleted by someone else", certain, deleted(began.Add(-time.Hour)), nil, jobs.NotActive, "member_not_found", "already deleted at 2026-12-01T03:00:00Z, before this undo's delete, which found it gone: not by this undo; nothing was undone"},
+		{"no uncertain attempt, deleted while it ran", certain, deleted(began.Add(time.Second)), nil, jobs.NotActive, "member_not_found", "already deleted at 2026-12-01T04:00:01Z, before this undo's delete"},
+		{"no uncertain attempt, deleted, no change time", certain, deleted(time.Time{}), nil, jobs.NotActive, "member_not_found", "already deleted (the read gives no time), before this undo's delete"},
+		{"no uncertain attempt, no such member", certain, jobs.Account{State: jobs.StateNotFound}, nil, jobs.NotFound, "member_not_found", "Member could not be found.; a read finds no such account, deleted or not"},
+		{"no uncertain attempt, read failed", certain, jobs.Account{}, errors.New("HTTP 503"), jobs.NotFound, "member_not_found", "Member could not be found.; the read that tells an account someone else deleted (nothing to undo) from one that does not exist failed (HTTP 503)"},
+		{"no uncertain attempt, read shows it active", certain, jobs.Account{State: jobs.StateActive, Raw: "active"}, nil, jobs.NotFound, "member_not_found", "Member could not be found.; a read shows it active (active), not deleted"},
 	}
 	for _, tt := range tests {
 		got := settleDeleted(tt.att, tt.acct, tt.err, gone)

@@ -46,10 +46,11 @@ func (c *Client) Deactivate(ctx context.Context, r jobs.Row) jobs.Result {
 	return res
 }
 
-// DeletedAnswer reports whether res, an answer of Deactivate, is the one the repeat of a delete
-// that worked gets (worker.Deleter): member_not_found, as Delete finds no deleted member (the
-// fake's answer; Stytch does not document it). The worker then reads the member to settle an
-// undo row whose earlier attempt may have deleted it.
+// DeletedAnswer reports whether res, an answer of Deactivate, is the one a delete of a member
+// already deleted gets (worker.Deleter): member_not_found, by its error type, as Delete finds no
+// deleted member (the fake's answer; Stytch does not document it). The worker then reads the
+// member, deleted ones included, to settle the undo row: deleted by an earlier attempt of ours,
+// by someone else (nothing to undo), or no such member at all.
 func (c *Client) DeletedAnswer(res jobs.Result) bool {
 	return res.Class == jobs.ClassNotFound && res.ErrorType == "member_not_found"
 }
