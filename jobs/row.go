@@ -476,7 +476,7 @@ func (o Outcome) Advice() string {
 	case Deactivated:
 		return "undone: the account is deactivated again (Stytch: the member is deleted)"
 	case NotActive:
-		return "the account was not active: nothing to undo"
+		return "the account was not active (Stytch: already deleted): nothing to undo"
 	case NotDeactivated:
 		return "see the reason: already_active needs nothing, locked needs an unlock, initial/invited/pending need sign-up"
 	case UnverifiedEmail:

@@ -34,6 +34,8 @@ func TestHelpCompletionVersion(t *testing.T) {
 	}{
 		{"ingest help", []string{"ingest", "--help"}, "reactivator ingest --dry-run members.csv"},
 		{"status help", []string{"status", "--help"}, "--watch"},
+		{"undo help", []string{"undo", "--help"}, "undo deletes the member"},
+		{"undo help, Stytch member already deleted", []string{"undo", "--help"}, "(by someone else since the run) is not_active, settled by a read"},
 		{"bash completion", []string{"completion", "bash"}, "__start_reactivator"},
 		{"zsh completion", []string{"completion", "zsh"}, "#compdef reactivator"},
 		{"version", []string{"--version"}, "reactivator "},

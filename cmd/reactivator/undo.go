@@ -40,8 +40,10 @@ limit, one recorded outcome per row, Ctrl-C, cancel and the fatal pause stop new
 a report, status and the dashboard. RUN may be a unique prefix of a run id.
 
 ZITADEL users are deactivated (POST /v2/users/{id}/deactivate; v1 _deactivate). Stytch has no
-deactivate: its members are deleted, which reactivate reverses, but what a delete does to the
-member's sessions, passwords and MFA is not documented by Stytch; the confirmation says so.
+deactivate: undo deletes the member, which reactivate reverses, but what a delete does to the
+member's sessions, passwords and MFA is not documented by Stytch; the confirmation says so. A
+member already deleted (by someone else since the run) is not_active, settled by a read of the
+member, deleted ones included; a member that does not exist at all is not_found.
 
 Outcomes: deactivated; not_active (the account was not active: nothing to do); not_found;
 rejected; failed; cancelled. Only the last four are failures.

@@ -325,3 +325,49 @@ func TestUndoExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestUndoStytchMemberDeletedBySomeoneElse: a one-shot Stytch undo whose member someone else
+// deleted since the run ends that row not_active, nothing undone, and exits 0 (not_active is not
+// a failure); a member that no longer exists at all ends not_found, exit 3.
+func TestUndoStytchMemberDeletedBySomeoneElse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		change  func(w *cliWorld)
+		code    int
+		outcome jobs.Outcome
+		says    func(w *cliWorld) string
+	}{
+		{"deleted by someone else", func(w *cliWorld) { w.stytch.AddMember(wOrgID, stytchMember(2), fakeidp.StytchDeleted, true) }, exitOK, jobs.NotActive,
+			func(w *cliWorld) string {
+				return "the account was already deleted at " + w.stytch.UpdatedAt(stytchMember(2)).UTC().Format(time.RFC3339) + ", before this undo's delete, which found it gone: not by this undo; nothing was undone"
+			}},
+		{"gone altogether", func(w *cliWorld) { w.stytch.RemoveMember(stytchMember(2)) }, exitSomeFailed, jobs.NotFound,
+			func(*cliWorld) string { return "a read finds no such account, deleted or not" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := oneShotWorld(t)
+			if r := w.run("run", "--report", filepath.Join(w.dir, "m.report.csv"), w.stytchCSV("members.csv", 3)); r.code != exitOK {
+				t.Fatalf("run = %s, want exit 0", r)
+			}
+			id := w.runIDOf(w.statusRuns(), "")
+			tt.change(w)
+			report := filepath.Join(w.dir, "undo.report.csv")
+			if r := w.run("undo", "--report", report, id); r.code != tt.code {
+				t.Errorf("undo = %s, want exit %d", r, tt.code)
+			}
+			_, rows := readReport(t, report)
+			want := map[int]jobs.Outcome{2: jobs.Deactivated, 3: tt.outcome, 4: jobs.Deactivated}
+			for line, o := range want {
+				if got := jobs.Outcome(rows[line]["outcome"]); got != o {
+					t.Errorf("undo report line %d = %s (%s), want %s", line, got, rows[line]["message"], o)
+				}
+			}
+			if row := rows[3]; row["reason"] != "member_not_found" || !strings.Contains(row["message"], tt.says(w)) {
+				t.Errorf("undo report line 3 = %s / %s (%s), want reason member_not_found saying %q", row["outcome"], row["reason"], row["message"], tt.says(w))
+			}
+		})
+	}
+}
