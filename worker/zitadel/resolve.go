@@ -99,3 +99,21 @@ func (c *Client) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error
 	}
 	return nil, fmt.Errorf("%s: %s", what, res.Message)
 }
+
+// CheckLookups is the permission check find and plan make before they read (Permissions, then
+// Refusal), for a worker to make before its first lookup (worker.LookupChecker): ListUsers
+// answers a service user without any role 200 with only itself, so its lookups find no one
+// where they should stop the run, and a viewer's find users it cannot reactivate. It returns nil
+// when the service user may write users somewhere; an error wrapping jobs.ErrFatal when the
+// credentials are refused or it may write users nowhere (the error names the role to grant);
+// another error when the probe could not finish.
+func (c *Client) CheckLookups(ctx context.Context) error {
+	p, err := c.Permissions(ctx)
+	if err != nil {
+		return fmt.Errorf("zitadel lookups: %w", err)
+	}
+	if err := p.Refusal("no row can be reactivated and the worker looks no one up"); err != nil {
+		return fmt.Errorf("zitadel lookups: %w", err)
+	}
+	return nil
+}

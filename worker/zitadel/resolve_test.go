@@ -6,6 +6,7 @@ package zitadel
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,7 +78,8 @@ func TestResolve(t *testing.T) {
 		}
 	}
 	// ZITADEL answers ListUsers of a service user without any role with 200 and only itself
-	// (docs/providers.md, "Listing users"): Resolve finds no one, and says nothing more.
+	// (docs/providers.md, "Listing users"): Resolve finds no one, and says nothing more;
+	// CheckLookups, which a worker asks before its first lookup, refuses.
 	if accts, err := client("tok-norole").Resolve(context.Background(), row(jobs.LookupEmail, "ada@example.com", "")); err != nil || len(accts) != 0 {
 		t.Errorf("Resolve without any role = %v, %v; want none, no error, as the real server answers", accts, err)
 	}
@@ -89,5 +91,44 @@ func TestResolve(t *testing.T) {
 	}
 	if res := c.Reactivate(context.Background(), row(jobs.LookupEmail, "ada@example.com", "")); res.Called || res.Class != jobs.ClassRejected {
 		t.Errorf("Reactivate(unresolved row) = %+v, want rejected uncalled", res)
+	}
+}
+
+// TestCheckLookups: the check a worker makes before its first lookup refuses, as fatal and
+// naming the role to grant, a service user without any role and one that may only read users;
+// it passes one that may write users somewhere.
+func TestCheckLookups(t *testing.T) {
+	t.Parallel()
+	z := fakeidp.NewZitadel("127.0.0.1")
+	url, stop := fakeidp.Serve(z)
+	t.Cleanup(stop)
+	const own = "400907376431008806"
+	z.AddServiceUser("tok-norole", own)
+	z.AddServiceUser("tok-viewer", own, fakeidp.Membership{OrgID: own, Roles: []string{fakeidp.RoleOrgOwnerViewer}})
+	z.AddServiceUser("tok-manager", own, fakeidp.Membership{OrgID: own, Roles: []string{fakeidp.RoleOrgUserManager}})
+	z.AddToken("tok-iam", own)
+	for _, tt := range []struct {
+		tok     string
+		refused bool
+	}{
+		{"tok-norole", true},
+		{"tok-viewer", true},
+		{"tok-manager", false},
+		{"tok-iam", false},
+		{"tok-unknown", true},
+	} {
+		c, err := New(context.Background(), Config{BaseURL: url, Token: tt.tok, Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.CheckLookups(context.Background())
+		switch {
+		case !tt.refused && err != nil:
+			t.Errorf("CheckLookups(%s) = %v, want nil", tt.tok, err)
+		case tt.refused && !errors.Is(err, jobs.ErrFatal):
+			t.Errorf("CheckLookups(%s) = %v, want jobs.ErrFatal", tt.tok, err)
+		case tt.refused && tt.tok != "tok-unknown" && !strings.Contains(err.Error(), fakeidp.RoleOrgUserManager):
+			t.Errorf("CheckLookups(%s) = %v, want it to name %s", tt.tok, err, fakeidp.RoleOrgUserManager)
+		}
 	}
 }
