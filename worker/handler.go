@@ -14,6 +14,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -27,6 +28,17 @@ type Caller interface {
 	Reactivate(ctx context.Context, r jobs.Row) jobs.Result
 	// Check proves the credentials with a harmless read call; refused credentials wrap jobs.ErrFatal.
 	Check(ctx context.Context) error
+}
+
+// LookupChecker is a provider client whose lookups can come back empty for want of a role rather
+// than of a match: worker/zitadel.Client (ListUsers shows a service user without any role only
+// itself). The worker asks CheckLookups before its first lookup read for the provider, and again
+// after a refusal, so a role missing stops the provider instead of ending rows not_found.
+type LookupChecker interface {
+	// CheckLookups returns nil when the lookups can be trusted; an error wrapping jobs.ErrFatal
+	// when the credentials are refused or the role is missing (it names the role to grant);
+	// another error when the check could not finish.
+	CheckLookups(ctx context.Context) error
 }
 
 // Deactivator is a provider client that can also undo a reactivation (design: "undo RUN"):
@@ -57,6 +69,13 @@ type reactivateHandler struct {
 	caller   Caller
 	srv      *Server
 	pacer    *pacer
+	lookups  lookupGate
+}
+
+// lookupGate remembers that the caller's LookupChecker passed, for the life of the process.
+type lookupGate struct {
+	mu     sync.Mutex
+	passed bool
 }
 
 func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -477,8 +496,10 @@ func (s *Server) retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 // paused provider or a stopping server sends the task back unread. It returns the row with the
 // account's id; done is true when the row ended here (no account: not_found; several: rejected,
 // ambiguous), and err is the task's error (a stop, a pause, a read to retry). A read that meets
-// a fatal answer pauses the provider like a fatal call. The read happens before Begin: a task
-// run twice may read twice, but calls at most once.
+// a fatal answer pauses the provider like a fatal call. Before the provider's first read, a
+// LookupChecker's check runs (checkLookups): lookups of a service user without the role would
+// find no one, so its refusal pauses the provider and ends no row. The read happens before
+// Begin: a task run twice may read twice, but calls at most once.
 func (h *reactivateHandler) resolve(ctx, wait context.Context, log *slog.Logger, runID string, runRate float64, row jobs.Row) (jobs.Row, bool, error) {
 	s := h.srv
 	resolver, ok := h.caller.(jobs.Resolver)
@@ -493,15 +514,22 @@ func (h *reactivateHandler) resolve(ctx, wait context.Context, log *slog.Logger,
 	if err := s.halt(wait, h.provider, true); err != nil {
 		return row, false, err
 	}
-	start := time.Now()
-	accts, err := resolver.Resolve(ctx, row)
-	if m := s.cfg.Metrics; m != nil {
-		class := "lookup"
-		if err != nil {
-			class = "lookup_error"
+	err := h.checkLookups(ctx, wait, runID, row.Line)
+	if re := (*RetryError)(nil); errors.As(err, &re) {
+		return row, false, err
+	}
+	var accts []jobs.Account
+	if err == nil {
+		start := time.Now()
+		accts, err = resolver.Resolve(ctx, row)
+		if m := s.cfg.Metrics; m != nil {
+			class := "lookup"
+			if err != nil {
+				class = "lookup_error"
+			}
+			m.Calls.WithLabelValues(string(h.provider), class).Inc()
+			m.CallDuration.WithLabelValues(string(h.provider)).Observe(time.Since(start).Seconds())
 		}
-		m.Calls.WithLabelValues(string(h.provider), class).Inc()
-		m.CallDuration.WithLabelValues(string(h.provider)).Observe(time.Since(start).Seconds())
 	}
 	named := fmt.Sprintf("%s %s", row.Lookup, row.LookupValue)
 	if row.OrgID != "" {
@@ -533,6 +561,35 @@ func (h *reactivateHandler) resolve(ctx, wait context.Context, log *slog.Logger,
 			Message:   fmt.Sprintf("%d accounts have %s: %s; give the id of the one to reactivate", len(accts), named, strings.Join(ids, ", "))})
 	}
 	return row.Resolved(accts[0]), false, nil
+}
+
+// checkLookups makes the caller's LookupChecker check before the provider's first lookup read of
+// this process, for the lookup of runID's line; once a check passed it returns nil at once.
+// Concurrent first lookups wait for one check. A refusal pauses the provider as a fatal answer
+// does and is not kept, so the first lookup after a resume checks again; it and a pause found
+// by a task that waited behind it return the task's error (a *RetryError). Any other error is
+// that of a lookup read that failed.
+func (h *reactivateHandler) checkLookups(ctx, wait context.Context, runID string, line int) error {
+	checker, ok := h.caller.(LookupChecker)
+	if !ok {
+		return nil
+	}
+	s, g := h.srv, &h.lookups
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.passed {
+		return nil
+	}
+	if err := s.halt(wait, h.provider, true); err != nil {
+		return err
+	}
+	err := checker.CheckLookups(ctx)
+	if errors.Is(err, jobs.ErrFatal) {
+		s.pause(ctx, h.provider, runID, line, jobs.Result{Class: jobs.ClassFatal, Message: err.Error()})
+		return s.pausedError(h.provider, err.Error())
+	}
+	g.passed = err == nil
+	return err
 }
 
 // withResolution records in rec the account the lookup of row found, so the report shows its id

@@ -269,6 +269,110 @@ func TestZitadelRowsByLookup(t *testing.T) {
 	}
 }
 
+// The ZITADEL client is the LookupChecker the worker asks before its lookups.
+var _ LookupChecker = (*zitadel.Client)(nil)
+
+// TestZitadelLookupsNeedARole: ZITADEL answers ListUsers of a service user without any role with
+// 200 and only itself, so its lookups alone would end every row not_found. Before its first
+// lookup the worker checks the service user's permissions as find and plan do: without a role,
+// or with a viewer's role only, ZITADEL pauses with a message naming the role to grant, no row
+// ends, nothing is listed or reactivated; once the role is granted and ZITADEL resumed, the same
+// worker checks again and finishes the run. With the role from the start the rows resolve and
+// the check is made once for the whole run.
+func TestZitadelLookupsNeedARole(t *testing.T) {
+	t.Parallel()
+	const own, pat, n = "400907376431008806", "pat-of-the-service-user", 5
+	manager := fakeidp.Membership{OrgID: own, Roles: []string{fakeidp.RoleOrgUserManager}}
+	for _, tt := range []struct {
+		name  string
+		roles []fakeidp.Membership
+	}{
+		{"no role", nil},
+		{"viewer only", []fakeidp.Membership{{OrgID: own, Roles: []string{fakeidp.RoleOrgOwnerViewer}}}},
+		{"user manager", []fakeidp.Membership{manager}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			refused := len(tt.roles) == 0 || tt.roles[0].Roles[0] != fakeidp.RoleOrgUserManager
+			b := setup(t)
+			z := fakeidp.NewZitadel("127.0.0.1")
+			url, stop := fakeidp.Serve(z)
+			t.Cleanup(stop)
+			z.AddOrg(own)
+			z.AddServiceUser(pat, own, tt.roles...)
+			var data strings.Builder
+			data.WriteString("email\n")
+			for i := 1; i <= n; i++ {
+				id := fmt.Sprint(1000 + i)
+				z.AddZitadelUser(fakeidp.ZitadelUser{ID: id, OrgID: own, State: fakeidp.ZitadelInactive, UserName: "u" + id, Email: "u" + id + "@example.com"})
+				fmt.Fprintf(&data, "u%s@example.com\n", id)
+			}
+			c, err := zitadel.New(context.Background(), zitadel.Config{BaseURL: url, Token: pat, Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res := b.ingestCSV("role", data.String()); res.Queued != n {
+				t.Fatalf("Ingest = %+v, want %d queued", res, n)
+			}
+			b.start(b.config(map[jobs.Provider]Caller{jobs.Zitadel: c}))
+			if refused {
+				b.wait("the pause and its note on the run", 30*time.Second, func() bool {
+					p, err := b.store.Paused(b.ctx)
+					_, ok := p[jobs.Zitadel]
+					r, rerr := b.store.Run(b.ctx, "role")
+					return err == nil && ok && rerr == nil && r.Note != ""
+				})
+				time.Sleep(500 * time.Millisecond) // give a wrongly unpaused worker the chance to end rows
+				p, _ := b.store.Paused(b.ctx)
+				if why := p[jobs.Zitadel].Reason; !strings.Contains(why, fakeidp.RoleOrgUserManager) || !strings.Contains(why, fakeidp.RoleIAMUserManager) {
+					t.Errorf("pause reason = %q, want it to name %s and %s", why, fakeidp.RoleOrgUserManager, fakeidp.RoleIAMUserManager)
+				}
+				for line := 2; line <= n+1; line++ {
+					if o, ok, err := b.store.Outcome(b.ctx, "role", line); err != nil || ok {
+						t.Errorf("Outcome(role, %d) = %s/%s, %v, %v; want the row open", line, o.Outcome, o.Reason, ok, err)
+					}
+				}
+				if r, _ := b.store.Run(b.ctx, "role"); r.Done != 0 {
+					t.Errorf("rows done = %d, want 0: a pause ends no row", r.Done)
+				}
+				if got := z.TotalCalls(); got != 0 {
+					t.Errorf("reactivate calls = %d, want 0", got)
+				}
+				if got := z.Requests("/v2/users"); got != 0 {
+					t.Errorf("listings = %d, want 0: no lookup read before the permission check passes", got)
+				}
+				z.AddServiceUser(pat, own, manager)
+				if err := Resume(b.ctx, b.rdb, jobs.Zitadel); err != nil {
+					t.Fatal(err)
+				}
+				// The worker's view of the pause trails the store's by up to half a second; rows
+				// that met it in that time wait out their pause: bring them back until none is left.
+				b.wait("the rows after the resume", time.Minute, func() bool {
+					r, err := b.store.Run(b.ctx, "role")
+					if err == nil && r.State == jobs.RunFinished {
+						return true
+					}
+					if err := Resume(b.ctx, b.rdb, jobs.Zitadel); err != nil {
+						t.Fatal(err)
+					}
+					return false
+				})
+			}
+			if run := b.waitFinished("role", time.Minute); run.Counts[jobs.Reactivated] != n {
+				t.Errorf("counts = %v, want %d reactivated", run.Counts, n)
+			}
+			if got := z.Requests("/v2/users"); got != n {
+				t.Errorf("listings = %d, want %d: one per row", got, n)
+			}
+			if !refused {
+				if got := z.Requests("/auth/v1/memberships/me/_search"); got != 1 {
+					t.Errorf("membership look-ups = %d, want 1: the check passes once for the process", got)
+				}
+			}
+		})
+	}
+}
+
 // TestLookupStopCallsNothing stops a worker whose email rows wait for a slow rate budget before
 // their lookups: nothing reaches the provider after the stop, and a new worker finishes the run
 // calling every member exactly once.
