@@ -545,6 +545,33 @@ func TestRunNoCheckRefusesPausedProvider(t *testing.T) {
 	}
 }
 
+// TestRunNoCheckLookupsNeedARole: with --no-check nothing checks the ZITADEL service user's role
+// before the run, and ZITADEL lists users to one without any role with 200 and only itself; the
+// worker checks the role before its first lookup, so run stops with exit 4 naming the role to
+// grant, having listed and called nothing, and no row ends not_found.
+func TestRunNoCheckLookupsNeedARole(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorld(t)
+	const tok = "zitadel-pat-of-a-role-less-service-user"
+	w.zitadel.AddServiceUser(tok, wZOrg)
+	w.setenv("ZITADEL_TOKEN", tok)
+	w.zitadel.AddZitadelUser(fakeidp.ZitadelUser{ID: "1001", OrgID: wZOrg, State: fakeidp.ZitadelInactive, UserName: "ada", Email: "ada@example.com"})
+	path := w.file("users.csv", "email\nada@example.com\ngrace@example.com\n")
+	res := w.run("run", "--no-check", "--report", filepath.Join(w.dir, "r.csv"), path)
+	if res.code != exitFatal || !strings.Contains(res.stderr, fakeidp.RoleOrgUserManager) {
+		t.Errorf("run --no-check of lookup rows with a role-less service user = %s, want exit 4 naming %s", res, fakeidp.RoleOrgUserManager)
+	}
+	if strings.Contains(res.stdout+res.stderr, string(jobs.NotFound)) {
+		t.Errorf("run --no-check of lookup rows with a role-less service user = %s, want no row not_found", res)
+	}
+	if got := w.zitadel.TotalCalls(); got != 0 {
+		t.Errorf("reactivate calls = %d, want 0", got)
+	}
+	if got := w.zitadel.Requests("/v2/users"); got != 0 {
+		t.Errorf("listings = %d, want 0", got)
+	}
+}
+
 // TestRunRefusesBadInput checks the refusals that come before any call.
 func TestRunRefusesBadInput(t *testing.T) {
 	t.Parallel()
