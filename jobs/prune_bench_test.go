@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +35,8 @@ import (
 // it), a worker.Server (its window queues the rows, its handler calls and records each one) whose
 // ZITADEL caller answers from memory with ZITADEL's own answers classified by zitadel.Classify (a
 // 20-character X-Request-Id each; every 50th row "User could not be found", whose task asynq
-// archives), then Store.Prune. Bytes are INFO memory's used_memory above a base taken after a
+// archives), then Store.Prune, during which
+// the process's Go heap is sampled every 2 ms for its peak. Bytes are INFO memory's used_memory above a base taken after a
 // small run was worked and pruned, so that connections, loaded scripts and asynq's per-queue keys
 // are in the base. It runs once whatever b.N, for 100,000 rows then 1,000,000 (a fresh
 // redis-server and worker each); REACTIVATOR_RETENTION_ROWS sets the sizes, comma-separated
@@ -132,7 +135,11 @@ func retention(b *testing.B, n int) {
 	byKind := keyBytes(b, rdb)
 	archived, _ := insp.GetQueueInfo(jobs.Zitadel.Queue())
 
+	runtime.GC()
+	heapBefore := heapBytes()
+	sampled := sampleHeap()
 	pr, err := store.Prune(ctx, jobs.PruneOptions{Before: time.Now().Add(time.Second)})
+	heapPeak := sampled()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -157,6 +164,8 @@ func retention(b *testing.B, n int) {
 	fmt.Fprintln(os.Stderr)
 	fmt.Fprintf(os.Stderr, "  after prune:             %8.1f bytes/row  (%d bytes; %d runs, %d keys, %d tasks deleted; %d keys naming the run left)\n",
 		perRow(pruned), pruned-base, len(pr.Runs), pr.Keys, pr.Tasks, left)
+	fmt.Fprintf(os.Stderr, "  peak Go heap during Prune: %.1f MiB (%.1f MiB live before it; sampled every 2 ms)\n",
+		float64(heapPeak)/(1<<20), float64(heapBefore)/(1<<20))
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		fmt.Fprintf(os.Stderr, "  peak RSS of this process so far (ingest and the worker; sizes run in the order given): %.1f MiB\n", float64(ru.Maxrss)/1024) // kilobytes on Linux
@@ -164,6 +173,35 @@ func retention(b *testing.B, n int) {
 	if left != 0 || len(pr.Runs) != 1 {
 		b.Errorf("prune left %d keys naming the run (pruned %d runs), want 0 (1)", left, len(pr.Runs))
 	}
+}
+
+// heapBytes is the bytes of heap objects, live or not yet swept.
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// sampleHeap samples heapBytes every 2 ms until the function it returns is called, which
+// returns the highest sample.
+func sampleHeap() func() uint64 {
+	stop := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		top := heapBytes()
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				peak <- max(top, heapBytes())
+				return
+			case <-t.C:
+				top = max(top, heapBytes())
+			}
+		}
+	}()
+	return func() uint64 { close(stop); return <-peak }
 }
 
 // keyBytes sums MEMORY USAGE over every key, by kind: a run's rows, seen, out (with outx) and att
