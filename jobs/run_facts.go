@@ -10,6 +10,8 @@ import "time"
 // (Store.Paused); a run with a note (the store's "held up" reason) counts as paused too.
 func (r Run) Status(providerPaused bool) Status {
 	switch {
+	case r.Pruning:
+		return StatusPruning
 	case r.State == RunFinished && r.Cancelled:
 		return StatusCancelled
 	case r.State == RunFinished:

@@ -24,4 +24,7 @@ const (
 	StatusCancelled Status = "cancelled"
 	// StatusFinished: every row has its outcome.
 	StatusFinished Status = "finished"
+	// StatusPruning: a prune began deleting the finished run and stopped before the end; some of
+	// its rows are gone. The next prune (or a worker's janitor) finishes it.
+	StatusPruning Status = "pruning"
 )

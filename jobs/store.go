@@ -22,7 +22,8 @@ import (
 //	reactivator:runs:open            zset  the same, of runs not seen finished yet (store_list.go)
 //	reactivator:{R}:run              hash  the run's fields (see Run) and counters n:<outcome>, done; sb the
 //	                                       number of seen buckets, wcur the next line the window looks at,
-//	                                       wstop the last line a canary (run --limit) lets it take
+//	                                       wstop the last line a canary (run --limit) lets it take, pruning
+//	                                       1 once Prune began deleting the run's keys (store_prune.go)
 //	reactivator:{R}:rows:<n>         hash  line%64 -> the row's input as a JSON array (ids, then extra columns),
 //	                                       for lines 64n to 64n+63 (store_rows.go)
 //	reactivator:{R}:seen:<n>         hash  row key (its 10 bytes) -> first line with those ids (dedupe), n = the key's first
@@ -60,6 +61,10 @@ const (
 // ErrRunNotFound is returned for a run id the store does not know.
 var ErrRunNotFound = errors.New("run not found")
 
+// ErrRunPruning is returned for a run a prune began deleting and has not finished (Run.Pruning):
+// part of its rows are gone, so it has no report and no undo.
+var ErrRunPruning = errors.New("run is being pruned: some of its rows are deleted; `reactivator prune` finishes it")
+
 // Store records runs and outcomes in Redis. It is safe for concurrent use.
 type Store struct {
 	rdb redis.UniversalClient
@@ -67,6 +72,9 @@ type Store struct {
 	// budgetClock is the time of the rate budgets; nil means Redis's TIME, the one clock every
 	// worker of the fleet shares (tests set their own).
 	budgetClock clock.Clock
+	// pruneBatchDone, when set, is called after each batch of a run's keys Prune deletes; an
+	// error stops Prune there, as if its process died (tests).
+	pruneBatchDone func(runID string) error
 }
 
 // NewStore returns a Store over rdb.

@@ -119,24 +119,28 @@ func (s *Store) Prune(ctx context.Context, o PruneOptions) (PruneResult, error) 
 	return res, nil
 }
 
+// pruneKeyBatch is the most key names Prune holds at once and deletes in one script call. It
+// bounds what pruning costs the process and how long one script blocks Redis, whatever the size
+// of the run: a ten-million-row run has about 470,000 keys.
+const pruneKeyBatch = 2000
+
 // pruneRuns deletes the tasks, then the keys, then the index entries of runs (due are finished
 // before cutoff), adding them to res. It returns how many it pruned.
+//
+// The keys go in batches of pruneKeyBatch, found by SCAN as it goes, each batch one script that
+// checks, in the same step, that the run is still finished before the cutoff. The first marks the
+// run's hash as being pruned (field pruning), so that a prune stopped between batches leaves a
+// run every view shows as such (Run.Pruning), never one that looks whole with rows missing; the
+// next prune finishes it. The run's hash goes last, then its index entries.
 func (s *Store) pruneRuns(ctx context.Context, insp *asynq.Inspector, due []Run, cutoff int64, dry bool, res *PruneResult) (int, error) {
-	if len(due) == 0 {
-		return 0, nil
-	}
-	keys, err := s.runKeys(ctx, due)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
+	var ready []*PrunedRun
 	for _, r := range due {
 		pr := PrunedRun{ID: r.ID, Provider: r.Provider, File: r.File, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
 		// Tasks first: once the run's keys are gone nothing would lead to its tasks, and a task
 		// left queued would call the provider for a row with no record.
 		tasks, busy, err := s.runTasks(ctx, r)
 		if err != nil {
-			return n, err
+			return 0, err
 		}
 		if busy {
 			res.Skipped = append(res.Skipped, SkippedRun{ID: r.ID, Reason: "a task of the run is being handled"})
@@ -145,7 +149,7 @@ func (s *Store) pruneRuns(ctx context.Context, insp *asynq.Inspector, due []Run,
 		pr.Tasks = len(tasks)
 		if !dry {
 			if pr.Tasks, busy, err = s.deleteTasks(ctx, insp, tasks); err != nil {
-				return n, fmt.Errorf("prune run %s: %w", r.ID, err)
+				return 0, fmt.Errorf("prune run %s: %w", r.ID, err)
 			}
 			if busy {
 				res.Skipped = append(res.Skipped, SkippedRun{ID: r.ID, Reason: "a task of the run is being handled"})
@@ -153,28 +157,78 @@ func (s *Store) pruneRuns(ctx context.Context, insp *asynq.Inspector, due []Run,
 				continue
 			}
 		}
-		ks := keys[r.ID]
-		if len(ks) == 0 {
-			continue // pruned meanwhile by another prune
+		ready = append(ready, &pr)
+	}
+	if len(ready) == 0 {
+		return 0, nil
+	}
+	live := make(map[string]*PrunedRun, len(ready))
+	for _, pr := range ready {
+		live[pr.ID] = pr
+	}
+	notFinished := func(pr *PrunedRun) {
+		res.Skipped = append(res.Skipped, SkippedRun{ID: pr.ID, Reason: "the run is not finished before the cutoff"})
+		res.Tasks += pr.Tasks
+		delete(live, pr.ID)
+	}
+	if dry {
+		// Count the keys, the run's hash among them; a run without one is gone already.
+		have := map[string]bool{}
+		err := s.eachRunKey(ctx, live, func(id, k string) error {
+			live[id].Keys++
+			have[id] = have[id] || k == runKey(id)
+			return nil
+		})
+		if err != nil {
+			return 0, err
 		}
-		pr.Keys = len(ks)
-		if !dry {
-			v, err := pruneKeysScript.Run(ctx, s.rdb, ks, cutoff).Int()
-			if err != nil {
-				return n, fmt.Errorf("prune run %s: %w", r.ID, err)
+		for id := range live {
+			if !have[id] {
+				delete(live, id)
 			}
-			if v < 0 {
-				res.Skipped = append(res.Skipped, SkippedRun{ID: r.ID, Reason: "the run is not finished before the cutoff"})
+		}
+	} else {
+		// The mark, before any key goes.
+		for _, pr := range ready {
+			v, err := s.pruneKeys(ctx, pr.ID, nil, cutoff, false)
+			if err != nil {
+				return 0, err
+			}
+			switch v {
+			case -1:
+				notFinished(pr)
+			case -2:
+				delete(live, pr.ID) // pruned meanwhile by another prune
+			}
+		}
+		if err := s.deleteRunKeys(ctx, live, cutoff, notFinished); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for _, pr := range ready {
+		if live[pr.ID] == nil {
+			continue
+		}
+		if !dry {
+			// The run's hash last: until it goes, the run is listed, marked as being pruned.
+			v, err := s.pruneKeys(ctx, pr.ID, nil, cutoff, true)
+			if err != nil {
+				return n, err
+			}
+			if v == -1 {
+				notFinished(pr)
 				continue
 			}
-			pr.Keys = v
-		}
-		if !dry {
-			if err := s.unindex(ctx, r.ID); err != nil {
+			if v == -2 {
+				continue
+			}
+			pr.Keys += v
+			if err := s.unindex(ctx, pr.ID); err != nil {
 				return n, err
 			}
 		}
-		res.Runs = append(res.Runs, pr)
+		res.Runs = append(res.Runs, *pr)
 		res.Keys += pr.Keys
 		res.Tasks += pr.Tasks
 		n++
@@ -182,23 +236,96 @@ func (s *Store) pruneRuns(ctx context.Context, insp *asynq.Inspector, due []Run,
 	return n, nil
 }
 
-// pruneKeysScript deletes the keys of one run, all under its hash tag (one slot), if the run is
-// finished before the cutoff: the check and the delete are one step, so no run that is not
-// finished loses a key.
+// deleteRunKeys deletes the keys of the runs in live but their hashes, a batch of at most
+// pruneKeyBatch names at a time, adding what it deleted to each run's Keys. A run its script
+// finds not finished before the cutoff goes to notFinished (which drops it from live) and keeps
+// the rest of its keys; one whose hash is gone (another prune finished it) is dropped.
+func (s *Store) deleteRunKeys(ctx context.Context, live map[string]*PrunedRun, cutoff int64, notFinished func(*PrunedRun)) error {
+	if len(live) == 0 {
+		return nil
+	}
+	batch := map[string][]string{}
+	held := 0
+	flush := func() error {
+		for id, ks := range batch {
+			pr := live[id]
+			if pr == nil {
+				continue
+			}
+			v, err := s.pruneKeys(ctx, id, ks, cutoff, false)
+			if err != nil {
+				return err
+			}
+			switch v {
+			case -1:
+				notFinished(pr)
+			case -2:
+				delete(live, id)
+			default:
+				pr.Keys += v
+			}
+			if s.pruneBatchDone != nil {
+				if err := s.pruneBatchDone(id); err != nil {
+					return err
+				}
+			}
+		}
+		clear(batch)
+		held = 0
+		return nil
+	}
+	err := s.eachRunKey(ctx, live, func(id, k string) error {
+		if k == runKey(id) || live[id] == nil {
+			return nil
+		}
+		batch[id] = append(batch[id], k)
+		if held++; held >= pruneKeyBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return err
+}
+
+// pruneKeys runs pruneKeysScript for run id: it marks the run as being pruned and deletes keys
+// (none of them its hash), then the run's hash too if last, if the run is finished before cutoff.
+// It returns the number of keys deleted, -1 when the run is not finished before the cutoff, -2
+// when its hash is gone.
+func (s *Store) pruneKeys(ctx context.Context, id string, keys []string, cutoff int64, last bool) (int, error) {
+	ks := make([]string, 0, 1+len(keys))
+	ks = append(append(ks, runKey(id)), keys...)
+	v, err := pruneKeysScript.Run(ctx, s.rdb, ks, cutoff, last).Int()
+	if err != nil {
+		return 0, fmt.Errorf("prune run %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// pruneKeysScript deletes keys of one run, all under its hash tag (one slot), if the run is
+// finished before the cutoff, and marks the run's hash as being pruned: the check, the mark and
+// the delete are one step, so no run that is not finished loses a key, and none loses one
+// without the mark.
 //
 // KEYS[1] -> reactivator:{<run id>}:run
-// KEYS[2..] -> the run's other keys
+// KEYS[2..] -> other keys of the run to delete (at most pruneKeyBatch)
 // ARGV[1] -> cutoff, unix ms
-// Returns the number of keys deleted, or -1 when the run is not finished before the cutoff.
-// The keys go 1,000 at a time: Lua's unpack cannot spread more than about 8,000 values, and a
-// ten-million-row run has more keys than that.
+// ARGV[2] -> 1 to delete the run's hash too, after them; 0 to keep it
+// Returns the number of keys deleted, -1 when the run is not finished before the cutoff, -2 when
+// its hash is gone. The keys go 1,000 at a time: Lua's unpack cannot spread more than about
+// 8,000 values.
 var pruneKeysScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 local fin = tonumber(redis.call('HGET', KEYS[1], 'finished_at') or '0')
 if fin == 0 or fin >= tonumber(ARGV[1]) then return -1 end
+redis.call('HSET', KEYS[1], 'pruning', '1')
 local n = 0
-for i = 1, #KEYS, 1000 do
+for i = 2, #KEYS, 1000 do
   n = n + redis.call('UNLINK', unpack(KEYS, i, math.min(i + 999, #KEYS)))
 end
+if ARGV[2] == '1' then n = n + redis.call('UNLINK', KEYS[1]) end
 return n
 `)
 
@@ -215,30 +342,33 @@ func (s *Store) unindex(ctx context.Context, id string) error {
 	return nil
 }
 
-// runKeys finds every key of the runs (reactivator:{<run id>}:*) with one SCAN of each master,
-// the run's hash first in each list.
-func (s *Store) runKeys(ctx context.Context, runs []Run) (map[string][]string, error) {
-	want := make(map[string]bool, len(runs))
-	for _, r := range runs {
-		want[r.ID] = true
+// eachRunKey calls fn, one call at a time, with every key of the runs (reactivator:{<run
+// id>}:*), found by one SCAN of each master as it goes: no more than a SCAN page is held.
+func (s *Store) eachRunKey(ctx context.Context, runs map[string]*PrunedRun, fn func(id, key string) error) error {
+	match := keyPrefix + "{*}:*"
+	if len(runs) == 1 {
+		for id := range runs {
+			match = keyPrefix + "{" + globEscape(id) + "}:*"
+		}
 	}
 	var mu sync.Mutex
-	out := make(map[string][]string, len(runs))
 	scan := func(ctx context.Context, c *redis.Client) error {
-		match := keyPrefix + "{*}:*"
-		if len(runs) == 1 {
-			match = keyPrefix + "{" + globEscape(runs[0].ID) + "}:*"
-		}
 		iter := c.Scan(ctx, 0, match, 1000).Iterator()
 		for iter.Next(ctx) {
 			k := iter.Val()
 			tag, _, ok := strings.Cut(strings.TrimPrefix(k, keyPrefix+"{"), "}")
-			if !ok || !want[tag] {
+			if !ok {
 				continue
 			}
 			mu.Lock()
-			out[tag] = append(out[tag], k)
+			var err error
+			if runs[tag] != nil {
+				err = fn(tag, k)
+			}
 			mu.Unlock()
+			if err != nil {
+				return err
+			}
 		}
 		return iter.Err()
 	}
@@ -254,22 +384,9 @@ func (s *Store) runKeys(ctx context.Context, runs []Run) (map[string][]string, e
 		err = fmt.Errorf("unsupported redis client %T", s.rdb)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("prune: scan keys: %w", err)
+		return fmt.Errorf("prune: scan keys: %w", err)
 	}
-	for id, ks := range out {
-		rk := runKey(id)
-		for i, k := range ks {
-			if k == rk {
-				ks[0], ks[i] = ks[i], ks[0]
-				break
-			}
-		}
-		if ks[0] != rk {
-			// No run hash among them: the run is gone; leave what is left to the next prune.
-			delete(out, id)
-		}
-	}
-	return out, nil
+	return nil
 }
 
 // globEscape escapes SCAN MATCH's special characters.

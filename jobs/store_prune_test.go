@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -420,5 +421,138 @@ func TestOpenRunsDropsFinishedAndBuildsOnce(t *testing.T) {
 	s.rdb.Del(ctx, openRunsKey, openRunsBuiltKey)
 	if got := ids(); fmt.Sprint(got) != "[o1 o2]" {
 		t.Fatalf("OpenRuns() on an old store = %v, want [o1 o2]", got)
+	}
+}
+
+// bigRun creates a finished run id older than a day with 2 rows (one archived task) and extra
+// more keys under its hash tag, as a run of many rows has, and returns how many keys it has.
+func (w *pruneWorld) bigRun(t *testing.T, id string, extra int) int {
+	t.Helper()
+	start := w.now
+	w.now = start.Add(-40 * 24 * time.Hour)
+	w.run(t, id, 2, 1, true)
+	w.now = start
+	if _, err := w.rdb.Pipelined(w.ctx, func(p redis.Pipeliner) error {
+		for i := range extra {
+			p.Set(w.ctx, fmt.Sprintf("%s{%s}:rows:%d", keyPrefix, id, 100000+i), "x", 0)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return len(w.keysWith(t, "{"+id+"}"))
+}
+
+// A run with more keys than one batch goes in several script calls, each no larger than a
+// batch, the run marked as being pruned before its first key goes and its hash deleted last;
+// nothing of it is left and the counts are right.
+func TestPruneDeletesARunLargerThanABatchInBatches(t *testing.T) {
+	t.Parallel()
+	w := setupPrune(t)
+	keys := w.bigRun(t, "big", 2*pruneKeyBatch+500)
+	var batches []int
+	w.s.pruneBatchDone = func(id string) error {
+		m := w.rdb.HGetAll(w.ctx, runKey(id)).Val()
+		if m["pruning"] != "1" {
+			t.Errorf("batch %d: the run's hash is %v, want it kept and marked pruning", len(batches)+1, m)
+		}
+		batches = append(batches, keys-len(w.keysWith(t, "{"+id+"}")))
+		return nil
+	}
+	res, err := w.s.Prune(w.ctx, PruneOptions{Before: w.now.Add(-24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 1 || res.Runs[0].Keys != keys || res.Keys != keys || res.Runs[0].Tasks != 2 || res.Tasks != 2 {
+		t.Errorf("Prune() = %+v, want run big with its %d keys and 2 tasks", res, keys)
+	}
+	if len(batches) < 3 {
+		t.Errorf("keys deleted in %d batches, want at least 3 of at most %d", len(batches), pruneKeyBatch)
+	}
+	for i, n := range batches {
+		prev := 0
+		if i > 0 {
+			prev = batches[i-1]
+		}
+		if n-prev > pruneKeyBatch {
+			t.Errorf("batch %d deleted %d keys, want at most %d", i+1, n-prev, pruneKeyBatch)
+		}
+	}
+	if got := w.keysWith(t, "big"); len(got) != 0 {
+		t.Errorf("%d keys naming the pruned run left, e.g. %v", len(got), got[:min(3, len(got))])
+	}
+	if _, err := w.rdb.ZScore(w.ctx, runsKey, "big").Result(); err != redis.Nil {
+		t.Errorf("the index still holds big (err %v)", err)
+	}
+}
+
+// A prune that stops between batches (its process killed) leaves a run that says it is being
+// pruned, with no report nor undo, never one that looks finished and whole; the next prune
+// finishes it.
+func TestPruneStoppedBetweenBatchesIsShownAndFinishedByTheNext(t *testing.T) {
+	t.Parallel()
+	w := setupPrune(t)
+	keys := w.bigRun(t, "half", 2*pruneKeyBatch)
+	killed := errors.New("killed")
+	w.s.pruneBatchDone = func(string) error { return killed }
+	cutoff := w.now.Add(-24 * time.Hour)
+	if _, err := w.s.Prune(w.ctx, PruneOptions{Before: cutoff}); !errors.Is(err, killed) {
+		t.Fatalf("Prune() stopped after a batch = %v, want %v", err, killed)
+	}
+	left := len(w.keysWith(t, "{half}"))
+	if left >= keys || left == 0 {
+		t.Fatalf("%d of %d keys left after one batch, want some gone and some left", left, keys)
+	}
+	r, err := w.s.Run(w.ctx, "half")
+	if err != nil || !r.Pruning || r.Status(false) != StatusPruning {
+		t.Errorf("Run(half) = pruning %v, status %s, %v; want the run, pruning", r.Pruning, r.Status(false), err)
+	}
+	page, err := w.s.ListRuns(w.ctx, ListOptions{})
+	if err != nil || len(page.Runs) != 1 || page.Runs[0].Status(false) != StatusPruning {
+		t.Errorf("ListRuns() = %+v, %v; want run half, pruning", page.Runs, err)
+	}
+	if _, _, err := w.s.CreateUndoRun(w.ctx, "half"); !errors.Is(err, ErrRunPruning) {
+		t.Errorf("CreateUndoRun(half) = %v, want ErrRunPruning", err)
+	}
+
+	w.s.pruneBatchDone = nil
+	res, err := w.s.Prune(w.ctx, PruneOptions{Before: cutoff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 1 || res.Runs[0].ID != "half" || res.Keys != left {
+		t.Errorf("Prune() after = %+v, want run half with the %d keys left", res, left)
+	}
+	if got := w.keysWith(t, "half"); len(got) != 0 {
+		t.Errorf("%d keys naming the run left, e.g. %v", len(got), got[:min(3, len(got))])
+	}
+	if page, _ := w.s.ListRuns(w.ctx, ListOptions{}); len(page.Runs) != 0 {
+		t.Errorf("ListRuns() after = %+v, want none", page.Runs)
+	}
+}
+
+// Each batch checks again that the run is finished before the cutoff: a run that stops being so
+// once the batches began keeps every key the next batches would have deleted, its hash with
+// them, and is reported skipped.
+func TestPruneBatchesKeepKeysOfRunNoLongerFinishedBeforeCutoff(t *testing.T) {
+	t.Parallel()
+	w := setupPrune(t)
+	keys := w.bigRun(t, "moved", 3*pruneKeyBatch)
+	w.s.pruneBatchDone = func(id string) error {
+		// Finished now, after the cutoff.
+		return w.rdb.HSet(w.ctx, runKey(id), "finished_at", w.now.UnixMilli()).Err()
+	}
+	res, err := w.s.Prune(w.ctx, PruneOptions{Before: w.now.Add(-24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 0 || len(res.Skipped) != 1 || res.Skipped[0].ID != "moved" {
+		t.Errorf("Prune() = %+v, want run moved skipped", res)
+	}
+	if left := len(w.keysWith(t, "{moved}")); left < keys-pruneKeyBatch {
+		t.Errorf("%d of %d keys left, want all but the first batch's %d", left, keys, pruneKeyBatch)
+	}
+	if r, err := w.s.Run(w.ctx, "moved"); err != nil || !r.Pruning {
+		t.Errorf("Run(moved) = pruning %v, %v; want the run, marked pruning", r.Pruning, err)
 	}
 }

@@ -58,6 +58,9 @@ type Run struct {
 	UndoOf string `json:"undo_of,omitempty"`
 	// UndoneBy is the id of the undo run of this run, once `reactivator undo` created it.
 	UndoneBy string `json:"undone_by,omitempty"`
+	// Pruning is true once a prune began deleting the run's keys and has not finished: some of
+	// its rows and outcomes may be gone, so it has no report; the next prune finishes it.
+	Pruning bool `json:"pruning,omitempty"`
 }
 
 // CreateRun records a new run, or returns the existing run of that id (created false): ingesting
@@ -138,6 +141,7 @@ func parseRun(m map[string]string) Run {
 		FirstCallAt: ms("first_call_at"), LastOutcomeAt: ms("last_at"), FinishedAt: ms("finished_at"),
 		Note: m["note"], MaxLine: num("max_line"), AlreadyActive: num("already_active"), Extra: map[string]string{},
 		Action: Action(m["action"]), UndoOf: m["undo_of"], UndoneBy: m["undone_by"],
+		Pruning: m["pruning"] == "1",
 	}
 	if r.Action == "" {
 		r.Action = ActionReactivate

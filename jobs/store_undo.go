@@ -48,7 +48,8 @@ const undoBatch = 1000
 // CreateUndoRun creates the undo run of run id (UndoRunID), whose rows are the rows of id that
 // ended reactivated (every reason, confirmed_on_retry and assumed_on_retry included), at their
 // lines and with their input, and lists it in its provider's window. It refuses an unknown run
-// (ErrRunNotFound), an undo run (ErrUndoOfUndo) and a run still working (ErrRunNotFinished).
+// (ErrRunNotFound), an undo run (ErrUndoOfUndo), a run still working (ErrRunNotFinished) and one
+// being pruned (ErrRunPruning).
 // When the undo run exists it is returned as it is (created false), its window opened again: undo
 // of a run already undone resumes the same undo run. A creation that stopped halfway (its rows
 // not all added) is completed; adding a row twice changes nothing.
@@ -56,6 +57,9 @@ func (s *Store) CreateUndoRun(ctx context.Context, id string) (Run, bool, error)
 	orig, err := s.Run(ctx, id)
 	if err != nil {
 		return Run{}, false, err
+	}
+	if orig.Pruning {
+		return Run{}, false, fmt.Errorf("undo run %s: %w", orig.ID, ErrRunPruning)
 	}
 	if orig.UndoOf != "" || orig.Action == ActionDeactivate {
 		return Run{}, false, fmt.Errorf("run %s undoes run %s: %w", orig.ID, orig.UndoOf, ErrUndoOfUndo)

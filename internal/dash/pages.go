@@ -408,6 +408,9 @@ func (h *Handler) runData(r *http.Request) (runData, int, string, error) {
 	if err != nil {
 		return runData{}, http.StatusServiceUnavailable, "cannot read the run from Redis", err
 	}
+	if run.Pruning {
+		return runData{}, http.StatusGone, fmt.Sprintf("run %q is being pruned: some of its rows are deleted; the next prune finishes it", id), nil
+	}
 	paused, err := h.pausedViews(r)
 	if err != nil {
 		return runData{}, http.StatusServiceUnavailable, "cannot read the paused providers from Redis", err
@@ -478,11 +481,14 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, fmt.Sprintf("no such report %q: want report.csv, report.json or report.md", file), nil)
 		return
 	}
-	if _, err := h.cfg.Store.Run(r.Context(), id); errors.Is(err, jobs.ErrRunNotFound) {
+	if run, err := h.cfg.Store.Run(r.Context(), id); errors.Is(err, jobs.ErrRunNotFound) {
 		h.fail(w, r, http.StatusNotFound, fmt.Sprintf("no run %q", id), nil)
 		return
 	} else if err != nil {
 		h.fail(w, r, http.StatusServiceUnavailable, "cannot read the run from Redis", err)
+		return
+	} else if run.Pruning {
+		h.fail(w, r, http.StatusGone, fmt.Sprintf("run %q is being pruned: it has no report", id), nil)
 		return
 	}
 	failedOnly := false

@@ -103,6 +103,8 @@ func writeDetail(w io.Writer, r Run) {
 	}
 	fmt.Fprintln(w)
 	switch {
+	case r.Status == jobs.StatusPruning:
+		fmt.Fprintln(w, "being pruned: some of its rows are deleted, so it has no report; the next prune (reactivator prune, or a worker's janitor) finishes it")
 	case r.State != jobs.RunFinished:
 		fmt.Fprintf(w, "follow it: reactivator status %s --watch\n", r.ID)
 	case r.Failures > 0:

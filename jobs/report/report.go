@@ -32,7 +32,7 @@ const pendingOutcome = "pending"
 
 // Write writes the report of run runID, read from src, to w, streaming its rows in line order.
 // Rows without an outcome yet appear as "pending" unless o.FailedOnly. It returns the run's
-// summary, or jobs.ErrRunNotFound.
+// summary, or jobs.ErrRunNotFound, or jobs.ErrRunPruning for a run half pruned.
 func Write(ctx context.Context, w io.Writer, src Source, runID string, o jobs.ReportOptions) (jobs.ReportSummary, error) {
 	var rw rowWriter
 	switch o.Format {
@@ -48,6 +48,9 @@ func Write(ctx context.Context, w io.Writer, src Source, runID string, o jobs.Re
 	run, err := src.Run(ctx, runID)
 	if err != nil {
 		return jobs.ReportSummary{}, err
+	}
+	if run.Pruning {
+		return jobs.ReportSummary{}, fmt.Errorf("report of run %s: %w", runID, jobs.ErrRunPruning)
 	}
 	paused, err := src.Paused(ctx)
 	if err != nil {

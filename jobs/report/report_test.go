@@ -615,6 +615,21 @@ func TestWriteReportErrors(t *testing.T) {
 	if _, err := Write(ctx, failingWriter{}, s, "err", jobs.ReportOptions{Format: jobs.ReportJSON}); !errors.Is(err, errWrite) {
 		t.Errorf("WriteReport(to a failing writer) = %v, want %v", err, errWrite)
 	}
+	// A run a prune stopped in the middle of has lost rows: no report, rather than one that
+	// looks whole.
+	var out bytes.Buffer
+	if _, err := Write(ctx, &out, pruningSource{s}, "err", jobs.ReportOptions{}); !errors.Is(err, jobs.ErrRunPruning) || out.Len() != 0 {
+		t.Errorf("WriteReport(a run being pruned) = %v and %d bytes, want ErrRunPruning and nothing written", err, out.Len())
+	}
+}
+
+// pruningSource is a store whose runs say a prune began deleting them.
+type pruningSource struct{ *testStore }
+
+func (p pruningSource) Run(ctx context.Context, id string) (jobs.Run, error) {
+	r, err := p.testStore.Run(ctx, id)
+	r.Pruning = true
+	return r, err
 }
 
 var errWrite = errors.New("disk full")
