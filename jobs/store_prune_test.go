@@ -7,11 +7,14 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"reactivator/internal/redistest"
 )
 
 // pruneWorld is a store on its own database with an asynq client and inspector on the same one.
@@ -26,7 +29,23 @@ type pruneWorld struct {
 
 func setupPrune(t *testing.T) *pruneWorld {
 	t.Helper()
-	s, ctx := setupStore(t)
+	s, _ := setupStore(t)
+	return pruneWorldOn(s)
+}
+
+// setupPruneCluster is a prune world on a Redis Cluster of three masters of its own.
+func setupPruneCluster(t *testing.T) *pruneWorld {
+	t.Helper()
+	cl, err := redistest.StartCluster(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Stop)
+	return pruneWorldOn(NewStore(cl.Client(t)))
+}
+
+func pruneWorldOn(s *Store) *pruneWorld {
+	ctx := context.Background()
 	w := &pruneWorld{s: s, rdb: s.rdb, ctx: ctx, cl: asynq.NewClientFromRedisClient(s.rdb),
 		insp: asynq.NewInspectorFromRedisClient(s.rdb), now: time.Now()}
 	s.now = func() time.Time { return w.now }
@@ -106,14 +125,27 @@ func (w *pruneWorld) run(t *testing.T, id string, n, archived int, finish bool) 
 // keysWith returns every key of the database whose name holds s, asynq's included.
 func (w *pruneWorld) keysWith(t *testing.T, s string) []string {
 	t.Helper()
+	var mu sync.Mutex
 	var out []string
-	iter := w.rdb.Scan(w.ctx, 0, "*", 1000).Iterator()
-	for iter.Next(w.ctx) {
-		if strings.Contains(iter.Val(), s) {
-			out = append(out, iter.Val())
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, "*", 1000).Iterator()
+		for iter.Next(ctx) {
+			if strings.Contains(iter.Val(), s) {
+				mu.Lock()
+				out = append(out, iter.Val())
+				mu.Unlock()
+			}
 		}
+		return iter.Err()
 	}
-	if err := iter.Err(); err != nil {
+	var err error
+	switch c := w.rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(w.ctx, scan) // every master's keys
+	case *redis.Client:
+		err = scan(w.ctx, c)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	sort.Strings(out)
@@ -483,6 +515,38 @@ func TestPruneDeletesARunLargerThanABatchInBatches(t *testing.T) {
 	}
 	if _, err := w.rdb.ZScore(w.ctx, runsKey, "big").Result(); err != redis.Nil {
 		t.Errorf("the index still holds big (err %v)", err)
+	}
+}
+
+// The batches on a Redis Cluster: the run's keys, in one slot, are found on their master and
+// deleted there, a batch at a time; a prune stopped between batches is finished by the next.
+func TestPruneInBatchesOnCluster(t *testing.T) {
+	t.Parallel()
+	w := setupPruneCluster(t)
+	keys := w.bigRun(t, "cl", 2*pruneKeyBatch+10)
+	w.bigRun(t, "other", 10)
+	stopped := errors.New("stopped")
+	w.s.pruneBatchDone = func(string) error { return stopped }
+	cutoff := w.now.Add(-24 * time.Hour)
+	if _, err := w.s.Prune(w.ctx, PruneOptions{Before: cutoff}); !errors.Is(err, stopped) {
+		t.Fatalf("Prune() stopped after a batch = %v, want %v", err, stopped)
+	}
+	if r, err := w.s.Run(w.ctx, "cl"); err != nil || !r.Pruning {
+		t.Errorf("Run(cl) = pruning %v, %v; want the run, pruning", r.Pruning, err)
+	}
+	w.s.pruneBatchDone = nil
+	res, err := w.s.Prune(w.ctx, PruneOptions{Before: cutoff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 2 {
+		t.Errorf("Prune() after = %+v, want runs cl and other", res)
+	}
+	if got := w.keysWith(t, "{cl}"); len(got) != 0 {
+		t.Errorf("%d keys of run cl left (of %d), want none", len(got), keys)
+	}
+	if got := w.keysWith(t, "{other}"); len(got) != 0 {
+		t.Errorf("%d keys of run other left, want none", len(got))
 	}
 }
 
