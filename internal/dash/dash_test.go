@@ -521,6 +521,26 @@ func TestRunPageNotFound(t *testing.T) {
 	}
 }
 
+// A run a prune stopped in the middle of is listed as pruning; its page and its reports say
+// it is being pruned instead of showing what is left of it.
+func TestRunBeingPrunedIsShownSo(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	b.buildRun("half", jobs.Zitadel, []row{zitadelRow(1, outcome(jobs.NotFound, 404, "gone"))}, false)
+	// What a prune's first batch writes into the run's hash.
+	if err := b.store.Redis().HSet(b.ctx, "reactivator:{half}:run", "pruning", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := b.get("/"); !strings.Contains(page, `data-run="half" data-status="pruning"`) {
+		t.Errorf("runs page does not list run half as pruning:\n%s", page)
+	}
+	for _, path := range []string{"/runs/half", "/runs/half/report.csv"} {
+		if resp, body := b.get(path); resp.StatusCode != http.StatusGone || !strings.Contains(body, "being pruned") {
+			t.Errorf("GET %s = %d, want 410 saying the run is being pruned:\n%s", path, resp.StatusCode, body)
+		}
+	}
+}
+
 func TestRunIDsAreEscapedInLinks(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
