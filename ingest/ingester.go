@@ -341,7 +341,8 @@ func (in *Ingester) record(ctx context.Context, c Checked, r io.ReadSeeker, star
 type openedRun struct{ Resumed, Finished bool }
 
 // openRun creates the run, or finds it to resume; with DryRun it only looks. It refuses a run id
-// that belongs to another provider's run, to a file of another size, or to a cancelled run.
+// that belongs to another provider's run, to a file of another size, to a cancelled run, or to
+// one being pruned.
 func (in *Ingester) openRun(ctx context.Context, name string, res Result, sum Summary, extra []string) (openedRun, error) {
 	var run jobs.Run
 	created := false
@@ -367,6 +368,9 @@ func (in *Ingester) openRun(ctx context.Context, name string, res Result, sum Su
 		return openedRun{}, fmt.Errorf("ingest %s: run %s holds %d rows (from %s), this file has %d: use another --run or --new-run", name, res.RunID, run.Total, run.File, sum.Rows)
 	case run.Cancelled:
 		return openedRun{}, fmt.Errorf("ingest %s: run %s was cancelled: use --new-run to queue its rows again", name, res.RunID)
+	case run.Pruning:
+		// Its dedupe keys are partly gone: resuming it would queue rows it already did.
+		return openedRun{}, fmt.Errorf("ingest %s: run %s: %w (or use --new-run to queue its rows again)", name, res.RunID, jobs.ErrRunPruning)
 	}
 	if !in.cfg.DryRun {
 		if err := in.cfg.Store.OpenWindow(ctx, sum.Provider, res.RunID, run.CreatedAt); err != nil {

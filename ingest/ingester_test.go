@@ -486,6 +486,32 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// A run a prune stopped in the middle of has lost part of its dedupe keys: ingesting its file
+// again is refused rather than queueing rows it already did.
+func TestIngestRefusesRunBeingPruned(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	data := []byte("user_id,email\n300000000000000001,a@example.com\n300000000000000002,b@example.com\n")
+	in, err := New(Config{Store: b.store, Enqueuer: b.client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := in.Ingest(context.Background(), "pruned.csv", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a prune's first batch writes into the run's hash.
+	if err := b.store.Redis().HSet(context.Background(), "reactivator:{"+first.RunID+"}:run", "pruning", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := in.Ingest(context.Background(), "pruned.csv", bytes.NewReader(data)); !errors.Is(err, jobs.ErrRunPruning) {
+		t.Errorf("Ingest of a run being pruned = %+v, %v; want ErrRunPruning", again, err)
+	}
+	if n := len(b.waiting(t, jobs.Zitadel, first.RunID)); n != 2 {
+		t.Errorf("rows waiting = %d, want the first ingest's 2", n)
+	}
+}
+
 func TestIngestCancelledThenResumed(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
