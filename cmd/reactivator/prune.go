@@ -22,7 +22,9 @@ func (a *app) pruneCmd() *cobra.Command {
 		Long: `prune deletes the runs that finished longer ago than --older-than, with everything Redis keeps
 for them: the run, its rows and outcomes, its counters, and its asynq tasks that are still stored
 (the archived ones of rows that failed, chiefly). A run that is not finished is never touched,
-however old. Write the reports you want to keep first: a pruned run has no report.
+however old. Write the reports you want to keep first: a pruned run has no report. A prune
+stopped in the middle of a run leaves it with status pruning (no report any more); the next
+prune finishes it.
 
 Workers do the same on their own (worker --retention, default 30d); prune is for doing it now,
 or with another age. Without REDIS_URL it prunes the embedded Redis of run.`,
