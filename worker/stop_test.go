@@ -111,8 +111,98 @@ func BenchmarkStopWithTasksWaitingForTheBudget(bm *testing.B) {
 	}
 }
 
-// TestRevokedCredentialsStopTheFleet revokes the credentials mid-run under two workers: at most
-// the requests already on the wire see the refusal, then nothing is sent until resume.
+// preCallChecks is a Redis hook noting, for each asynq task, when the last command its handler
+// sent with the task's context left for Redis. A handler's last round trip before its provider
+// call is the stop rule's check (Begin, which reads the fleet's pause in the same round trip):
+// a call whose check left after the pause was in Redis must not be sent, however late the
+// machine runs it.
+type preCallChecks struct {
+	mu   sync.Mutex
+	last map[string]time.Time // by task id
+}
+
+func newPreCallChecks() *preCallChecks { return &preCallChecks{last: map[string]time.Time{}} }
+
+func (c *preCallChecks) note(ctx context.Context) {
+	id, ok := asynq.GetTaskID(ctx)
+	if !ok {
+		return // not a task's command: asynq's own, or the test's
+	}
+	now := time.Now()
+	c.mu.Lock()
+	c.last[id] = now
+	c.mu.Unlock()
+}
+
+// lastOf returns when the task's last command left for Redis.
+func (c *preCallChecks) lastOf(id string) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at, ok := c.last[id]
+	return at, ok
+}
+
+func (c *preCallChecks) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *preCallChecks) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.note(ctx)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *preCallChecks) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.note(ctx)
+		return next(ctx, cmds)
+	}
+}
+
+// checkedCall is one provider call and when its check before it left for Redis.
+type checkedCall struct {
+	line      int
+	checkedAt time.Time
+	checked   bool // false: no command of its task was seen, so the test cannot judge the call
+}
+
+// checkedCalls is a Caller that notes, for each call, when its pre-call check left for Redis.
+type checkedCalls struct {
+	Caller
+	checks *preCallChecks
+	mu     sync.Mutex
+	calls  []checkedCall
+}
+
+func (c *checkedCalls) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
+	call := checkedCall{line: r.Line}
+	if id, ok := asynq.GetTaskID(ctx); ok {
+		call.checkedAt, call.checked = c.checks.lastOf(id)
+	}
+	c.mu.Lock()
+	c.calls = append(c.calls, call)
+	c.mu.Unlock()
+	return c.Caller.Reactivate(ctx, r)
+}
+
+// since returns the calls whose check left for Redis after t, and the calls not judged.
+func (c *checkedCalls) since(t time.Time) (after, unjudged []checkedCall) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, call := range c.calls {
+		switch {
+		case !call.checked:
+			unjudged = append(unjudged, call)
+		case call.checkedAt.After(t):
+			after = append(after, call)
+		}
+	}
+	return after, unjudged
+}
+
+// TestRevokedCredentialsStopTheFleet revokes the credentials mid-run under two workers: once the
+// first refusal's pause is in Redis, no call whose check came after it is sent, by either worker
+// (counted by the order of the check and the pause, not by a time allowed for requests on the
+// wire), and nothing is sent until resume.
 func TestRevokedCredentialsStopTheFleet(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -120,27 +210,53 @@ func TestRevokedCredentialsStopTheFleet(t *testing.T) {
 	rows := b.deletedMembers(n)
 	b.stytch.SetFaults(fakeidp.Faults{Latency: 20 * time.Millisecond})
 	b.queue("run-revoke", rows)
-	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	checks := newPreCallChecks()
+	calls := &checkedCalls{Caller: b.client, checks: checks}
+	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: calls})
 	cfg.Concurrency = 50
 	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 20}}
-	stopA, stopB := b.start(cfg), b.start(cfg)
+	// Each worker its own connection, as another process has, both watched by the hook.
+	var stops []func()
+	for range 2 {
+		rdb := redis.NewClient(&redis.Options{Addr: b.redis.Addr, DB: b.redis.DB})
+		t.Cleanup(func() { _ = rdb.Close() })
+		rdb.AddHook(checks)
+		c := cfg
+		c.Redis = rdb
+		stops = append(stops, b.start(c))
+	}
 	b.wait("25 calls", 30*time.Second, func() bool { return b.stytch.TotalCalls() >= 25 })
 	revokedAt := time.Now()
 	b.stytch.SetSecret("rotated-away")
-	b.wait("the pause", 10*time.Second, func() bool { _, ok, _ := b.store.PauseOf(b.ctx, jobs.Stytch); return ok })
+	// pausedAt is a moment at which the pause is surely in Redis: taken right after a read found
+	// it. The closer to the pause, the fewer calls a broken brake could hide before it.
+	var pausedAt time.Time
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		_, ok, err := b.store.PauseOf(b.ctx, jobs.Stytch)
+		if pausedAt = time.Now(); err == nil && ok {
+			break
+		}
+		if pausedAt.After(deadline) {
+			t.Fatal("no pause a minute after the credentials were revoked")
+		}
+	}
 	time.Sleep(2 * time.Second) // tasks waiting for the budget would go out now if the brake failed
-	refused := b.stytch.RequestsSince(revokedAt)
-	// At 20/s with 20ms answers, one request is on the wire at a time; allow one per worker.
-	if refused > 2 {
-		t.Fatalf("%d requests saw the revoked credentials, want at most the 2 on the wire", refused)
+	after, unjudged := calls.since(pausedAt)
+	if len(unjudged) > 0 {
+		t.Fatalf("%d calls (first line %d) with no Redis command of their task seen before them: the test cannot tell when they were checked", len(unjudged), unjudged[0].line)
+	}
+	if len(after) > 0 {
+		t.Fatalf("%d calls sent although their check before the call came after the pause was in Redis (first: line %d, checked %s after it)",
+			len(after), after[0].line, after[0].checkedAt.Sub(pausedAt))
 	}
 	r, _ := b.store.Run(b.ctx, "run-revoke")
 	if r.Counts[jobs.Failed] != 0 || r.Counts[jobs.Rejected] != 0 {
 		t.Fatalf("rows burned by the pause: %v", r.Counts)
 	}
-	stopA()
-	stopB()
-	t.Logf("requests after the revocation: %d", refused)
+	for _, stop := range stops {
+		stop()
+	}
+	t.Logf("requests after the revocation: %d (those on the wire or checked before the pause)", b.stytch.RequestsSince(revokedAt))
 
 	b.stytch.SetSecret(secret)
 	if err := Resume(b.ctx, b.rdb, jobs.Stytch); err != nil {
