@@ -527,12 +527,14 @@ func startBenchWorker(b *testing.B, redisURL, stytchURL string) *exec.Cmd {
 	return cmd
 }
 
-// startChildConc starts a worker process with the given rate and concurrency.
-func (b *bundle) startChildConc(rate float64, conc int) *exec.Cmd {
+// startChildConc starts a worker process with the given rate and concurrency; env is added to
+// its environment.
+func (b *bundle) startChildConc(rate float64, conc int, env ...string) *exec.Cmd {
 	b.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "CHILD_REDIS_ADDR="+b.redis.Addr, "CHILD_REDIS_DB="+strconv.Itoa(b.redis.DB),
 		"CHILD_STYTCH_URL="+b.url, "CHILD_RATE="+strconv.FormatFloat(rate, 'f', -1, 64), "CHILD_CONCURRENCY="+strconv.Itoa(conc))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		b.t.Fatal(err)

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,18 +48,49 @@ func childWorker() int {
 	}
 	rate, _ := strconv.ParseFloat(os.Getenv("CHILD_RATE"), 64)
 	conc, _ := strconv.Atoi(os.Getenv("CHILD_CONCURRENCY"))
-	s, err := New(Config{Redis: rdb, Callers: map[jobs.Provider]Caller{jobs.Stytch: c},
+	// CHILD_VERDICT names a file for the stop rule's verdict on the process's calls, judged
+	// against the moment its server was told to stop; with it, CHILD_HOLD names the file a
+	// beginHold creates when it holds a task's Begin until that moment.
+	verdictPath := os.Getenv("CHILD_VERDICT")
+	stopNoted := make(chan struct{})
+	var caller Caller = c
+	var calls *checkedCalls
+	if verdictPath != "" {
+		checks := newPreCallChecks()
+		calls = &checkedCalls{Caller: c, checks: checks}
+		caller = calls
+		if held := os.Getenv("CHILD_HOLD"); held != "" {
+			rdb.AddHook(&beginHold{armed: func() bool { return calls.count() >= 3 }, release: stopNoted, heldFile: held})
+		}
+		rdb.AddHook(checks) // after the hold: a held Begin's check is noted when it leaves
+	}
+	s, err := New(Config{Redis: rdb, Callers: map[jobs.Provider]Caller{jobs.Stytch: caller},
 		Limits: map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: rate}}, Concurrency: conc, MaxAttempts: 10,
 		Backoff: Backoff{Base: 50 * time.Millisecond, Cap: 200 * time.Millisecond}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	sig, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// The server's context ends with the signal's; the moment is noted after it ended, so every
+	// check of the stop from that moment on sees it.
+	ctx, cancel := context.WithCancel(context.Background())
+	stoppedAt := make(chan time.Time, 1)
+	context.AfterFunc(sig, func() { cancel(); stoppedAt <- time.Now(); close(stopNoted) })
 	if err := s.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
+	}
+	if verdictPath != "" {
+		data, err := json.Marshal(calls.verdict(<-stoppedAt))
+		if err == nil {
+			err = os.WriteFile(verdictPath, data, 0o600)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 	}
 	return 0
 }

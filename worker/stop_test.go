@@ -2,7 +2,10 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -184,6 +187,13 @@ func (c *checkedCalls) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
 	return c.Caller.Reactivate(ctx, r)
 }
 
+// count returns how many calls were made.
+func (c *checkedCalls) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
+}
+
 // verdict judges the calls against a stop that was observable in Redis, or by the handler's
 // checks, from the moment stop on.
 func (c *checkedCalls) verdict(stop time.Time) stopVerdict {
@@ -226,6 +236,32 @@ func (v stopVerdict) check(t testing.TB, stop string) {
 	if len(v.Late) > 0 {
 		t.Fatalf("%d calls sent although their check before the call came after %s (first: line %d, checked %s after it)",
 			len(v.Late), stop, v.Late[0].Line, v.Late[0].By)
+	}
+}
+
+// beginHold is a Redis hook that, once armed, holds every Begin (the pipeline of the pause read
+// and the begin script) until release is closed, and creates heldFile when it holds the first:
+// tasks whose Begin is on its way to Redis when the process is told to stop, which only the
+// handler's look at the stop right after Begin keeps from calling. On a client it goes before
+// the preCallChecks, so a held Begin's check is noted when it leaves.
+type beginHold struct {
+	armed    func() bool
+	release  <-chan struct{}
+	heldFile string
+	once     sync.Once
+}
+
+func (h *beginHold) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *beginHold) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (h *beginHold) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) == 2 && cmds[0].Name() == "hget" && cmds[1].Name() == "evalsha" && h.armed() {
+			h.once.Do(func() { _ = os.WriteFile(h.heldFile, nil, 0o600) })
+			<-h.release
+		}
+		return next(ctx, cmds)
 	}
 }
 
@@ -419,15 +455,20 @@ func TestUnpausedBehindOurBack(t *testing.T) {
 }
 
 // TestSIGTERMSendsNothingAfterIt stops a real worker process with SIGTERM while its tasks wait
-// for the budget.
+// for the budget and, held by the process's beginHold, in Begin: it exits cleanly, and it sends
+// no call whose check before the call (Begin, after which the handler looks at the stop once
+// more) left for Redis after its server was told to stop, as the process itself judges its calls
+// (by its own clock, not by a time allowed for requests on the wire).
 func TestSIGTERMSendsNothingAfterIt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const n = 100
 	rows := b.deletedMembers(n)
 	b.queue("run-term", rows)
-	child := b.startChildConc(5, 50)
-	b.wait("a few calls", 30*time.Second, func() bool { return b.stytch.TotalCalls() >= 5 })
+	dir := t.TempDir()
+	verdictPath, held := filepath.Join(dir, "verdict.json"), filepath.Join(dir, "held")
+	child := b.startChildConc(5, 50, "CHILD_VERDICT="+verdictPath, "CHILD_HOLD="+held)
+	b.wait("a few calls, then a Begin held", 30*time.Second, func() bool { _, err := os.Stat(held); return err == nil })
 	termAt := time.Now()
 	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -435,10 +476,21 @@ func TestSIGTERMSendsNothingAfterIt(t *testing.T) {
 	if err := child.Wait(); err != nil {
 		t.Fatalf("worker after SIGTERM: %v, want a clean exit", err)
 	}
-	if after := b.stytch.RequestsSince(termAt.Add(onTheWire)); after != 0 {
-		t.Fatalf("%d requests after SIGTERM, want 0", after)
+	exited := time.Since(termAt)
+	data, err := os.ReadFile(verdictPath)
+	if err != nil {
+		t.Fatalf("the worker process left no verdict on its calls: %v", err)
 	}
-	t.Logf("SIGTERM to exit: %s", time.Since(termAt).Round(time.Millisecond))
+	var v stopVerdict
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.stytch.TotalCalls(); v.Calls < got {
+		t.Fatalf("the verdict judges %d calls, the fake saw %d: every call must pass the judge", v.Calls, got)
+	}
+	v.check(t, "the process was told to stop")
+	t.Logf("SIGTERM to exit: %s; requests after SIGTERM: %d (those on the wire or checked before the stop)",
+		exited.Round(time.Millisecond), b.stytch.RequestsSince(termAt))
 }
 
 // TestRedisErrorIsNotAnAttempt: a row whose worker cannot reach Redis goes back to the queue
