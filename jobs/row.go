@@ -366,11 +366,30 @@ type Result struct {
 	// Reason, when set, is the reason the row records instead of ErrorType (for example
 	// ReasonNoPermissionInOrg for a ZITADEL 403 the worker must not pause on).
 	Reason string
+	// Grant, on a fatal answer given for want of a role (the credentials work, the service user
+	// lacks the permission), names the role to grant, as RoleError.Grant; empty otherwise.
+	Grant string
 }
 
 // ErrFatal is wrapped by errors that stop a provider's queue: refused credentials, a missing
 // permission, a base URL that answers like no provider. Provider clients' Check wraps it.
 var ErrFatal = errors.New("fatal provider error")
+
+// RoleError is a fatal refusal for want of a role: the credentials work, but the service user
+// lacks the permission the work needs, so the fix is a grant, not other credentials. It wraps
+// ErrFatal; callers find it with errors.As.
+type RoleError struct {
+	// Grant names the role to grant, e.g. "ORG_USER_MANAGER (in the organisations of the rows)
+	// or IAM_USER_MANAGER".
+	Grant string
+	// Err is the refusal, as the user reads it.
+	Err error
+}
+
+func (e *RoleError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err and ErrFatal.
+func (e *RoleError) Unwrap() []error { return []error{e.Err, ErrFatal} }
 
 // Outcome is how one input row ended. Every row ends with exactly one.
 type Outcome string

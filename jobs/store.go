@@ -177,6 +177,16 @@ type Pause struct {
 	RunID    string    `json:"run_id,omitempty"`
 	Line     int       `json:"line,omitempty"`
 	At       time.Time `json:"at"`
+	// Grant, when the pause is for want of a role, names the role to grant (Result.Grant).
+	Grant string `json:"grant,omitempty"`
+}
+
+// Fix says what to do before resuming: grant the role the pause names, or fix the cause.
+func (p Pause) Fix() string {
+	if p.Grant != "" {
+		return "grant the service user " + p.Grant
+	}
+	return "fix the cause"
 }
 
 // SetPaused records why a provider's queue was paused; the first reason stays until ClearPaused.
