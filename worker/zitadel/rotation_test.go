@@ -6,9 +6,13 @@ package zitadel
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"reactivator/internal/fakeidp"
@@ -114,5 +118,75 @@ func TestKeyFileRotation(t *testing.T) {
 	}
 	if err := c.Check(t.Context()); !errors.Is(err, jobs.ErrFatal) {
 		t.Errorf("Check() with a deleted key = %v, want fatal", err)
+	}
+}
+
+// TestTokenFileRotationConcurrent401s: calls refused together with the old token all retry
+// with the new one, not only the first to read the file again (the others found the file's
+// value already changed and took the refusal as fatal, which paused the provider).
+func TestTokenFileRotationConcurrent401s(t *testing.T) {
+	t.Parallel()
+	const org, k = "400907376431008806", 4
+	const old, rotated = "pat-old-0123456789", "pat-new-9876543210"
+	z := fakeidp.NewZitadel("127.0.0.1")
+	z.AddToken(rotated, org)
+	for i := range k {
+		z.AddUser(fmt.Sprint("u", i), org, fakeidp.ZitadelInactive)
+	}
+	// Calls with the old token wait for each other, so that all of them are refused before
+	// any reads the file again.
+	var arrived sync.WaitGroup
+	arrived.Add(k)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer "+old {
+			arrived.Done()
+			arrived.Wait()
+		}
+		z.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "zitadel-token")
+	writeFile(t, path, []byte(old+"\n"))
+	c, err := New(t.Context(), Config{BaseURL: srv.URL, TokenFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.CredentialsID()
+	// Same size and time: the client's look at the file sees no change before the 401s.
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, []byte(rotated+"\n"))
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	results := make([]jobs.Result, k)
+	var wg sync.WaitGroup
+	for i := range k {
+		wg.Go(func() {
+			results[i] = c.Reactivate(t.Context(), jobs.Row{Line: 2 + i, Provider: jobs.Zitadel, UserID: fmt.Sprint("u", i)})
+		})
+	}
+	wg.Wait()
+	for i, res := range results {
+		if res.Class != jobs.ClassReactivated {
+			t.Errorf("Reactivate(u%d) refused with the old token at the same time as others = %+v, want reactivated", i, res)
+		}
+	}
+	if after := c.CredentialsID(); after == before || after == "" || strings.Contains(after, "pat-") {
+		t.Errorf("CredentialsID() after the rotation = %q (before %q), want another digest", after, before)
+	}
+}
+
+// TestCredentialsIDOfFixedCredentials: credentials from the environment cannot change.
+func TestCredentialsIDOfFixedCredentials(t *testing.T) {
+	t.Parallel()
+	c, err := New(t.Context(), Config{BaseURL: "https://zitadel.example.com", Token: "pat-0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := c.CredentialsID(); id != "" {
+		t.Errorf("CredentialsID() of ZITADEL_TOKEN = %q, want empty", id)
 	}
 }

@@ -54,11 +54,16 @@ func (s staticToken) token(context.Context) (string, error) { return string(s), 
 func (staticToken) invalidate(string) bool                  { return false }
 
 // fileToken is a personal access token read from a file that may be rotated: a refused token
-// is worth one more try only when the file now holds another.
+// is worth one more try only when the file now holds another, read again now or by a call
+// refused at the same time.
 type fileToken struct{ f *secretfile.File }
 
 func (t fileToken) token(context.Context) (string, error) { return t.f.Value(), nil }
-func (t fileToken) invalidate(string) bool                { return t.f.Reload() }
+
+func (t fileToken) invalidate(tok string) bool {
+	t.f.Reload()
+	return t.f.Value() != tok
+}
 
 // keySource is the service user's key: from KeyJSON, or from a key file read again when it
 // changes (a new key parsed once per new content).
