@@ -520,6 +520,7 @@ func classify(o op, api string, rowOrg bool, status int, header http.Header, bod
 	case status == http.StatusForbidden || a.code == codePermissionDenied:
 		return permissionDenied(res, api, rowOrg, a, said)
 	case a.has(map[string]bool{noMembershipID: true}):
+		res.Grant = grantRoles
 		return set(jobs.ClassFatal, "the service user has no role at all ("+said+"): "+grantAdvice)
 	case a.has(o.impossible):
 		return set(jobs.ClassRejected, o.impossibleWhy+" ("+said+")")
@@ -549,7 +550,7 @@ func permissionDenied(res jobs.Result, api string, rowOrg bool, a answer, said s
 	case api == APIv1 && a.has(map[string]bool{orgNotFoundID: true}):
 		res.Message = "the organisation of ZITADEL_ORG_ID does not exist (" + said + "): check ZITADEL_ORG_ID"
 	default:
-		res.Message = "the service user lacks permission (" + said + "): " + grantAdvice
+		res.Message, res.Grant = "the service user lacks permission ("+said+"): "+grantAdvice, grantRoles
 	}
 	res.Message = clip(res.Message)
 	return res

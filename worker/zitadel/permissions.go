@@ -47,18 +47,22 @@ func (p Permissions) String() string {
 	return "has no role at all"
 }
 
-// grantAdvice is what to do when the service user lacks user.write.
-const grantAdvice = "grant the service user a role with user.write: ORG_USER_MANAGER (in the organisations of the rows) or IAM_USER_MANAGER"
+// grantRoles are the roles that give user.write (jobs.RoleError.Grant).
+const grantRoles = "ORG_USER_MANAGER (in the organisations of the rows) or IAM_USER_MANAGER"
 
-// Refusal is the refusal of a service user that may write users nowhere (not Anywhere): an error
-// wrapping jobs.ErrFatal that says what the look-up found, what the caller cannot do for it
+// grantAdvice is what to do when the service user lacks user.write.
+const grantAdvice = "grant the service user a role with user.write: " + grantRoles
+
+// Refusal is the refusal of a service user that may write users nowhere (not Anywhere): a
+// *jobs.RoleError (it wraps jobs.ErrFatal, Grant names the roles) that says what the look-up found, what the caller cannot do for it
 // (so, e.g. "a run would reactivate no one") and the role to grant. It is nil when the service
 // user may write users somewhere. plan, find and check refuse with it.
 func (p Permissions) Refusal(so string) error {
 	if p.Anywhere() {
 		return nil
 	}
-	return fmt.Errorf("the ZITADEL service user %s, so %s: %s: %w", p, so, grantAdvice, jobs.ErrFatal)
+	return &jobs.RoleError{Grant: grantRoles,
+		Err: fmt.Errorf("the ZITADEL service user %s, so %s: %s: %w", p, so, grantAdvice, jobs.ErrFatal)}
 }
 
 // maxProbedOrgs bounds the permission look-ups of one probe.
@@ -177,8 +181,10 @@ func (c *Client) cachedPermissions(ctx context.Context) (Permissions, error) {
 // permissionAnswer decides a 403 code 7 of a reactivate or deactivate (res, fatal as Classify
 // gives it): the row is rejected, reason no_permission_in_org, when the service user may write
 // users somewhere; the answer stays fatal when it may nowhere; it is transient (the row waits,
-// nothing pauses) when the probe could not tell.
+// nothing pauses) when the probe could not tell. Only the fatal answer for want of a role
+// carries Grant.
 func (c *Client) permissionAnswer(ctx context.Context, res jobs.Result) jobs.Result {
+	res.Grant = ""
 	p, err := c.cachedPermissions(ctx)
 	if err == nil && !p.Anywhere() {
 		// About to pause the provider: ask afresh, as a role granted since the last probe (the
@@ -195,7 +201,7 @@ func (c *Client) permissionAnswer(ctx context.Context, res jobs.Result) jobs.Res
 		res.Class, res.Reason = jobs.ClassRejected, jobs.ReasonNoPermissionInOrg
 		res.Message = clip("the service user may not change users of this user's organisation (" + res.ErrorType + "; it " + p.String() + "): grant it ORG_USER_MANAGER there, or give these rows to a service user with IAM_USER_MANAGER")
 	default:
-		res.Class = jobs.ClassFatal
+		res.Class, res.Grant = jobs.ClassFatal, grantRoles
 		res.Message = clip("the service user has no user.write in any organisation (" + res.ErrorType + "): " + grantAdvice)
 	}
 	return res

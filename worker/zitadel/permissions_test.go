@@ -80,6 +80,9 @@ func TestPermissionModelAgainstTheFake(t *testing.T) {
 			if err != nil && (strings.Contains(err.Error(), "ZITADEL_URL") || !strings.Contains(err.Error(), "IAM_USER_MANAGER")) {
 				t.Errorf("Check() = %q, want the role to grant and no word of ZITADEL_URL", err)
 			}
+			if re := (*jobs.RoleError)(nil); err != nil && (!errors.As(err, &re) || !strings.Contains(re.Grant, "IAM_USER_MANAGER")) {
+				t.Errorf("Check() = %#v, want a *jobs.RoleError naming IAM_USER_MANAGER", err)
+			}
 			if !strings.Contains(c.Scope(), tc.scope) {
 				t.Errorf("Scope() = %q, want %q in it", c.Scope(), tc.scope)
 			}
@@ -97,6 +100,10 @@ func TestPermissionModelAgainstTheFake(t *testing.T) {
 				}
 				if res.Class == jobs.ClassFatal && strings.Contains(res.Message, "ZITADEL_URL") {
 					t.Errorf("Reactivate(%s) message %q points at ZITADEL_URL for a permission problem", u.id, res.Message)
+				}
+				// Every fatal answer here is for want of a role: Grant says which, for the pause.
+				if wantGrant := res.Class == jobs.ClassFatal; strings.Contains(res.Grant, "IAM_USER_MANAGER") != wantGrant || (res.Grant != "") != wantGrant {
+					t.Errorf("Reactivate(%s) = %q Grant %q, want the roles to grant only on a fatal answer", u.id, res.Class, res.Grant)
 				}
 				wantState := fakeidp.ZitadelInactive
 				if u.want.class == jobs.ClassReactivated {

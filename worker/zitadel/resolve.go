@@ -5,6 +5,8 @@ package zitadel
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,8 +57,8 @@ func LookupBody(l jobs.Lookup, value, org string, limit int) ([]byte, error) {
 // none, one, or several (at most 20). ListUsers shows only the users the service user may read,
 // so no match means none it may read. A row that is not a ZITADEL lookup row is refused before
 // any call. The error wraps jobs.ErrFatal when the credentials or the URL are refused or the
-// service user has no role at all (AUTHZ-cdgFk); any other error means the read gave nothing
-// usable.
+// service user has no role at all (AUTHZ-cdgFk; then it is a *jobs.RoleError naming the roles
+// to grant); any other error means the read gave nothing usable.
 func (c *Client) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error) {
 	if r.Provider != jobs.Zitadel || !r.NeedsLookup() {
 		return nil, fmt.Errorf("zitadel lookup: line %d is not a ZITADEL row without a user id", r.Line)
@@ -94,7 +96,10 @@ func (c *Client) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error
 		// As for a reactivate: fatal only when the service user may write users nowhere.
 		res = c.permissionAnswer(ctx, res)
 	}
-	if res.Class == jobs.ClassFatal {
+	switch {
+	case res.Class == jobs.ClassFatal && res.Grant != "":
+		return nil, &jobs.RoleError{Grant: res.Grant, Err: fmt.Errorf("%s: %s: %w", what, res.Message, jobs.ErrFatal)}
+	case res.Class == jobs.ClassFatal:
 		return nil, fmt.Errorf("%s: %s: %w", what, res.Message, jobs.ErrFatal)
 	}
 	return nil, fmt.Errorf("%s: %s", what, res.Message)
@@ -105,8 +110,9 @@ func (c *Client) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error
 // answers a service user without any role 200 with only itself, so its lookups find no one
 // where they should stop the run, and a viewer's find users it cannot reactivate. It returns nil
 // when the service user may write users somewhere; an error wrapping jobs.ErrFatal when the
-// credentials are refused or it may write users nowhere (the error names the role to grant);
-// another error when the probe could not finish.
+// credentials are refused or it may write users nowhere (then a *jobs.RoleError naming the role
+// to grant); another error when the probe could not finish. Its answer holds for the
+// credentials CredentialsID names at the time.
 func (c *Client) CheckLookups(ctx context.Context) error {
 	p, err := c.Permissions(ctx)
 	if err != nil {
@@ -116,4 +122,22 @@ func (c *Client) CheckLookups(ctx context.Context) error {
 		return fmt.Errorf("zitadel lookups: %w", err)
 	}
 	return nil
+}
+
+// CredentialsID identifies the credentials the client sends now (worker.LookupChecker): a digest
+// of the token file's or key file's current content, never the secret itself, so a rotation
+// of ZITADEL_TOKEN_FILE or ZITADEL_KEY_FILE, which may hand the client another service user,
+// changes it. Credentials from the environment cannot change: "" for them.
+func (c *Client) CredentialsID() string {
+	var v string
+	switch {
+	case c.keys != nil && c.keys.file != nil:
+		v = c.keys.file.Value()
+	case len(c.files) > 0:
+		v = c.files[0].Value()
+	default:
+		return ""
+	}
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:])
 }

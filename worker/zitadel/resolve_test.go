@@ -130,5 +130,14 @@ func TestCheckLookups(t *testing.T) {
 		case tt.refused && tt.tok != "tok-unknown" && !strings.Contains(err.Error(), fakeidp.RoleOrgUserManager):
 			t.Errorf("CheckLookups(%s) = %v, want it to name %s", tt.tok, err, fakeidp.RoleOrgUserManager)
 		}
+		// The kind of refusal is typed: a missing role is a *jobs.RoleError naming the roles,
+		// refused credentials are not.
+		var re *jobs.RoleError
+		switch isRole := errors.As(err, &re); {
+		case tt.refused && tt.tok != "tok-unknown" && (!isRole || !strings.Contains(re.Grant, fakeidp.RoleOrgUserManager) || !strings.Contains(re.Grant, fakeidp.RoleIAMUserManager)):
+			t.Errorf("CheckLookups(%s) = %#v, want a *jobs.RoleError granting %s or %s", tt.tok, err, fakeidp.RoleOrgUserManager, fakeidp.RoleIAMUserManager)
+		case tt.tok == "tok-unknown" && isRole:
+			t.Errorf("CheckLookups(%s) = %#v, want no *jobs.RoleError: the credentials are refused", tt.tok, err)
+		}
 	}
 }
