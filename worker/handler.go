@@ -32,13 +32,18 @@ type Caller interface {
 
 // LookupChecker is a provider client whose lookups can come back empty for want of a role rather
 // than of a match: worker/zitadel.Client (ListUsers shows a service user without any role only
-// itself). The worker asks CheckLookups before its first lookup read for the provider, and again
-// after a refusal, so a role missing stops the provider instead of ending rows not_found.
+// itself). The worker asks CheckLookups before its first lookup read for the provider, again
+// after a refusal, and again when CredentialsID changed since the check passed (a rotated token
+// file may belong to another service user), so a role missing stops the provider instead of
+// ending rows not_found.
 type LookupChecker interface {
 	// CheckLookups returns nil when the lookups can be trusted; an error wrapping jobs.ErrFatal
-	// when the credentials are refused or the role is missing (it names the role to grant);
-	// another error when the check could not finish.
+	// when the credentials are refused or the role is missing (then a *jobs.RoleError naming the
+	// role to grant); another error when the check could not finish.
 	CheckLookups(ctx context.Context) error
+	// CredentialsID identifies the credentials the client sends now, never revealing them;
+	// it changes when they do.
+	CredentialsID() string
 }
 
 // Deactivator is a provider client that can also undo a reactivation (design: "undo RUN"):
@@ -72,10 +77,12 @@ type reactivateHandler struct {
 	lookups  lookupGate
 }
 
-// lookupGate remembers that the caller's LookupChecker passed, for the life of the process.
+// lookupGate remembers that the caller's LookupChecker passed, and with which credentials
+// (LookupChecker.CredentialsID), for the life of the process.
 type lookupGate struct {
 	mu     sync.Mutex
 	passed bool
+	creds  string
 }
 
 func (h *reactivateHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -514,7 +521,7 @@ func (h *reactivateHandler) resolve(ctx, wait context.Context, log *slog.Logger,
 	if err := s.halt(wait, h.provider, true); err != nil {
 		return row, false, err
 	}
-	err := h.checkLookups(ctx, wait, runID, row.Line)
+	checked, err := h.checkLookups(ctx, wait, runID, row.Line)
 	if re := (*RetryError)(nil); errors.As(err, &re) {
 		return row, false, err
 	}
@@ -530,6 +537,11 @@ func (h *reactivateHandler) resolve(ctx, wait context.Context, log *slog.Logger,
 			m.Calls.WithLabelValues(string(h.provider), class).Inc()
 			m.CallDuration.WithLabelValues(string(h.provider)).Observe(time.Since(start).Seconds())
 		}
+		if err == nil && h.credentialsChanged(checked) {
+			// The client took other credentials during the read (a token file rotated, read
+			// again on a 401): its answer is theirs, unchecked. Read again after the check.
+			return row, false, &RetryError{Reason: "the credentials changed during the look-up: it is made again after they are checked"}
+		}
 	}
 	named := fmt.Sprintf("%s %s", row.Lookup, row.LookupValue)
 	if row.OrgID != "" {
@@ -537,7 +549,7 @@ func (h *reactivateHandler) resolve(ctx, wait context.Context, log *slog.Logger,
 	}
 	switch {
 	case errors.Is(err, jobs.ErrFatal):
-		s.pause(ctx, h.provider, runID, row.Line, jobs.Result{Class: jobs.ClassFatal, Message: err.Error()})
+		s.pause(ctx, h.provider, runID, row.Line, fatalResult(err))
 		return row, false, s.pausedError(h.provider, err.Error())
 	case err != nil && ctx.Err() != nil:
 		return row, false, &RetryError{Reason: "interrupted", RetryAfter: time.Second}
@@ -564,32 +576,54 @@ func (h *reactivateHandler) resolve(ctx, wait context.Context, log *slog.Logger,
 }
 
 // checkLookups makes the caller's LookupChecker check before the provider's first lookup read of
-// this process, for the lookup of runID's line; once a check passed it returns nil at once.
-// Concurrent first lookups wait for one check. A refusal pauses the provider as a fatal answer
-// does and is not kept, so the first lookup after a resume checks again; it and a pause found
-// by a task that waited behind it return the task's error (a *RetryError). Any other error is
-// that of a lookup read that failed.
-func (h *reactivateHandler) checkLookups(ctx, wait context.Context, runID string, line int) error {
+// this process, for the lookup of runID's line, and returns the credentials it holds for
+// (CredentialsID). A pass holds while the checker's CredentialsID stays the one it passed with:
+// then it returns nil at once; credentials changed since are checked anew. Concurrent lookups
+// wait for one check. A refusal pauses the provider as a fatal answer does and is not kept, so
+// the first lookup after a resume checks again; it and a pause found by a task that waited
+// behind it return the task's error (a *RetryError). Any other error is that of a lookup read
+// that failed.
+func (h *reactivateHandler) checkLookups(ctx, wait context.Context, runID string, line int) (string, error) {
 	checker, ok := h.caller.(LookupChecker)
 	if !ok {
-		return nil
+		return "", nil
 	}
 	s, g := h.srv, &h.lookups
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.passed {
-		return nil
+	// Taken before the check: credentials that change during it make the next lookup check again.
+	creds := checker.CredentialsID()
+	if g.passed && g.creds == creds {
+		return creds, nil
 	}
+	g.passed = false
 	if err := s.halt(wait, h.provider, true); err != nil {
-		return err
+		return creds, err
 	}
 	err := checker.CheckLookups(ctx)
 	if errors.Is(err, jobs.ErrFatal) {
-		s.pause(ctx, h.provider, runID, line, jobs.Result{Class: jobs.ClassFatal, Message: err.Error()})
-		return s.pausedError(h.provider, err.Error())
+		s.pause(ctx, h.provider, runID, line, fatalResult(err))
+		return creds, s.pausedError(h.provider, err.Error())
 	}
-	g.passed = err == nil
-	return err
+	g.passed, g.creds = err == nil, creds
+	return creds, err
+}
+
+// credentialsChanged reports whether the caller's LookupChecker sends other credentials than
+// checked, those its check passed with.
+func (h *reactivateHandler) credentialsChanged(checked string) bool {
+	checker, ok := h.caller.(LookupChecker)
+	return ok && checker.CredentialsID() != checked
+}
+
+// fatalResult is the pause's result for err, an error wrapping jobs.ErrFatal: its Grant names
+// the role to grant when err is a *jobs.RoleError.
+func fatalResult(err error) jobs.Result {
+	res := jobs.Result{Class: jobs.ClassFatal, Message: err.Error()}
+	if re := (*jobs.RoleError)(nil); errors.As(err, &re) {
+		res.Grant = re.Grant
+	}
+	return res
 }
 
 // withResolution records in rec the account the lookup of row found, so the report shows its id

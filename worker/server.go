@@ -325,21 +325,32 @@ func (s *Server) pause(ctx context.Context, p jobs.Provider, runID string, line 
 	ctx = context.WithoutCancel(ctx)
 	// The store's pause is the truth every worker of the fleet checks right before each call;
 	// record it first. asynq's queue pause only stops the queue being fetched.
-	if err := s.store.SetPaused(ctx, jobs.Pause{Provider: p, Reason: reason, RunID: runID, Line: line}); err != nil {
+	pz := jobs.Pause{Provider: p, Reason: reason, RunID: runID, Line: line, Grant: res.Grant}
+	if err := s.store.SetPaused(ctx, pz); err != nil {
 		s.log.Error("could not record pause", "provider", p, "err", err)
 	}
 	if err := s.inspector.PauseQueue(p.Queue()); err != nil && !already {
 		s.log.Debug("queue pause", "queue", p.Queue(), "err", err)
 	}
-	note := fmt.Sprintf("%s paused: %s; fix it, then run `reactivator resume %s`", p, reason, p)
+	note := fmt.Sprintf("%s paused: %s; %s, then run `reactivator resume %s`", p, reason, pz.Fix(), p)
 	if err := s.store.SetNote(ctx, runID, note); err != nil {
 		s.log.Error("could not record pause on run", "run", runID, "err", err)
 	}
 	if !already {
 		s.log.Error("provider answered with a fatal error: queue paused, no further rows are called",
 			"provider", p, "run", runID, "line", line, "status", res.HTTPStatus, "error_type", res.ErrorType, "msg", res.Message,
-			"next", "fix the credentials or URL, then: reactivator resume "+string(p))
+			"next", pauseNext(pz))
 	}
+}
+
+// pauseNext is what the log of a fatal answer tells the operator to do: grant the role a pause
+// for want of one names (the answer's Grant), else fix the credentials or the URL.
+func pauseNext(pz jobs.Pause) string {
+	fix := "fix the credentials or URL"
+	if pz.Grant != "" {
+		fix = pz.Fix()
+	}
+	return fix + ", then: reactivator resume " + string(pz.Provider)
 }
 
 func (s *Server) isPaused(p jobs.Provider) bool {
@@ -386,14 +397,14 @@ func (s *Server) refreshPaused(ctx context.Context) error {
 		s.paused[p] = v.Reason
 	}
 	s.mu.Unlock()
-	for p := range m {
+	for p, pz := range m {
 		if _, served := s.pacers[p]; !served {
 			continue
 		}
 		// PauseQueue succeeds only when the queue was not paused.
 		if err := s.inspector.PauseQueue(p.Queue()); err == nil {
 			s.log.Warn("the queue was unpaused outside reactivator while the provider is paused: paused it again; its tasks go back uncalled",
-				"provider", p, "queue", p.Queue(), "next", "fix the cause, then: reactivator resume "+string(p))
+				"provider", p, "queue", p.Queue(), "next", pz.Fix()+", then: reactivator resume "+string(p))
 		}
 	}
 	return nil
