@@ -658,6 +658,20 @@ func TestPausedProviderAndResume(t *testing.T) {
 	if _, runPage := b.get("/runs/held"); !strings.Contains(runPage, reason) {
 		t.Errorf("run page of a paused provider's run lacks the reason %q", reason)
 	}
+	if strings.Contains(page, "Grant the service user") || !strings.Contains(page, "Fix the cause (credentials, permissions, base URL)") {
+		t.Errorf("runs page with stytch paused for its credentials does not say to fix the cause:\n%s", page)
+	}
+	// A pause for want of a role says which to grant.
+	const grant = "ORG_USER_MANAGER (in the organisations of the rows) or IAM_USER_MANAGER"
+	if err := b.store.SetPaused(b.ctx, jobs.Pause{Provider: jobs.Zitadel, Reason: "the ZITADEL service user has no role at all", Grant: grant}); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := b.get("/"); !strings.Contains(page, "Grant the service user "+grant+", then resume") {
+		t.Errorf("runs page with zitadel paused for want of a role does not name the role to grant:\n%s", page)
+	}
+	if err := b.store.ClearPaused(b.ctx, jobs.Zitadel); err != nil {
+		t.Fatal(err)
+	}
 
 	resp, body := b.do(http.MethodPost, "/providers/stytch/resume", b.sameOrigin())
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/?resumed=stytch" {

@@ -120,7 +120,7 @@ func (s Session) resumePaused(ctx context.Context, c *redisconn.Conn, which []jo
 			continue
 		}
 		if s.NoCheck {
-			return runwait.Mark(jobs.ErrFatal, fmt.Errorf("%s is paused since an earlier run: %s\n  the credentials were not checked (--no-check): run again without --no-check to check them and resume, or fix the cause and run: reactivator resume %s", p, pp.Reason, p))
+			return runwait.Mark(jobs.ErrFatal, fmt.Errorf("%s is paused since an earlier run: %s\n  the credentials were not checked (--no-check): run again without --no-check to check them and resume, or %s and run: reactivator resume %s", p, pp.Reason, pp.Fix(), p))
 		}
 		if err := worker.Resume(ctx, c.Client, p); err != nil {
 			return fmt.Errorf("resume %s: %w", p, err)

@@ -69,7 +69,7 @@ func (r Result) Err() error {
 	case Paused:
 		var parts []string
 		for _, p := range r.Paused {
-			parts = append(parts, fmt.Sprintf("%s is paused by a fatal error: %s; fix it, then: reactivator resume %s", p.Provider, p.Reason, p.Provider))
+			parts = append(parts, fmt.Sprintf("%s is paused by a fatal error: %s; %s, then: reactivator resume %s", p.Provider, p.Reason, p.Fix(), p.Provider))
 		}
 		return Mark(jobs.ErrFatal, errors.New(strings.Join(parts, "\n")))
 	case NotAllReactivated:

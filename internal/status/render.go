@@ -145,8 +145,8 @@ func writePauses(w io.Writer, paused []jobs.Pause) {
 		if p.RunID != "" {
 			where = fmt.Sprintf(" by run %s line %d", p.RunID, p.Line)
 		}
-		fmt.Fprintf(w, "\n%s is PAUSED since %s%s: %s\n  no further %s rows are called; fix the cause, then: reactivator resume %s\n",
-			p.Provider, TimeText(p.At), where, p.Reason, p.Provider, p.Provider)
+		fmt.Fprintf(w, "\n%s is PAUSED since %s%s: %s\n  no further %s rows are called; %s, then: reactivator resume %s\n",
+			p.Provider, TimeText(p.At), where, p.Reason, p.Provider, p.Fix(), p.Provider)
 	}
 }
 
@@ -236,7 +236,7 @@ func (wt *Watcher) lines(v View, now time.Time) {
 		}
 	}
 	for _, p := range v.Paused {
-		line := fmt.Sprintf("%s is PAUSED: %s; fix it, then: reactivator resume %s", p.Provider, p.Reason, p.Provider)
+		line := fmt.Sprintf("%s is PAUSED: %s; %s, then: reactivator resume %s", p.Provider, p.Reason, p.Fix(), p.Provider)
 		if wt.last["paused:"+string(p.Provider)] != line {
 			wt.last["paused:"+string(p.Provider)] = line
 			fmt.Fprintf(wt.W, "%s %s\n", now.Format("15:04:05"), line)

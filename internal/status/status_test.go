@@ -88,3 +88,36 @@ func TestUnknownRunIsStillRunNotFound(t *testing.T) {
 		t.Errorf("UnknownRun(other) = %v, want it unchanged", got)
 	}
 }
+
+// TestPausesSayWhatToFix: a pause for want of a role tells to grant it, in the status page and
+// the watch lines; another pause tells to fix the cause.
+func TestPausesSayWhatToFix(t *testing.T) {
+	t.Parallel()
+	const grant = "ORG_USER_MANAGER (in the organisations of the rows) or IAM_USER_MANAGER"
+	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name  string
+		pause jobs.Pause
+		want  string
+	}{
+		{"missing role", jobs.Pause{Provider: jobs.Zitadel, Reason: "the ZITADEL service user has no role at all", At: at, Grant: grant},
+			"grant the service user " + grant + ", then: reactivator resume zitadel"},
+		{"credentials", jobs.Pause{Provider: jobs.Stytch, Reason: "HTTP 401 unauthorized_credentials", At: at},
+			"fix the cause, then: reactivator resume stytch"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var page strings.Builder
+			writePauses(&page, []jobs.Pause{tt.pause})
+			if !strings.Contains(page.String(), tt.want) {
+				t.Errorf("writePauses(%+v) = %q, want %q in it", tt.pause, page.String(), tt.want)
+			}
+			var lines strings.Builder
+			wt := &Watcher{W: &lines, last: map[string]string{}}
+			wt.lines(View{Paused: []jobs.Pause{tt.pause}}, at)
+			if !strings.Contains(lines.String(), tt.want) {
+				t.Errorf("watch line of %+v = %q, want %q in it", tt.pause, lines.String(), tt.want)
+			}
+		})
+	}
+}
