@@ -316,12 +316,7 @@ func TestZitadelLookupsNeedARole(t *testing.T) {
 			}
 			b.start(b.config(map[jobs.Provider]Caller{jobs.Zitadel: c}))
 			if refused {
-				b.wait("the pause and its note on the run", 30*time.Second, func() bool {
-					p, err := b.store.Paused(b.ctx)
-					_, ok := p[jobs.Zitadel]
-					r, rerr := b.store.Run(b.ctx, "role")
-					return err == nil && ok && rerr == nil && r.Note != ""
-				})
+				b.waitPauseNoted(jobs.Zitadel, "role")
 				time.Sleep(500 * time.Millisecond) // give a wrongly unpaused worker the chance to end rows
 				p, _ := b.store.Paused(b.ctx)
 				if why := p[jobs.Zitadel].Reason; !strings.Contains(why, fakeidp.RoleOrgUserManager) || !strings.Contains(why, fakeidp.RoleIAMUserManager) {
@@ -433,12 +428,7 @@ func TestLookupFatalAnswerPauses(t *testing.T) {
 	b.stytch.SetSecret("another-secret-entirely")
 	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
 	stop := b.start(cfg)
-	b.wait("the pause and its note on the run", 30*time.Second, func() bool {
-		p, err := b.store.Paused(b.ctx)
-		_, ok := p[jobs.Stytch]
-		r, rerr := b.store.Run(b.ctx, "fatal")
-		return err == nil && ok && rerr == nil && r.Note != ""
-	})
+	b.waitPauseNoted(jobs.Stytch, "fatal")
 	time.Sleep(500 * time.Millisecond) // give a wrongly unpaused worker the chance to burn rows
 	if c := b.stytch.TotalCalls(); c != 0 {
 		t.Errorf("reactivate calls = %d, want 0", c)
@@ -506,4 +496,15 @@ func TestIsFailure(t *testing.T) {
 			t.Errorf("isFailure(%v) = %v, want %v", tt.err, got, tt.want)
 		}
 	}
+}
+
+// waitPauseNoted waits until provider is paused and the run runID carries the pause's note.
+func (b *bundle) waitPauseNoted(provider jobs.Provider, runID string) {
+	b.t.Helper()
+	b.wait("the pause and its note on the run", 30*time.Second, func() bool {
+		p, err := b.store.Paused(b.ctx)
+		_, ok := p[provider]
+		r, rerr := b.store.Run(b.ctx, runID)
+		return err == nil && ok && rerr == nil && r.Note != ""
+	})
 }

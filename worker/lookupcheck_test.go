@@ -5,39 +5,20 @@
 package worker
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"reactivator/internal/fakeidp"
 	"reactivator/internal/secretfile"
+	"reactivator/internal/syncbuf"
 	"reactivator/jobs"
 	"reactivator/worker/zitadel"
 )
-
-// lockedBuffer is a log sink the worker's goroutines may write to while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLookupCheckFollowsTokenRotation: a worker passes the lookup check with a user manager's
 // token file; the file is then rewritten with the token of a service user without any role. The
@@ -86,7 +67,7 @@ func TestLookupCheckFollowsTokenRotation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var logs lockedBuffer
+			var logs syncbuf.Buffer
 			cfg := b.config(map[jobs.Provider]Caller{jobs.Zitadel: c})
 			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			b.start(cfg)

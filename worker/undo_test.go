@@ -181,17 +181,7 @@ func TestUndoStytchAssumedWhenTheReadDoesNotConfirm(t *testing.T) {
 	rows := b.deletedMembers(2)
 	b.ingestRun("orig", rows)
 	readErr := errors.New("read refused by the test")
-	caller := readsAs{Caller: b.client, read: func(ctx context.Context, r jobs.Row) (jobs.Account, error) {
-		switch r.MemberID {
-		case member(1):
-			return jobs.Account{}, readErr
-		case member(2):
-			a, err := b.client.ReadAccount(ctx, r)
-			a.State, a.Raw = jobs.StateActive, fakeidp.StytchActive // a read that has not caught up
-			return a, err
-		}
-		return b.client.ReadAccount(ctx, r)
-	}}
+	caller := b.readsFailOrActive(member(1), member(2), readErr) // member 2: a read that has not caught up
 	b.serve(b.windowServer(b.config(map[jobs.Provider]Caller{jobs.Stytch: caller})))
 	if r := b.waitFinished("orig", time.Minute); r.Counts[jobs.Reactivated] != 2 {
 		t.Fatalf("run orig counts = %v, want 2 reactivated", r.Counts)
@@ -237,17 +227,7 @@ func TestUndoStytchMemberDeletedBySomeoneElse(t *testing.T) {
 	rows := b.deletedMembers(5)
 	b.ingestRun("orig", rows)
 	readErr := errors.New("read refused by the test")
-	caller := readsAs{Caller: b.client, read: func(ctx context.Context, r jobs.Row) (jobs.Account, error) {
-		switch r.MemberID {
-		case member(3):
-			return jobs.Account{}, readErr
-		case member(4):
-			a, err := b.client.ReadAccount(ctx, r)
-			a.State, a.Raw = jobs.StateActive, fakeidp.StytchActive // reactivated again since the delete answered
-			return a, err
-		}
-		return b.client.ReadAccount(ctx, r)
-	}}
+	caller := b.readsFailOrActive(member(3), member(4), readErr) // member 4: reactivated again since the delete answered
 	b.serve(b.windowServer(b.config(map[jobs.Provider]Caller{jobs.Stytch: caller})))
 	if r := b.waitFinished("orig", time.Minute); r.Counts[jobs.Reactivated] != 5 {
 		t.Fatalf("run orig counts = %v, want 5 reactivated", r.Counts)
@@ -335,4 +315,20 @@ func TestSettleDeleted(t *testing.T) {
 			t.Errorf("%s: %s / %s (%s) after %d attempts, want %s / %s saying %q after 2", tt.name, got.Outcome, got.Reason, got.Message, got.Attempts, tt.outcome, tt.reason, tt.says)
 		}
 	}
+}
+
+// readsFailOrActive is the bundle's Stytch client whose read of member failing answers err and
+// whose read of member active shows it active; other reads go to the fake.
+func (b *bundle) readsFailOrActive(failing, active string, err error) readsAs {
+	return readsAs{Caller: b.client, read: func(ctx context.Context, r jobs.Row) (jobs.Account, error) {
+		switch r.MemberID {
+		case failing:
+			return jobs.Account{}, err
+		case active:
+			a, rerr := b.client.ReadAccount(ctx, r)
+			a.State, a.Raw = jobs.StateActive, fakeidp.StytchActive
+			return a, rerr
+		}
+		return b.client.ReadAccount(ctx, r)
+	}}
 }

@@ -16,6 +16,7 @@ import (
 
 	"reactivator/internal/fakeidp"
 	"reactivator/internal/schedule"
+	"reactivator/internal/syncbuf"
 	"reactivator/jobs"
 )
 
@@ -53,27 +54,9 @@ func TestSchedulerCheck(t *testing.T) {
 	contains(t, "stdout", r.stdout, "nightly", "0 3 * * *", "/data/inbox", "*.csv", "(from header)", "03:00:00", "reports: /data/reports", "1 schedules OK")
 }
 
-// syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // liveCmd is a command running in the background whose stderr the test can read as it goes.
 type liveCmd struct {
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	stop   func() result
 }
 
@@ -81,7 +64,7 @@ type liveCmd struct {
 func (w *cliWorld) start(args ...string) *liveCmd {
 	w.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	lc := &liveCmd{stderr: &syncBuffer{}}
+	lc := &liveCmd{stderr: &syncbuf.Buffer{}}
 	done := make(chan result, 1)
 	go func() {
 		var stdout bytes.Buffer

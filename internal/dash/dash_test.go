@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"reactivator/internal/redistest"
+	"reactivator/internal/syncbuf"
 	"reactivator/jobs"
 	"reactivator/jobs/report"
 	"reactivator/worker"
@@ -36,27 +37,9 @@ type bundle struct {
 	store  *jobs.Store
 	redis  asynq.RedisClientOpt
 	srv    *httptest.Server
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	mu     sync.Mutex
 	resume []jobs.Provider
-}
-
-// syncBuffer is a log sink the server's goroutines may write while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // setup starts a dashboard on a fresh database. edit, when not nil, changes the config first;
@@ -68,7 +51,7 @@ func setup(t testing.TB, edit func(*Config)) *bundle {
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: db})
 	t.Cleanup(func() { _ = rdb.Close() })
 	b := &bundle{t: t, ctx: context.Background(), store: jobs.NewStore(rdb),
-		redis: asynq.RedisClientOpt{Addr: srv.Addr, DB: db}, logs: &syncBuffer{}}
+		redis: asynq.RedisClientOpt{Addr: srv.Addr, DB: db}, logs: &syncbuf.Buffer{}}
 	cfg := Config{
 		Store: b.store, Redis: b.redis,
 		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

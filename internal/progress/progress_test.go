@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"reactivator/internal/syncbuf"
 )
 
 // clock is a settable time for the Bar under test.
@@ -151,7 +153,7 @@ func TestConcurrentUpdates(t *testing.T) {
 	for _, tty := range []bool{false, true} {
 		t.Run(fmt.Sprint("tty=", tty), func(t *testing.T) {
 			t.Parallel()
-			var buf safeBuffer
+			var buf syncbuf.Buffer
 			b := New(&buf, tty, "work", 1000)
 			var wg sync.WaitGroup
 			for g := range 8 {
@@ -171,23 +173,6 @@ func TestConcurrentUpdates(t *testing.T) {
 			}
 		})
 	}
-}
-
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestFormat(t *testing.T) {

@@ -272,12 +272,18 @@ func (c *Client) scrub(s, tok string) string {
 
 // checkPermissions is Check's permission probe.
 func (c *Client) checkPermissions(ctx context.Context) error {
+	return c.probeRole(ctx, "zitadel check", "it cannot reactivate anyone")
+}
+
+// probeRole probes the service user's permissions and returns Refusal's error, saying what
+// follows (consequence), or the probe's; what prefixes either.
+func (c *Client) probeRole(ctx context.Context, what, consequence string) error {
 	p, err := c.Permissions(ctx)
-	if err != nil {
-		return fmt.Errorf("zitadel check: %w", err)
+	if err == nil {
+		err = p.Refusal(consequence)
 	}
-	if err := p.Refusal("it cannot reactivate anyone"); err != nil {
-		return fmt.Errorf("zitadel check: %w", err)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

@@ -114,14 +114,7 @@ func (c *Client) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error
 // to grant); another error when the probe could not finish. Its answer holds for the
 // credentials CredentialsID names at the time.
 func (c *Client) CheckLookups(ctx context.Context) error {
-	p, err := c.Permissions(ctx)
-	if err != nil {
-		return fmt.Errorf("zitadel lookups: %w", err)
-	}
-	if err := p.Refusal("no row can be reactivated and the worker looks no one up"); err != nil {
-		return fmt.Errorf("zitadel lookups: %w", err)
-	}
-	return nil
+	return c.probeRole(ctx, "zitadel lookups", "no row can be reactivated and the worker looks no one up")
 }
 
 // CredentialsID identifies the credentials the client sends now (worker.LookupChecker): a digest
