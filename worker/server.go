@@ -412,10 +412,11 @@ func (s *Server) refreshPaused(ctx context.Context) error {
 
 // halt says why a call must not be sent now, nil when it may: the server is stopping, or the
 // provider is paused. fresh also asks the store, the fleet's one source of truth for pauses (one
-// round trip): it is the check right before a request leaves.
+// round trip): it is the check right before a request leaves, and it looks at the stop again
+// once the round trip is back, so a stop that came before the read left is never missed.
 func (s *Server) halt(ctx context.Context, p jobs.Provider, fresh bool) error {
-	if s.stopped.Err() != nil || ctx.Err() != nil {
-		return &RetryError{Reason: "stopping: the row goes back to the queue uncalled", RetryAfter: time.Second}
+	if err := s.stopping(ctx); err != nil {
+		return err
 	}
 	if s.isPaused(p) {
 		return s.pausedError(p, s.pauseReason(p))
@@ -430,6 +431,14 @@ func (s *Server) halt(ctx context.Context, p jobs.Provider, fresh bool) error {
 	if paused {
 		s.notePaused(p, pz.Reason)
 		return s.pausedError(p, pz.Reason)
+	}
+	return s.stopping(ctx)
+}
+
+// stopping returns the error of a task whose server is stopping or whose wait ended.
+func (s *Server) stopping(ctx context.Context) error {
+	if s.stopped.Err() != nil || ctx.Err() != nil {
+		return &RetryError{Reason: "stopping: the row goes back to the queue uncalled", RetryAfter: time.Second}
 	}
 	return nil
 }
