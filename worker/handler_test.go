@@ -369,8 +369,10 @@ func TestZitadelLookupsNeedARole(t *testing.T) {
 }
 
 // TestLookupStopCallsNothing stops a worker whose email rows wait for a slow rate budget before
-// their lookups: nothing reaches the provider after the stop, and a new worker finishes the run
-// calling every member exactly once.
+// their lookups: no look-up read nor call whose check before it (the pause read right before the
+// lookup, Begin before the call) left for Redis after the stop is sent, counted by the order of
+// the check and the stop (the shared checkedCalls verdict), not by a time allowed for requests on
+// the wire; and a new worker finishes the run calling every member exactly once.
 func TestLookupStopCallsNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -383,16 +385,20 @@ func TestLookupStopCallsNothing(t *testing.T) {
 		fmt.Fprintf(&data, "%s,m%d@example.com\n", orgID, i)
 	}
 	b.ingestCSV("stop", data.String())
-	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: b.client})
+	checks := newPreCallChecks()
+	calls := checkedLookups{&checkedCalls{Caller: b.client, checks: checks}}
+	cfg := b.config(map[jobs.Provider]Caller{jobs.Stytch: calls})
+	cfg.Redis = b.checkedRedis(checks)
 	cfg.Concurrency = 30
 	cfg.Limits = map[jobs.Provider]Limit{jobs.Stytch: {PerSecond: 5}}
-	stop := b.start(cfg)
+	stop := b.startStoppable(cfg)
 	b.wait("a few searches", 20*time.Second, func() bool { return b.stytch.Requests(searchPath) >= 3 })
-	stoppedAt := time.Now()
-	stop()
-	if after := b.stytch.RequestsSince(stoppedAt.Add(onTheWire)); after != 0 {
-		t.Fatalf("%d requests reached the provider after the stop, want 0", after)
+	stoppedAt := stop()
+	if got := b.stytch.Requests(searchPath) + b.stytch.TotalCalls(); calls.count() < got {
+		t.Fatalf("the verdict judges %d calls, the fake saw %d searches and calls: every one must pass the judge", calls.count(), got)
 	}
+	calls.verdict(stoppedAt).check(t, "the worker was told to stop")
+	t.Logf("requests after the stop: %d (those on the wire or checked before it)", b.stytch.RequestsSince(stoppedAt))
 	searched := b.stytch.Requests(searchPath)
 	if searched >= n {
 		t.Fatalf("%d searches before the stop, want the stop to come while rows wait", searched)

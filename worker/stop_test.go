@@ -19,11 +19,6 @@ import (
 	"reactivator/jobs"
 )
 
-// onTheWire is how long after a stop a request that had already passed its last check may still
-// arrive at the fake: the loopback hop, plus the scheduling delay of a goroutine between its check
-// and its write on a loaded two-core machine under -race.
-const onTheWire = 100 * time.Millisecond
-
 // startStoppable runs a worker; its stop cancels the worker's context, notes the time right
 // after (at or after the instant the worker sees the stop), then waits for it to return.
 func (b *bundle) startStoppable(cfg Config) (stop func() (stoppedAt time.Time)) {
@@ -177,14 +172,28 @@ type checkedCalls struct {
 }
 
 func (c *checkedCalls) Reactivate(ctx context.Context, r jobs.Row) jobs.Result {
-	call := checkedCall{line: r.Line}
+	c.record(ctx, r.Line)
+	return c.Caller.Reactivate(ctx, r)
+}
+
+// record notes a call for line's row and when its task's check before it left for Redis.
+func (c *checkedCalls) record(ctx context.Context, line int) {
+	call := checkedCall{line: line}
 	if id, ok := asynq.GetTaskID(ctx); ok {
 		call.checkedAt, call.checked = c.checks.lastOf(id)
 	}
 	c.mu.Lock()
 	c.calls = append(c.calls, call)
 	c.mu.Unlock()
-	return c.Caller.Reactivate(ctx, r)
+}
+
+// checkedLookups is checkedCalls on a client that also looks accounts up (a jobs.Resolver): each
+// look-up read is a call too, judged as the reactivate calls are.
+type checkedLookups struct{ *checkedCalls }
+
+func (c checkedLookups) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error) {
+	c.record(ctx, r.Line)
+	return c.Caller.(jobs.Resolver).Resolve(ctx, r)
 }
 
 // count returns how many calls were made.

@@ -48,8 +48,9 @@ func TestRunSIGINTSendsNothingAfterIt(t *testing.T) {
 	if res.code != exitInterrupted {
 		t.Fatalf("interrupted run = exit %d, want %d\n%s", res.code, exitInterrupted, res)
 	}
-	// 100 ms covers a request that had passed its last check when the signal came (see
-	// worker's onTheWire); before the stop rule, about 100 calls went out after the signal.
+	// 100 ms covers a request that had passed its last check when the signal came: the loopback
+	// hop and a goroutine's delay between its check and its write; before the stop rule, about
+	// 100 calls went out after the signal.
 	if after := z.RequestsSince(signalled.Add(100 * time.Millisecond)); after != 0 {
 		t.Fatalf("%d requests reached the provider after SIGINT, want 0", after)
 	}
