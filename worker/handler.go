@@ -518,15 +518,17 @@ func (h *reactivateHandler) resolve(ctx, wait context.Context, log *slog.Logger,
 	if err := h.pacer.wait(wait, budgetWait, runID, runRate); err != nil {
 		return row, false, notAnAttempt(err)
 	}
-	if err := s.halt(wait, h.provider, true); err != nil {
-		return row, false, err
-	}
 	checked, err := h.checkLookups(ctx, wait, runID, row.Line)
 	if re := (*RetryError)(nil); errors.As(err, &re) {
 		return row, false, err
 	}
 	var accts []jobs.Account
 	if err == nil {
+		// The stop rule's check comes after the lookup check, which may have waited for another
+		// task's probe: it is the last look at the pause and the stop before the read leaves.
+		if err := s.halt(wait, h.provider, true); err != nil {
+			return row, false, err
+		}
 		start := time.Now()
 		accts, err = resolver.Resolve(ctx, row)
 		if m := s.cfg.Metrics; m != nil {

@@ -54,8 +54,9 @@ const grantRoles = "ORG_USER_MANAGER (in the organisations of the rows) or IAM_U
 const grantAdvice = "grant the service user a role with user.write: " + grantRoles
 
 // Refusal is the refusal of a service user that may write users nowhere (not Anywhere): a
-// *jobs.RoleError (it wraps jobs.ErrFatal, Grant names the roles) that says what the look-up found, what the caller cannot do for it
-// (so, e.g. "a run would reactivate no one") and the role to grant. It is nil when the service
+// *jobs.RoleError (it wraps jobs.ErrFatal, Grant names the roles) that says what the look-up
+// found, what the caller cannot do for it (so, e.g. "a run would reactivate no one") and the
+// role to grant. It is nil when the service
 // user may write users somewhere. plan, find and check refuse with it.
 func (p Permissions) Refusal(so string) error {
 	if p.Anywhere() {

@@ -96,13 +96,14 @@ func (c *Client) Resolve(ctx context.Context, r jobs.Row) ([]jobs.Account, error
 		// As for a reactivate: fatal only when the service user may write users nowhere.
 		res = c.permissionAnswer(ctx, res)
 	}
-	switch {
-	case res.Class == jobs.ClassFatal && res.Grant != "":
-		return nil, &jobs.RoleError{Grant: res.Grant, Err: fmt.Errorf("%s: %s: %w", what, res.Message, jobs.ErrFatal)}
-	case res.Class == jobs.ClassFatal:
-		return nil, fmt.Errorf("%s: %s: %w", what, res.Message, jobs.ErrFatal)
+	if res.Class != jobs.ClassFatal {
+		return nil, fmt.Errorf("%s: %s", what, res.Message)
 	}
-	return nil, fmt.Errorf("%s: %s", what, res.Message)
+	err = fmt.Errorf("%s: %s: %w", what, res.Message, jobs.ErrFatal)
+	if res.Grant != "" {
+		return nil, &jobs.RoleError{Grant: res.Grant, Err: err}
+	}
+	return nil, err
 }
 
 // CheckLookups is the permission check find and plan make before they read (Permissions, then
